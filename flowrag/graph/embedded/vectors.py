@@ -1,0 +1,169 @@
+"""Per-label HNSW vector indexes (usearch) persisted beside the SQLite file.
+
+SQLite's ``vectors`` table is the source of truth; the ``.usearch`` files are a derived cache.
+Each index file has a sidecar recording the store generation it was saved at: when it differs from
+the generation in SQLite (the process was killed before saving), the index is rebuilt from the
+table, so nothing is lost. Read-only commands memory-map the files (``view``), which keeps the cold
+start of a CLI command on a million vectors at milliseconds instead of a full load.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["VectorIndexes"]
+
+log = logging.getLogger(__name__)
+
+# HNSW parameters: connectivity 16 and expansion 64/128 keep recall@10 above 0.95 on e5 vectors
+# while adding ~10k vectors/s on 2 cores; f16 halves memory (1M x 384 = 768 MB).
+_CONNECTIVITY = 16
+_EXPANSION_ADD = 64
+_EXPANSION_SEARCH = 128
+
+
+def _new_index(dimension: int) -> object:
+    from usearch.index import Index
+
+    return Index(
+        ndim=dimension,
+        metric="cos",
+        dtype="f16",
+        connectivity=_CONNECTIVITY,
+        expansion_add=_EXPANSION_ADD,
+        expansion_search=_EXPANSION_SEARCH,
+    )
+
+
+class _LabelIndex:
+    def __init__(self, path: Path, dimension: int) -> None:
+        self.path = path
+        self.dimension = dimension
+        self.index: object | None = None
+        self.mutable = False
+        self.dirty = False
+
+    @property
+    def gen_path(self) -> Path:
+        return self.path.with_suffix(".gen")
+
+    def saved_generation(self) -> int | None:
+        try:
+            return int(self.gen_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+
+class VectorIndexes:
+    """Lazily opened usearch indexes, one per embedded label."""
+
+    def __init__(
+        self,
+        directory: Path,
+        dimension: int,
+        generation: Callable[[str], int],
+        rows: Callable[[str], Iterable[tuple[NDArray[np.uint64], NDArray[np.float32]]]],
+    ) -> None:
+        self._dir = directory
+        self._dimension = dimension
+        self._generation = generation
+        self._rows = rows
+        self._labels: dict[str, _LabelIndex] = {}
+
+    def _entry(self, label: str) -> _LabelIndex:
+        entry = self._labels.get(label)
+        if entry is None:
+            entry = _LabelIndex(self._dir / f"{label}.usearch", self._dimension)
+            self._labels[label] = entry
+        return entry
+
+    def _open(self, label: str, *, mutable: bool) -> object:
+        from usearch.index import Index
+
+        entry = self._entry(label)
+        if entry.index is not None and (entry.mutable or not mutable):
+            return entry.index
+        fresh = entry.saved_generation() == self._generation(label)
+        if entry.path.exists() and fresh:
+            if mutable:
+                index = _new_index(self._dimension)
+                index.load(str(entry.path))  # type: ignore[attr-defined]
+            else:
+                index = Index.restore(str(entry.path), view=True)
+                if index is None:
+                    index = _new_index(self._dimension)
+        else:
+            index = self._rebuild(label)
+            entry.dirty = True
+            mutable = True
+        entry.index = index
+        entry.mutable = mutable
+        return index
+
+    def _rebuild(self, label: str) -> object:
+        index = _new_index(self._dimension)
+        count = 0
+        for keys, vectors in self._rows(label):
+            index.add(keys, vectors)  # type: ignore[attr-defined]
+            count += len(keys)
+        if count:
+            log.warning("rebuilt the %s vector index from the store (%d vectors)", label, count)
+        return index
+
+    def prepare(self, label: str) -> None:
+        """Open ``label``'s index for writing before the SQLite commit that changes it, so a
+        rebuild (after a crash) never sees the rows about to be added."""
+        self._open(label, mutable=True)
+
+    def add(self, label: str, keys: Sequence[int], vectors: NDArray[np.float32]) -> None:
+        if not len(keys):
+            return
+        index = self._open(label, mutable=True)
+        key_array = np.asarray(keys, dtype=np.uint64)
+        present = [k for k in key_array if index.contains(int(k))]  # type: ignore[attr-defined]
+        if present:
+            index.remove(np.asarray(present, dtype=np.uint64))  # type: ignore[attr-defined]
+        index.add(key_array, vectors)  # type: ignore[attr-defined]
+        self._entry(label).dirty = True
+
+    def remove(self, label: str, keys: Sequence[int]) -> None:
+        if not keys:
+            return
+        index = self._open(label, mutable=True)
+        index.remove(np.asarray(keys, dtype=np.uint64))  # type: ignore[attr-defined]
+        self._entry(label).dirty = True
+
+    def search(self, label: str, vector: NDArray[np.float32], k: int) -> list[tuple[int, float]]:
+        index = self._open(label, mutable=False)
+        if len(index) == 0:  # type: ignore[arg-type]
+            return []
+        matches = index.search(vector, k)  # type: ignore[attr-defined]
+        keys = np.asarray(matches.keys).reshape(-1)
+        distances = np.asarray(matches.distances).reshape(-1)
+        return [(int(key), 1.0 - float(dist)) for key, dist in zip(keys, distances, strict=False)]
+
+    def save(self) -> None:
+        self._dir.mkdir(parents=True, exist_ok=True)
+        for label, entry in self._labels.items():
+            if not entry.dirty or entry.index is None:
+                continue
+            generation = self._generation(label)
+            tmp = entry.path.with_suffix(".tmp")
+            entry.index.save(str(tmp))  # type: ignore[attr-defined]
+            os.replace(tmp, entry.path)
+            entry.gen_path.write_text(str(generation))
+            entry.dirty = False
+
+    @property
+    def dirty(self) -> bool:
+        return any(e.dirty for e in self._labels.values())
+
+    def reset(self) -> None:
+        """Forget opened indexes (after their files were removed)."""
+        self._labels.clear()

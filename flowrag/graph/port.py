@@ -1,0 +1,241 @@
+"""The graph store port: what the rest of flowrag needs from a store, and nothing more.
+
+Two adapters implement it fully (``Neo4jStore`` and ``EmbeddedStore``) and one contract suite
+(``tests/integration/test_store_contract.py``) runs against both. Retrieval logic (multi-hop
+expansion, ranking, fusion) lives above the port in ``flowrag.graph.retrieval`` so it is written once;
+stores provide primitives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from flowrag.schema import NodeRow, RelRow
+
+__all__ = [
+    "Filter",
+    "GraphStore",
+    "Neighbourhood",
+    "ScoredNode",
+    "StoreStats",
+    "StoredEdge",
+    "StoredNode",
+    "UpsertReport",
+    "node_matches",
+]
+
+FilterOp = Literal["=", "!=", "in", ">=", "<=", ">", "<"]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A property condition. ``prop`` is a provenance column or a node property name."""
+
+    prop: str
+    op: FilterOp
+    value: Any
+
+
+@dataclass(frozen=True)
+class StoredNode:
+    uid: str
+    label: str
+    key: str
+    name: str
+    text: str
+    source: str
+    scope: str
+    source_id: str
+    content_hash: str
+    first_seen: str
+    last_seen: str
+    props: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "label": self.label,
+            "key": self.key,
+            "name": self.name,
+            "text": self.text,
+            "source": self.source,
+            "scope": self.scope,
+            "source_id": self.source_id,
+            "content_hash": self.content_hash,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "props": dict(self.props),
+        }
+
+
+@dataclass(frozen=True)
+class StoredEdge:
+    type: str
+    start: str  # uid
+    end: str  # uid
+    props: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoredNode:
+    node: StoredNode
+    score: float  # higher is better; cosine similarity for vectors, engine score for full-text
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    nodes: tuple[StoredNode, ...]
+    edges: tuple[StoredEdge, ...]
+
+
+@dataclass(frozen=True)
+class UpsertReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertReport) -> UpsertReport:
+        return UpsertReport(
+            self.created + other.created,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    nodes: dict[str, int]
+    relationships: dict[str, int]
+
+    @property
+    def total_nodes(self) -> int:
+        return sum(self.nodes.values())
+
+    @property
+    def total_relationships(self) -> int:
+        return sum(self.relationships.values())
+
+
+_NODE_FIELDS = frozenset(
+    {"uid", "label", "key", "name", "text", "source", "scope", "source_id", "content_hash",
+     "first_seen", "last_seen"}
+)
+
+
+def node_matches(node: StoredNode, filters: Sequence[Filter]) -> bool:
+    """Evaluate filters on a node in Python (post-filtering of index hits)."""
+    for flt in filters:
+        value = getattr(node, flt.prop) if flt.prop in _NODE_FIELDS else node.props.get(flt.prop)
+        if flt.op == "in":
+            if value not in set(flt.value):
+                return False
+            continue
+        if value is None:
+            return False
+        try:
+            ok = {
+                "=": lambda a, b: a == b,
+                "!=": lambda a, b: a != b,
+                ">=": lambda a, b: a >= b,
+                "<=": lambda a, b: a <= b,
+                ">": lambda a, b: a > b,
+                "<": lambda a, b: a < b,
+            }[flt.op](value, flt.value)
+        except TypeError:
+            ok = False
+        if not ok:
+            return False
+    return True
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """Async graph store. Labels and relationship types come only from the ontology."""
+
+    kind: str
+
+    async def migrate(self, dimension: int) -> None:
+        """Create constraints, range, vector and full-text indexes. Idempotent."""
+
+    async def upsert_nodes(self, rows: Sequence[NodeRow]) -> UpsertReport:
+        """MERGE on (label, key). A row whose content hash is unchanged is not written."""
+
+    async def upsert_relationships(self, rows: Sequence[RelRow]) -> int:
+        """MERGE (start)-[type]->(end); rows whose endpoints do not exist are skipped.
+        Returns how many relationships were created."""
+
+    async def existing_hashes(self, uids: Sequence[str]) -> dict[str, str]:
+        """uid -> content_hash for the uids that exist."""
+
+    async def scope_uids(self, source: str, scope: str, label: str | None = None) -> set[str]:
+        """Every uid written by ``source`` for ``scope`` (for full-sync deletion)."""
+
+    async def delete_nodes(self, uids: Sequence[str]) -> int:
+        """Delete nodes and their relationships. Returns nodes deleted."""
+
+    async def delete_scope(self, source: str, scope: str) -> int:
+        """Delete every node of a source scope (a collection, a repository, a spec)."""
+
+    async def delete_relationships(
+        self, start_uids: Sequence[str], types: Sequence[str]
+    ) -> int:
+        """Delete outgoing relationships of the given types from these nodes."""
+
+    async def vector_search(
+        self,
+        embedding: Sequence[float],
+        labels: Sequence[str],
+        k: int,
+        filters: Sequence[Filter] = (),
+    ) -> list[ScoredNode]:
+        """Top-k by cosine similarity over the vector indexes of ``labels``."""
+
+    async def fulltext_search(
+        self,
+        text: str,
+        labels: Sequence[str],
+        k: int,
+        filters: Sequence[Filter] = (),
+    ) -> list[ScoredNode]:
+        """Top-k full-text matches (identifiers such as ``orders_qa`` or ``/v3/vdbs/{id}``)."""
+
+    async def neighbours(
+        self,
+        uids: Sequence[str],
+        rel_types: Sequence[str] = (),
+        cap_per_node: int = 25,
+    ) -> Neighbourhood:
+        """One hop in both directions, at most ``cap_per_node`` relationships per node and type.
+        Empty ``rel_types`` = every type."""
+
+    async def get_nodes(self, uids: Sequence[str]) -> list[StoredNode]:
+        """The nodes that exist, in the order asked."""
+
+    async def find_nodes(
+        self,
+        label: str,
+        filters: Sequence[Filter] = (),
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[StoredNode]:
+        """Structured lookup on one label (domain lists, aggregate questions)."""
+
+    async def count_nodes(self, label: str, filters: Sequence[Filter] = ()) -> int:
+        """How many nodes of ``label`` match ``filters``."""
+
+    async def cypher(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read-only Cypher query (stores that speak Cypher)."""
+
+    async def stats(self) -> StoreStats:
+        """Node counts per label and relationship counts per type."""
+
+    async def close(self) -> None:
+        """Flush and release resources."""

@@ -1,0 +1,32 @@
+"""The ontology (pure data, no I/O) and the rows extractors produce."""
+
+from flowrag.schema.models import NodeRow, RelRow, content_hash, flat_props
+from flowrag.schema.ontology import (
+    BASE_LABEL,
+    ONTOLOGY,
+    PROVENANCE_PROPERTIES,
+    LabelSpec,
+    NodeLabel,
+    Ontology,
+    RelSpec,
+    RelType,
+    make_uid,
+    safe_identifier,
+)
+
+__all__ = [
+    "BASE_LABEL",
+    "ONTOLOGY",
+    "PROVENANCE_PROPERTIES",
+    "LabelSpec",
+    "NodeLabel",
+    "NodeRow",
+    "Ontology",
+    "RelRow",
+    "RelSpec",
+    "RelType",
+    "content_hash",
+    "flat_props",
+    "make_uid",
+    "safe_identifier",
+]

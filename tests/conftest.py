@@ -1,0 +1,82 @@
+"""Shared fixtures: real servers are started once per session and stopped by PID."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.neo4j_server import Neo4jServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+TEST_DIMENSION = 384
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for marker in ("unit", "integration", "api"):
+            if marker in parts:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
+    """A real Neo4j 5.26 (harness launcher) on 127.0.0.1, or FLOWRAG_TEST_NEO4J_URI if set."""
+    external = os.environ.get("FLOWRAG_TEST_NEO4J_URI")
+    if external:
+        host_port = external.split("://", 1)[1]
+        host, port = host_port.rsplit(":", 1)
+        yield Neo4jServer(Path("."), host=host, bolt_port=int(port))
+        return
+    server = Neo4jServer(
+        tmp_path_factory.mktemp("neo4j"),
+        bolt_port=int(os.environ.get("FLOWRAG_TEST_NEO4J_BOLT_PORT", "7687")),
+        http_port=int(os.environ.get("FLOWRAG_TEST_NEO4J_HTTP_PORT", "7474")),
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_OPEN_STORES: dict[str, object] = {}
+
+
+async def connected_neo4j_store(server: Neo4jServer) -> object:
+    """One migrated async store per session (the driver lives on the session event loop)."""
+    from flowrag.graph.neo4j_store import Neo4jStore
+
+    if server.bolt_uri not in _OPEN_STORES:
+        store = await Neo4jStore.connect(server.bolt_uri, "neo4j", "unused")
+        await store.migrate(TEST_DIMENSION)
+        _OPEN_STORES[server.bolt_uri] = store
+    return _OPEN_STORES[server.bolt_uri]
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _close_open_stores() -> AsyncIterator[None]:
+    yield
+    for store in _OPEN_STORES.values():
+        await store.close()  # type: ignore[attr-defined]
+    _OPEN_STORES.clear()
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
+    """Every contract test runs against both adapters."""
+    if request.param == "embedded":
+        from flowrag.graph.embedded import EmbeddedStore
+
+        embedded = EmbeddedStore.open(tmp_path / "graph")
+        await embedded.migrate(TEST_DIMENSION)
+        yield embedded
+        await embedded.close()
+    else:
+        neo = await connected_neo4j_store(request.getfixturevalue("neo4j_server"))
+        await neo.wipe()  # type: ignore[attr-defined]
+        yield neo
