@@ -6,7 +6,7 @@ environment at import time.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr
@@ -28,16 +28,14 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "flowrag"
 
 
-class StoreKind(str, Enum):
+class StoreKind(StrEnum):
     EMBEDDED = "embedded"
     NEO4J = "neo4j"
 
 
 class StoreSettings(BaseModel):
     kind: StoreKind = Field(StoreKind.EMBEDDED, description="Graph store: embedded | neo4j.")
-    path: Path | None = Field(
-        None, description="Embedded store directory (default: DATA_DIR/graph)."
-    )
+    path: Path | None = Field(None, description="Embedded store directory (default: DATA_DIR/graph).")
     neo4j_uri: str = Field("bolt://127.0.0.1:7687", description="Bolt URI of the Neo4j server.")
     neo4j_user: str = Field("neo4j", description="Neo4j user.")
     neo4j_password: SecretStr = Field(SecretStr(""), description="Neo4j password.")

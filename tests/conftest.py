@@ -30,7 +30,7 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServ
     if external:
         host_port = external.split("://", 1)[1]
         host, port = host_port.rsplit(":", 1)
-        yield Neo4jServer(Path("."), host=host, bolt_port=int(port))
+        yield Neo4jServer(Path(), host=host, bolt_port=int(port))
         return
     server = Neo4jServer(
         tmp_path_factory.mktemp("neo4j"),

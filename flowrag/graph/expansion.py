@@ -19,9 +19,7 @@ class ExpansionStep:
     max_frontier: int = 200  # nodes carried into the next hop (keeps hop 2 bounded)
 
 
-async def expand(
-    store: GraphStore, seeds: Sequence[str], steps: Sequence[ExpansionStep]
-) -> Neighbourhood:
+async def expand(store: GraphStore, seeds: Sequence[str], steps: Sequence[ExpansionStep]) -> Neighbourhood:
     """Follow ``steps`` hop by hop from ``seeds``; returns every node and edge reached."""
     nodes: dict[str, StoredNode] = {n.uid: n for n in await store.get_nodes(list(seeds))}
     edges: dict[tuple[str, str, str], StoredEdge] = {}

@@ -38,12 +38,8 @@ __all__ = [
 
 FULLTEXT_INDEX = "flowrag_text"
 
-CONSTRAINT_UID = (
-    f"CREATE CONSTRAINT flowrag_uid IF NOT EXISTS FOR (n:{BASE_LABEL}) REQUIRE n.uid IS UNIQUE"
-)
-INDEX_SCOPE = (
-    f"CREATE INDEX flowrag_scope IF NOT EXISTS FOR (n:{BASE_LABEL}) ON (n.source, n.scope)"
-)
+CONSTRAINT_UID = f"CREATE CONSTRAINT flowrag_uid IF NOT EXISTS FOR (n:{BASE_LABEL}) REQUIRE n.uid IS UNIQUE"
+INDEX_SCOPE = f"CREATE INDEX flowrag_scope IF NOT EXISTS FOR (n:{BASE_LABEL}) ON (n.source, n.scope)"
 SHOW_VECTOR_INDEXES = (
     "SHOW VECTOR INDEXES YIELD name, labelsOrTypes, options "
     "RETURN name, labelsOrTypes, options.indexConfig['vector.dimensions'] AS dimensions"
@@ -57,8 +53,7 @@ RETURN n.uid AS uid, n.content_hash AS hash
 
 SCOPE_UIDS = f"MATCH (n:{BASE_LABEL} {{source: $source, scope: $scope}}) RETURN n.uid AS uid"
 SCOPE_UIDS_LABEL = (
-    f"MATCH (n:{BASE_LABEL} {{source: $source, scope: $scope}}) WHERE $label IN labels(n) "
-    "RETURN n.uid AS uid"
+    f"MATCH (n:{BASE_LABEL} {{source: $source, scope: $scope}}) WHERE $label IN labels(n) RETURN n.uid AS uid"
 )
 
 DELETE_NODES = f"""

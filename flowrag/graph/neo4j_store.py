@@ -31,7 +31,18 @@ __all__ = ["Neo4jStore"]
 
 log = logging.getLogger(__name__)
 
-_CORE = ("uid", "key", "name", "text", "source", "scope", "source_id", "content_hash", "first_seen", "last_seen")
+_CORE = (
+    "uid",
+    "key",
+    "name",
+    "text",
+    "source",
+    "scope",
+    "source_id",
+    "content_hash",
+    "first_seen",
+    "last_seen",
+)
 _START_HINT = (
     "start one with `docker compose up -d neo4j` (or, without Docker, the test launcher "
     "`scripts/neo4j/run`), check FLOWRAG_STORE__NEO4J_URI, or use the embedded store "
@@ -209,8 +220,14 @@ class Neo4jStore:
                 updated += 1
             props = flat_props(row.props)
             props.update(
-                key=row.key, name=row.name, text=row.text, source=row.source, scope=row.scope,
-                source_id=row.source_id, content_hash=chash, last_seen=now,
+                key=row.key,
+                name=row.name,
+                text=row.text,
+                source=row.source,
+                scope=row.scope,
+                source_id=row.source_id,
+                content_hash=chash,
+                last_seen=now,
             )
             by_label[row.label].append({"uid": row.uid, "props": props})
         if vectors:
@@ -281,8 +298,11 @@ class Neo4jStore:
         for spec in specs:
             try:
                 records = await self._read(
-                    q.VECTOR_QUERY, index=q.vector_index_name(spec.label), k=fetch,
-                    embedding=vector, label=spec.label.value,
+                    q.VECTOR_QUERY,
+                    index=q.vector_index_name(spec.label),
+                    k=fetch,
+                    embedding=vector,
+                    label=spec.label.value,
                 )
             except StoreError as exc:
                 if "dimension" in str(exc).lower():
@@ -306,7 +326,9 @@ class Neo4jStore:
         if not query or not specs:
             return []
         records = await self._read(
-            q.FULLTEXT_QUERY, query=query, fetch=k * 4 if filters else k * 2,
+            q.FULLTEXT_QUERY,
+            query=query,
+            fetch=k * 4 if filters else k * 2,
             labels=[s.label.value for s in specs],
         )
         hits = [ScoredNode(_stored(r["node"], r["label"]), float(r["score"])) for r in records]
@@ -315,10 +337,14 @@ class Neo4jStore:
     async def neighbours(
         self, uids: Sequence[str], rel_types: Sequence[str] = (), cap_per_node: int = 25
     ) -> Neighbourhood:
-        kinds = tuple(sorted({ONTOLOGY.rel_type(t) for t in rel_types} or set(RelType), key=lambda r: r.value))
+        kinds = tuple(
+            sorted({ONTOLOGY.rel_type(t) for t in rel_types} or set(RelType), key=lambda r: r.value)
+        )
         if not uids:
             return Neighbourhood((), ())
-        records = await self._read(q.neighbours_query(kinds), uids=list(dict.fromkeys(uids)), cap=cap_per_node)
+        records = await self._read(
+            q.neighbours_query(kinds), uids=list(dict.fromkeys(uids)), cap=cap_per_node
+        )
         nodes: dict[str, StoredNode] = {}
         edges: dict[tuple[str, str, str], StoredEdge] = {}
         for r in records:
@@ -326,7 +352,9 @@ class Neo4jStore:
             other = _stored(r["node"], r["label"])
             nodes[seed.uid] = seed
             nodes[other.uid] = other
-            edges[(r["type"], r["start"], r["end"])] = StoredEdge(r["type"], r["start"], r["end"], r["props"] or {})
+            edges[(r["type"], r["start"], r["end"])] = StoredEdge(
+                r["type"], r["start"], r["end"], r["props"] or {}
+            )
         return Neighbourhood(tuple(nodes.values()), tuple(edges.values()))
 
     async def get_nodes(self, uids: Sequence[str]) -> list[StoredNode]:
@@ -398,4 +426,3 @@ class Neo4jStore:
         await self._auto(
             f"MATCH (n:{BASE_LABEL}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 5000 ROWS"
         )
-

@@ -123,8 +123,19 @@ class StoreStats:
 
 
 _NODE_FIELDS = frozenset(
-    {"uid", "label", "key", "name", "text", "source", "scope", "source_id", "content_hash",
-     "first_seen", "last_seen"}
+    {
+        "uid",
+        "label",
+        "key",
+        "name",
+        "text",
+        "source",
+        "scope",
+        "source_id",
+        "content_hash",
+        "first_seen",
+        "last_seen",
+    }
 )
 
 
@@ -182,9 +193,7 @@ class GraphStore(Protocol):
     async def delete_scope(self, source: str, scope: str) -> int:
         """Delete every node of a source scope (a collection, a repository, a spec)."""
 
-    async def delete_relationships(
-        self, start_uids: Sequence[str], types: Sequence[str]
-    ) -> int:
+    async def delete_relationships(self, start_uids: Sequence[str], types: Sequence[str]) -> int:
         """Delete outgoing relationships of the given types from these nodes."""
 
     async def vector_search(

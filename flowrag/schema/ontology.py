@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from flowrag.errors import OntologyError
 
@@ -41,7 +41,7 @@ PROVENANCE_PROPERTIES: tuple[str, ...] = (
 )
 
 
-class NodeLabel(str, Enum):
+class NodeLabel(StrEnum):
     # monitoring (MongoDB)
     COLLECTION = "Collection"
     RECORD = "Record"
@@ -75,7 +75,7 @@ class NodeLabel(str, Enum):
     JOB = "Job"
 
 
-class RelType(str, Enum):
+class RelType(StrEnum):
     HAS_RECORD = "HAS_RECORD"  # Collection -> Record
     DESCRIBES = "DESCRIBES"  # Record -> Run
     OF = "OF"  # Run -> Pipeline
@@ -252,9 +252,7 @@ class Ontology:
             return name if isinstance(name, RelType) else RelType(name)
         except ValueError:
             known = ", ".join(r.value for r in RelType)
-            raise OntologyError(
-                f"unknown relationship type {name!r}; known types: {known}"
-            ) from None
+            raise OntologyError(f"unknown relationship type {name!r}; known types: {known}") from None
 
     @property
     def indexed_properties(self) -> tuple[tuple[NodeLabel, str], ...]:

@@ -30,16 +30,27 @@ def unit(i: int, noise: float = 0.0, seed: int = 0) -> tuple[float, ...]:
 
 def pipeline(name: str, text: str = "", emb: int | None = None, **props: object) -> NodeRow:
     return NodeRow(
-        label=NodeLabel.PIPELINE, key=name, source="mongo", scope="runs", source_id=f"runs/{name}",
-        name=name, text=text or f"pipeline {name}", props=dict(props),
+        label=NodeLabel.PIPELINE,
+        key=name,
+        source="mongo",
+        scope="runs",
+        source_id=f"runs/{name}",
+        name=name,
+        text=text or f"pipeline {name}",
+        props=dict(props),
         embedding=unit(emb) if emb is not None else None,
     )
 
 
 def run(ref: str, pipe: str, status: str, started: str) -> NodeRow:
     return NodeRow(
-        label=NodeLabel.RUN, key=ref, source="mongo", scope="runs", source_id=f"runs/{ref}",
-        name=f"{pipe} run {ref}", text=f"{pipe} {status}",
+        label=NodeLabel.RUN,
+        key=ref,
+        source="mongo",
+        scope="runs",
+        source_id=f"runs/{ref}",
+        name=f"{pipe} run {ref}",
+        text=f"{pipe} {status}",
         props={"status": status, "started_at": started, "pipeline": pipe},
     )
 
@@ -133,10 +144,22 @@ async def test_fulltext_finds_exact_identifiers(store: GraphStore) -> None:
     names = ["orders_qa", "orders_prod", "customers_qa", "orders_qa_backup"]
     await store.upsert_nodes([pipeline(n, text=f"daily flow {n}") for n in names])
     endpoints = [
-        NodeRow(NodeLabel.ENDPOINT, f"dct:{m} {p}", "openapi", "dct", f"{m} {p}", name=f"{m} {p}",
-                text=f"{m} {p} operation", props={"method": m, "path": p})
-        for m, p in [("POST", "/v3/vdbs/{vdbId}/refresh"), ("POST", "/v3/vdbs/{vdbId}/rollback"),
-                     ("GET", "/v3/vdbs"), ("POST", "/v3/dsources/{dsourceId}/refresh")]
+        NodeRow(
+            NodeLabel.ENDPOINT,
+            f"dct:{m} {p}",
+            "openapi",
+            "dct",
+            f"{m} {p}",
+            name=f"{m} {p}",
+            text=f"{m} {p} operation",
+            props={"method": m, "path": p},
+        )
+        for m, p in [
+            ("POST", "/v3/vdbs/{vdbId}/refresh"),
+            ("POST", "/v3/vdbs/{vdbId}/rollback"),
+            ("GET", "/v3/vdbs"),
+            ("POST", "/v3/dsources/{dsourceId}/refresh"),
+        ]
     ]
     await store.upsert_nodes(endpoints)
     hits = await store.fulltext_search("orders_qa", ["Pipeline"], 5)
@@ -171,8 +194,11 @@ async def test_two_hop_expansion_above_the_port(store: GraphStore) -> None:
     tech = NodeRow(NodeLabel.TECHNOLOGY, "kafka", "mongo", "runs", "kafka", name="Kafka")
     await store.upsert_nodes([a, b, c, tech])
     await store.upsert_relationships(
-        [RelRow(RelType.CALLS, a.uid, b.uid), RelRow(RelType.CALLS, b.uid, c.uid),
-         RelRow(RelType.USES, c.uid, tech.uid)]
+        [
+            RelRow(RelType.CALLS, a.uid, b.uid),
+            RelRow(RelType.CALLS, b.uid, c.uid),
+            RelRow(RelType.USES, c.uid, tech.uid),
+        ]
     )
     hood = await expand(store, [a.uid], [ExpansionStep(("CALLS",)), ExpansionStep(("CALLS",))])
     assert {n.uid for n in hood.nodes} == {a.uid, b.uid, c.uid}
@@ -196,8 +222,9 @@ async def test_find_and_count_with_filters(store: GraphStore) -> None:
     found = await store.find_nodes("Run", failed_yesterday)
     assert [n.key for n in found] == ["r3"]
     assert await store.count_nodes("Run", [Filter("status", "=", "FAILED")]) == 3
-    ordered = await store.find_nodes("Run", [Filter("status", "in", ["FAILED"])], order_by="started_at",
-                                     descending=True, limit=2)
+    ordered = await store.find_nodes(
+        "Run", [Filter("status", "in", ["FAILED"])], order_by="started_at", descending=True, limit=2
+    )
     assert [n.key for n in ordered] == ["r3", "r1"]
     page2 = await store.find_nodes("Run", order_by="started_at", limit=2, offset=2)
     assert [n.key for n in page2] == ["r2", "r3"]

@@ -59,17 +59,30 @@ class Neo4jServer:
         log = open(self.data_dir / "neo4j-launcher.log", "wb")  # noqa: SIM115 - lives with the process
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [java_bin, "-Xmx1g", "-XX:+UseSerialGC", "-cp", classpath, "io.flowrag.neo4j.Launcher",
-             "--data", str(self.data_dir / "db"), "--host", self.host,
-             "--bolt", str(self.bolt_port), "--http", str(self.http_port)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                java_bin,
+                "-Xmx1g",
+                "-XX:+UseSerialGC",
+                "-cp",
+                classpath,
+                "io.flowrag.neo4j.Launcher",
+                "--data",
+                str(self.data_dir / "db"),
+                "--host",
+                self.host,
+                "--bolt",
+                str(self.bolt_port),
+                "--http",
+                str(self.http_port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"Neo4j launcher exited with {self.process.returncode}; see {log.name}"
-                )
+                raise RuntimeError(f"Neo4j launcher exited with {self.process.returncode}; see {log.name}")
             if _port_open(self.host, self.bolt_port) and _port_open(self.host, self.http_port):
                 return
             time.sleep(0.5)

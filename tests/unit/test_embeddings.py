@@ -78,7 +78,9 @@ def test_french_retrieval_ranks_the_right_passage_first(embedder: SentenceTransf
     assert list(ranks) == list(QUERIES.values())
 
 
-def test_bad_inputs_do_not_crash(embedder: SentenceTransformerEmbedder, caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_inputs_do_not_crash(
+    embedder: SentenceTransformerEmbedder, caplog: pytest.LogCaptureFixture
+) -> None:
     huge = "flux en erreur " * 70_000  # ~1 MB
     texts = ["", "😀" * 50, "\x00\x01\xff binary \ud800 garbage", "mixed français and English text", huge]
     before = embedder.truncated

@@ -21,16 +21,23 @@ def labels(nlp: NLP, text: str) -> dict[str, set[str]]:
             "Le flux ingest_trades a échoué hier sur linux-db-07 avec OutOfMemoryError après le "
             "refresh de la VDB, voir POST /v3/vdbs/{vdbId}/refresh. ORA-01555 côté Oracle.",
             {
-                "PIPELINE": "ingest_trades", "HOST": "linux-db-07", "ERROR_TYPE": "ORA-01555",
-                "API_PATH": "/v3/vdbs/{vdbId}/refresh", "DELPHIX_OBJECT": "VDB", "TECHNOLOGY": "Oracle",
+                "PIPELINE": "ingest_trades",
+                "HOST": "linux-db-07",
+                "ERROR_TYPE": "ORA-01555",
+                "API_PATH": "/v3/vdbs/{vdbId}/refresh",
+                "DELPHIX_OBJECT": "VDB",
+                "TECHNOLOGY": "Oracle",
             },
         ),
         (
             "The Spark job trades-daily failed on host spark-node-3 with java.lang.OutOfMemoryError "
             "while Kafka lagged; take a snapshot of the dSource via /api/v2/snapshots.",
             {
-                "PIPELINE": "trades_daily", "HOST": "spark-node-3", "TECHNOLOGY": "Kafka",
-                "ERROR_TYPE": "java.lang.OutOfMemoryError", "DELPHIX_OBJECT": "DSource",
+                "PIPELINE": "trades_daily",
+                "HOST": "spark-node-3",
+                "TECHNOLOGY": "Kafka",
+                "ERROR_TYPE": "java.lang.OutOfMemoryError",
+                "DELPHIX_OBJECT": "DSource",
                 "API_PATH": "/api/v2/snapshots",
             },
         ),
@@ -77,7 +84,13 @@ def test_language_detection(text: str, lang: str) -> None:
 
 
 def test_bad_inputs(nlp: NLP) -> None:
-    texts = ["", "😀" * 100, "\x00\x01\xff binary", "mixed: le flux orders_qa failed yesterday", "x " * 80_000]
+    texts = [
+        "",
+        "😀" * 100,
+        "\x00\x01\xff binary",
+        "mixed: le flux orders_qa failed yesterday",
+        "x " * 80_000,
+    ]
     results = nlp.entities_many(texts)
     assert len(results) == len(texts)
     assert results[0] == [] and results[1] == []

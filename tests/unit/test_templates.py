@@ -21,7 +21,9 @@ def test_masks_variables_and_keeps_error_codes() -> None:
     assert ora.template.startswith("ORA-01555: snapshot too old")
     oom = extract_template("java.lang.OutOfMemoryError: Java heap space at 2026-11-21T10:00:01Z")
     assert oom.template == "java.lang.OutOfMemoryError: Java heap space at <TS>"
-    assert extract_template("POST /v3/vdbs/vdb-12/refresh returned 500").template == "POST <PATH> returned <NUM>"
+    assert (
+        extract_template("POST /v3/vdbs/vdb-12/refresh returned 500").template == "POST <PATH> returned <NUM>"
+    )
 
 
 def test_bad_input() -> None:

@@ -44,9 +44,23 @@ __all__ = ["EmbeddedStore"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_COLUMNS = "id, uid, label, key, name, text, source, scope, source_id, content_hash, first_seen, last_seen, props"
-_PROVENANCE_COLUMNS = {"uid", "label", "key", "name", "source", "scope", "source_id", "content_hash", "first_seen", "last_seen"}
+_COLUMNS = (
+    "id, uid, label, key, name, text, source, scope, source_id, content_hash, first_seen, last_seen, props"
+)
+_PROVENANCE_COLUMNS = {
+    "uid",
+    "label",
+    "key",
+    "name",
+    "source",
+    "scope",
+    "source_id",
+    "content_hash",
+    "first_seen",
+    "last_seen",
+}
 _CHUNK = 500
+_PENDING_LIMIT = 50_000
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -120,6 +134,9 @@ class EmbeddedStore:
         self._lock = threading.RLock()
         self._dimension = int(self._meta("dimension") or 0)
         self._vectors: VectorIndexes | None = None
+        # Vectors committed to SQLite but not yet in the HNSW index: added in large batches
+        # (HNSW insertion is the bulk-load bottleneck) before a search, on flush and on close.
+        self._pending: dict[str, dict[int, NDArray[np.float32]]] = {}
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -127,9 +144,7 @@ class EmbeddedStore:
         directory = Path(directory)
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                directory / "graph.sqlite3", check_same_thread=False, isolation_level=None
-            )
+            conn = sqlite3.connect(directory / "graph.sqlite3", check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA temp_store=MEMORY")
@@ -147,13 +162,26 @@ class EmbeddedStore:
         await self._run(self._close)
 
     def _close(self) -> None:
-        if self._vectors is not None and self._vectors.dirty:
-            self._vectors.save()
+        self._save()
         self._conn.close()
 
+    def _save(self) -> None:
+        self._sync_vectors()
+        if self._vectors is not None and self._vectors.dirty:
+            self._vectors.save()
+
     async def flush(self) -> None:
-        """Persist vector indexes now (they are also saved on close)."""
-        await self._run(lambda: self._vectors.save() if self._vectors else None)
+        """Index pending vectors and persist the vector indexes (also done on close)."""
+        await self._run(self._save)
+
+    def _sync_vectors(self, label: str | None = None) -> None:
+        for name in [label] if label else list(self._pending):
+            pending = self._pending.pop(name, None) if name else None
+            if pending:
+                self.vectors.add(name, list(pending), np.stack(list(pending.values())))
+
+    def _pending_count(self) -> int:
+        return sum(len(p) for p in self._pending.values())
 
     async def _run(self, fn: Callable[[], T]) -> T:
         def locked() -> T:
@@ -257,9 +285,9 @@ class EmbeddedStore:
         batch = list(latest.values())
         existing: dict[str, tuple[int, str, str]] = {}
         for part in _chunks([r.uid for r in batch]):
+            marks = ",".join("?" * len(part))
             for node_id, uid, chash, first in self._conn.execute(
-                f"SELECT id, uid, content_hash, first_seen FROM nodes WHERE uid IN ({','.join('?' * len(part))})",
-                list(part),
+                f"SELECT id, uid, content_hash, first_seen FROM nodes WHERE uid IN ({marks})", list(part)
             ):
                 existing[uid] = (node_id, chash, first)
         now = now_iso()
@@ -280,8 +308,21 @@ class EmbeddedStore:
                 node_id = next_id
                 next_id += 1
                 inserts.append(
-                    (node_id, row.uid, row.label.value, row.key, row.name, row.text, row.source,
-                     row.scope, row.source_id, chash, now, now, props)
+                    (
+                        node_id,
+                        row.uid,
+                        row.label.value,
+                        row.key,
+                        row.name,
+                        row.text,
+                        row.source,
+                        row.scope,
+                        row.source_id,
+                        chash,
+                        now,
+                        now,
+                        props,
+                    )
                 )
             elif found[1] == chash:
                 node_id = found[0]  # same content, embedding supplied: vectors only
@@ -334,7 +375,9 @@ class EmbeddedStore:
             conn.execute("ROLLBACK")
             raise
         for label, (keys, vecs) in vec_by_label.items():
-            self.vectors.add(label, keys, np.stack(vecs))
+            self._pending.setdefault(label, {}).update(zip(keys, vecs, strict=True))
+        if self._pending_count() >= _PENDING_LIMIT:
+            self._sync_vectors()
         created = len(inserts)
         return UpsertReport(created=created, updated=len(updates), unchanged=unchanged)
 
@@ -358,8 +401,12 @@ class EmbeddedStore:
             ONTOLOGY.rel_type(row.type)
         ids = self._ids(uid for row in rows for uid in (row.start_uid, row.end_uid))
         params = [
-            (ids[r.start_uid], ids[r.end_uid], RelType(r.type).value,
-             json.dumps(flat_props(r.props), ensure_ascii=False, sort_keys=True))
+            (
+                ids[r.start_uid],
+                ids[r.end_uid],
+                RelType(r.type).value,
+                json.dumps(flat_props(r.props), ensure_ascii=False, sort_keys=True),
+            )
             for r in rows
             if r.start_uid in ids and r.end_uid in ids
         ]
@@ -435,6 +482,9 @@ class EmbeddedStore:
             conn.execute("ROLLBACK")
             raise
         for label, keys in vec_labels.items():
+            pending = self._pending.get(label, {})
+            for key in keys:
+                pending.pop(key, None)
             self.vectors.remove(label, keys)
         return len(id_labels)
 
@@ -527,6 +577,7 @@ class EmbeddedStore:
             hits: list[tuple[int, float]] = []
             for spec in specs:
                 if spec.embedded:
+                    self._sync_vectors(spec.label.value)
                     hits.extend(self.vectors.search(spec.label.value, vector, fetch))
             keep = self._filter_ids([h[0] for h in hits], filters)
             hits = sorted((h for h in hits if h[0] in keep), key=lambda h: -h[1])[:k]
