@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import ROOT, percentile, report
 
 from flowrag.graph.expansion import ExpansionStep, expand
@@ -38,9 +37,15 @@ def make_nodes(start: int, count: int, rng: np.random.Generator) -> list[NodeRow
         n = start + i
         rows.append(
             NodeRow(
-                NodeLabel.RECORD, f"bench/{n}", "mongo", "bench", f"bench/{n}", name=f"record {n}",
+                NodeLabel.RECORD,
+                f"bench/{n}",
+                "mongo",
+                "bench",
+                f"bench/{n}",
+                name=f"record {n}",
                 text=f"run {n} of pipeline p{n % 1000} status {'FAILED' if n % 7 == 0 else 'SUCCESS'}",
-                props={"pipeline": f"p{n % 1000}", "n": n}, embedding=tuple(vecs[i].tolist()),
+                props={"pipeline": f"p{n % 1000}", "n": n},
+                embedding=tuple(vecs[i].tolist()),
             )
         )
     return rows
@@ -92,7 +97,11 @@ async def run(kind: str, nodes: int, queries: int, path: Path, uri: str) -> dict
         rels_written += len(rels)
         done += count
         if done % 200_000 == 0 or done == nodes:
-            print(f"  {kind}: {rels_written:,} rels, {rels_written / t_rels:,.0f} rels/s", file=sys.stderr, flush=True)
+            print(
+                f"  {kind}: {rels_written:,} rels, {rels_written / t_rels:,.0f} rels/s",
+                file=sys.stderr,
+                flush=True,
+            )
     if hasattr(store, "flush"):
         t0 = time.perf_counter()
         await store.flush()  # type: ignore[attr-defined]
@@ -108,7 +117,7 @@ async def run(kind: str, nodes: int, queries: int, path: Path, uri: str) -> dict
         vec_ms.append((time.perf_counter() - t0) * 1000)
     exp_ms = []
     steps = [ExpansionStep(("MENTIONS",), 10), ExpansionStep(("MENTIONS",), 10, max_frontier=50)]
-    for i in range(queries):
+    for _ in range(queries):
         seed = f"Record:bench/{int(rng.integers(0, nodes))}"
         t0 = time.perf_counter()
         await expand(store, [seed], steps)  # type: ignore[arg-type]
@@ -144,8 +153,12 @@ print(time.perf_counter() - t0, n)
 def cold_start(path: Path) -> float:
     times = []
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", COLD.format(root=str(ROOT), path=str(path))],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", COLD.format(root=str(ROOT), path=str(path))],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         times.append(float(out.stdout.split()[0]))
     return sorted(times)[1]
 

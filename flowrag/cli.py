@@ -159,6 +159,206 @@ def cypher(
     out.print(table)
 
 
+# ---------------------------------------------------------------------------------- ingestion
+def _progress() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def _print_reports(reports: list[Any], as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps([r.as_dict() for r in reports]))
+        return
+    table = Table(title="ingestion report")
+    for column in (
+        "source",
+        "scope",
+        "read",
+        "created",
+        "updated",
+        "unchanged",
+        "deleted",
+        "rels",
+        "embedded",
+        "skipped",
+        "s",
+    ):
+        table.add_column(column, justify="right" if column not in ("source", "scope", "skipped") else "left")
+    for r in reports:
+        skipped = ", ".join(f"{k}: {v}" for k, v in r.skipped.items()) or "-"
+        table.add_row(
+            r.source,
+            r.scope,
+            str(r.read),
+            str(r.created),
+            str(r.updated),
+            str(r.unchanged),
+            str(r.deleted),
+            str(r.relationships),
+            str(r.embedded),
+            skipped,
+            f"{r.seconds:.1f}",
+        )
+    out.print(table)
+    for r in reports:
+        for problem in r.errors[:10]:
+            err.print(f"[yellow]{r.scope}:[/] {problem}", highlight=False)
+        if len(r.errors) > 10:
+            err.print(f"[yellow]{r.scope}:[/] … {len(r.errors) - 10} more problems")
+
+
+async def _with_runtime(fn: Callable[[Any], Awaitable[T]]) -> T:
+    from flowrag.runtime import Runtime
+
+    runtime = await Runtime.open(state.settings)
+    try:
+        return await fn(runtime)
+    finally:
+        await runtime.close()
+
+
+@ingest_app.command("mongo")
+def ingest_mongo_cmd(
+    uri: Annotated[str, typer.Option(help="MongoDB URI, e.g. mongodb://host:27017")],
+    db: Annotated[str, typer.Option(help="Database name.")],
+    include: Annotated[str, typer.Option(help="Comma-separated collections to read (default: all).")] = "",
+    exclude: Annotated[str, typer.Option(help="Comma-separated collections to skip.")] = "",
+    limit: Annotated[int | None, typer.Option(help="Read at most N documents per collection.")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-read everything and remove deleted documents.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ingest every collection of a MongoDB database (incremental, resumable)."""
+    from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
+
+    options = MongoOptions(
+        uri,
+        db,
+        tuple(c for c in include.split(",") if c),
+        tuple(c for c in exclude.split(",") if c),
+        limit,
+        full,
+    )
+
+    async def go(rt: Any) -> Any:
+        with _progress() as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(collection: str, done: int, total: int | None) -> None:
+                if collection not in tasks:
+                    tasks[collection] = bar.add_task(collection, total=total)
+                bar.update(tasks[collection], completed=done)
+
+            return await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, progress)
+
+    _print_reports(run_async(lambda: _with_runtime(go)), as_json)
+
+
+@ingest_app.command("json")
+def ingest_json_cmd(
+    path: Annotated[Path, typer.Argument(help='JSON file {"collection": [documents…]} (a monitoring dump).')],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ingest a monitoring dump read directly from JSON (no MongoDB needed)."""
+    from flowrag.ingest.monitoring import ingest_json_dump
+
+    async def go(rt: Any) -> Any:
+        with _progress() as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(collection: str, done: int, total: int | None) -> None:
+                if collection not in tasks:
+                    tasks[collection] = bar.add_task(collection, total=total)
+                bar.update(tasks[collection], completed=done)
+
+            return await ingest_json_dump(rt.store, rt.embedder, rt.vocabulary, path, progress)
+
+    _print_reports(run_async(lambda: _with_runtime(go)), as_json)
+
+
+@ingest_app.command("openapi")
+def ingest_openapi_cmd(
+    location: Annotated[str, typer.Argument(help="OpenAPI/Swagger file or URL (JSON or YAML).")],
+    name: Annotated[str | None, typer.Option(help="Spec name (graph scope), e.g. delphix-dct.")] = None,
+    ca_bundle: Annotated[Path | None, typer.Option(help="CA bundle for servers with an internal CA.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds for URL fetches.")] = 30.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ingest an OpenAPI 3.x / Swagger 2.0 spec (Delphix DCT first)."""
+    from flowrag.ingest.openapi import ingest_openapi
+
+    async def go(rt: Any) -> Any:
+        with err.status(f"ingesting {location}"):
+            return [await ingest_openapi(rt.store, rt.embedder, location, name, ca_bundle, timeout)]
+
+    _print_reports(run_async(lambda: _with_runtime(go)), as_json)
+
+
+# ---------------------------------------------------------------------------------- answers
+def _print_answer(result: Any, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
+        return
+    out.print(f"\n[bold cyan]? {result.question}[/]", highlight=False)
+    out.print(result.answer, highlight=False)
+    if result.citations:
+        out.print("[dim]sources :[/]" if result.language == "fr" else "[dim]sources:[/]")
+        for c in result.citations[:8]:
+            out.print(f"  [dim][{c.number}] {c.label} — {c.provenance} (uid {c.uid})[/]", highlight=False)
+    out.print(f"[dim]mode: {result.mode} · {result.timings.get('total_ms', 0):.0f} ms[/]")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in French or English.")],
+    source: Annotated[
+        list[str] | None, typer.Option(help="Restrict to mongo | code | openapi | html.")
+    ] = None,
+    collection: Annotated[list[str] | None, typer.Option(help="Restrict to Mongo collection(s).")] = None,
+    session: Annotated[str | None, typer.Option(help="Session id to keep the conversation.")] = None,
+    top_k: Annotated[int, typer.Option(help="Evidence items.")] = 8,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="Extractive answer even if an LLM is configured.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer a question from the graph, with citations."""
+    from flowrag.answer.service import Answerer
+
+    async def go(rt: Any) -> Any:
+        answerer = Answerer(rt.store, rt.embedder, rt.nlp, rt.settings.llm)
+        return await answerer.ask(
+            question,
+            sources=tuple(source or ()),
+            collections=tuple(collection or ()),
+            session_id=session,
+            top_k=top_k,
+            use_llm=not no_llm,
+        )
+
+    _print_answer(run_async(lambda: _with_runtime(go)), as_json)
+
+
+@app.command()
+def demo(
+    fresh: Annotated[bool, typer.Option(help="Start from an empty demo store.")] = True,
+) -> None:
+    """Ingest the bundled example (monitoring runs, Delphix DCT subset, a small code repository) into
+    the embedded store and answer three questions in French, with citations."""
+    from flowrag.demo import run_demo
+
+    run_async(lambda: run_demo(state.settings, out, err, fresh=fresh))
+
+
 def main() -> None:
     try:
         app()

@@ -127,7 +127,7 @@ class VectorIndexes:
             return
         index = self._open(label, mutable=True)
         key_array = np.asarray(keys, dtype=np.uint64)
-        present = np.asarray(index.contains(key_array), dtype=bool).reshape(-1)  # type: ignore[attr-defined]
+        present = np.asarray(index.contains(key_array)).astype(np.bool_).reshape(-1)  # type: ignore[attr-defined]
         if present.any():
             index.remove(key_array[present])  # type: ignore[attr-defined]
         index.add(key_array, vectors)  # type: ignore[attr-defined]

@@ -1,0 +1,259 @@
+"""The answer path: plan -> (aggregate query | hybrid retrieval) -> context -> LLM or extractive."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flowrag.answer.context import EvidenceItem, browser_cypher, build_context, render_evidence
+from flowrag.answer.llm import NO_ANSWER, SYSTEM_PROMPTS, LLMClient
+from flowrag.answer.planner import Plan, plan_question
+from flowrag.answer.retriever import STRATEGIES, Evidence, Retriever
+from flowrag.answer.sessions import SessionStore, rewrite_follow_up
+from flowrag.errors import LLMError
+from flowrag.extract.embeddings import Embedder
+from flowrag.extract.nlp import NLP
+from flowrag.extract.templates import extract_template
+from flowrag.graph.port import Filter, GraphStore, StoredEdge, StoredNode
+from flowrag.settings import LLMSettings
+
+__all__ = ["AnswerResult", "Answerer", "Citation"]
+
+log = logging.getLogger(__name__)
+_CITE = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int
+    uid: str
+    label: str
+    provenance: str
+    snippet: str
+    score: float
+
+
+@dataclass
+class AnswerResult:
+    question: str
+    answer: str
+    mode: str  # "llm" | "extractive" | "no-answer"
+    language: str
+    citations: list[Citation]
+    nodes: list[StoredNode]
+    edges: list[StoredEdge]
+    cypher: str
+    timings: dict[str, float]
+    plan: Plan
+    session_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "mode": self.mode,
+            "language": self.language,
+            "citations": [c.__dict__ for c in self.citations],
+            "nodes": [{"uid": n.uid, "label": n.label, "name": n.name} for n in self.nodes],
+            "edges": [{"type": e.type, "start": e.start, "end": e.end} for e in self.edges],
+            "cypher": self.cypher,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
+            "session_id": self.session_id,
+            "notes": self.notes,
+        }
+
+
+_LABEL = {
+    "fr": "Réponse extractive (aucun LLM configuré ou joignable) — faits tirés du graphe :",
+    "en": "Extractive answer (no LLM configured or reachable) — facts from the graph:",
+}
+
+
+def _fmt_day(iso: str) -> str:
+    return iso.replace("T", " ").replace("Z", " UTC")
+
+
+class Answerer:
+    def __init__(
+        self, store: GraphStore, embedder: Embedder, nlp: NLP, llm: LLMSettings, strategy: str = "balanced"
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._nlp = nlp
+        self._llm = LLMClient(llm)
+        self._llm_settings = llm
+        self._retriever = Retriever(store, embedder, STRATEGIES[strategy])
+        self.sessions = SessionStore(store)
+
+    async def ask(
+        self,
+        question: str,
+        *,
+        sources: tuple[str, ...] = (),
+        collections: tuple[str, ...] = (),
+        session_id: str | None = None,
+        top_k: int = 8,
+        language: str | None = None,
+        now: datetime | None = None,
+        use_llm: bool = True,
+    ) -> AnswerResult:
+        timings: dict[str, float] = {}
+        t_all = time.perf_counter()
+        history = await self.sessions.history(session_id) if session_id else []
+        retrieval_question = rewrite_follow_up(question, history)
+        known = tuple(n.key for n in await self._store.find_nodes("Collection", limit=500))
+        t0 = time.perf_counter()
+        plan = plan_question(
+            retrieval_question,
+            self._nlp,
+            now=now,
+            sources=sources,
+            collections=collections,
+            language=language,
+            known_collections=known,
+        )
+        if language is None:
+            plan = Plan(**{**plan.__dict__, "language": plan_question(question, self._nlp, now=now).language})
+        timings["plan_ms"] = (time.perf_counter() - t0) * 1000
+        notes: list[str] = []
+        t0 = time.perf_counter()
+        if plan.aggregate:
+            items, edges, summary = await self._aggregate(plan, top_k)
+            nodes = [i.node for i in items]
+            timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+        else:
+            evidence = await self._retriever.retrieve(plan)
+            timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+            timings.update({f"retrieve.{k}": v for k, v in evidence.timings.items()})
+            items = build_context(
+                evidence.nodes[: top_k * 3], evidence.scores, self._llm_settings.context_tokens
+            )
+            nodes, edges, summary = [i.node for i in items], self._edges(evidence, items), None
+        if not items:
+            answer, mode = NO_ANSWER[plan.language], "no-answer"
+        elif use_llm and self._llm.configured:
+            t0 = time.perf_counter()
+            try:
+                answer = await self._llm.complete(self._messages(plan, items, history, summary))
+                mode = "llm"
+            except LLMError as exc:
+                notes.append(exc.message)
+                answer, mode = self._extractive(plan, items, summary), "extractive"
+            timings["llm_ms"] = (time.perf_counter() - t0) * 1000
+        else:
+            answer, mode = self._extractive(plan, items, summary), "extractive"
+        cited = {int(n) for n in _CITE.findall(answer)}
+        citations = [
+            Citation(i.number, i.node.uid, i.node.label, i.provenance, i.snippet[:300], round(i.score, 4))
+            for i in items
+            if mode != "llm" or i.number in cited or not cited
+        ]
+        if session_id:
+            await self.sessions.append(session_id, question, answer)
+        timings["total_ms"] = (time.perf_counter() - t_all) * 1000
+        return AnswerResult(
+            question,
+            answer,
+            mode,
+            plan.language,
+            citations,
+            nodes,
+            edges,
+            browser_cypher([n.uid for n in nodes]),
+            timings,
+            plan,
+            session_id,
+            notes,
+        )
+
+    @staticmethod
+    def _edges(evidence: Evidence, items: list[EvidenceItem]) -> list[StoredEdge]:
+        kept = {i.node.uid for i in items}
+        return [e for e in evidence.edges if e.start in kept and e.end in kept]
+
+    def _messages(
+        self, plan: Plan, items: list[EvidenceItem], history: list[Any], summary: str | None
+    ) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": SYSTEM_PROMPTS[plan.language]}]
+        for turn in history[-3:]:
+            messages += [
+                {"role": "user", "content": turn.question},
+                {"role": "assistant", "content": turn.answer[:800]},
+            ]
+        block = render_evidence(items)
+        if summary:
+            block = f"{summary}\n\n{block}"
+        messages.append({"role": "user", "content": f"{block}\n\nQuestion : {plan.question}"})
+        return messages
+
+    def _extractive(self, plan: Plan, items: list[EvidenceItem], summary: str | None) -> str:
+        lang = plan.language
+        lines = [_LABEL[lang]]
+        if summary:
+            lines.append(summary)
+        for item in items[:6]:
+            text = item.snippet.replace("\n", " ")
+            lines.append(
+                f"- [{item.number}] {item.node.label} « {item.node.name} » ({item.provenance}) : {text[:280]}"
+                if lang == "fr"
+                else f'- [{item.number}] {item.node.label} "{item.node.name}" ({item.provenance}): {text[:280]}'
+            )
+        return "\n".join(lines)
+
+    async def _aggregate(self, plan: Plan, top_k: int) -> tuple[list[EvidenceItem], list[StoredEdge], str]:
+        """Runs matching the status/time filters, grouped by pipeline, with their error templates."""
+        filters: list[Filter] = []
+        if plan.statuses:
+            filters.append(Filter("status", "in", list(plan.statuses)))
+        if plan.window:
+            filters += [
+                Filter("started_at", ">=", plan.window.start),
+                Filter("started_at", "<", plan.window.end),
+            ]
+        if plan.collections:
+            filters.append(Filter("scope", "in", list(plan.collections)))
+        pipelines = plan.entity_types.get("PIPELINE", ())
+        if pipelines:
+            filters.append(Filter("pipeline", "in", list(pipelines)))
+        total = await self._store.count_nodes("Run", filters)
+        runs = await self._store.find_nodes("Run", filters, order_by="started_at", descending=True, limit=500)
+        by_pipeline: dict[str, list[StoredNode]] = defaultdict(list)
+        for run in runs:
+            by_pipeline[str(run.props.get("pipeline", "?"))].append(run)
+        lang = plan.language
+        window = (
+            f"{_fmt_day(plan.window.start)} → {_fmt_day(plan.window.end)}"
+            if plan.window
+            else ("toute la période" if lang == "fr" else "all time")
+        )
+        status = "/".join(plan.statuses) or ("tous statuts" if lang == "fr" else "any status")
+        if lang == "fr":
+            summary = f"{total} exécution(s) [{status}] entre {window}, sur {len(by_pipeline)} flux."
+        else:
+            summary = f"{total} run(s) [{status}] in {window}, across {len(by_pipeline)} pipeline(s)."
+        items: list[EvidenceItem] = []
+        for pipeline, group in sorted(by_pipeline.items(), key=lambda kv: -len(kv[1]))[:top_k]:
+            errors = Counter(
+                extract_template(str(r.props.get("error_message", ""))).template
+                for r in group
+                if r.props.get("error_message")
+            )
+            latest = group[0]
+            reasons = "; ".join(f"{tpl[:160]} (×{n})" for tpl, n in errors.most_common(3))
+            if lang == "fr":
+                text = f"Flux {pipeline} : {len(group)} exécution(s) {status}, dernière le {_fmt_day(str(latest.props.get('started_at', '')))}."
+                text += f" Causes : {reasons}." if reasons else ""
+            else:
+                text = f"Pipeline {pipeline}: {len(group)} run(s) {status}, latest at {_fmt_day(str(latest.props.get('started_at', '')))}."
+                text += f" Causes: {reasons}." if reasons else ""
+            from flowrag.answer.context import provenance
+
+            items.append(EvidenceItem(len(items) + 1, latest, float(len(group)), provenance(latest), text))
+        hood = await self._store.neighbours([i.node.uid for i in items], ["FAILED_WITH", "OF"], 3)
+        return items, list(hood.edges), summary

@@ -1,0 +1,319 @@
+"""Pure extraction of monitoring documents: a (converted) document -> nodes, relationships and
+texts to embed. No I/O; the Mongo connector and the JSON loader both feed it.
+
+Each document becomes a ``Record`` (readable flattened text). When a mapping finds a pipeline and a
+status (auto-detected from field names, overridable per collection), it also becomes a ``Run`` of a
+``Pipeline`` with its ``Technology``, ``Error`` template, ``Host`` and ``Environment``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flowrag.extract.templates import extract_template
+from flowrag.extract.vocabulary import Vocabulary, normalise_name
+from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
+
+__all__ = [
+    "FieldMapping",
+    "MonitoringExtract",
+    "detect_mapping",
+    "extract_document",
+    "flatten",
+    "normalise_status",
+]
+
+SOURCE = "mongo"
+
+_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "pipeline": (
+        "pipeline",
+        "pipeline_name",
+        "flow",
+        "flow_name",
+        "flux",
+        "job",
+        "job_name",
+        "dag",
+        "dag_id",
+        "workflow",
+        "process",
+    ),
+    "technology": ("technology", "tech", "technologie", "platform", "engine", "framework", "tool"),
+    "status": ("status", "state", "statut", "result", "outcome"),
+    "error": (
+        "error",
+        "error_message",
+        "errormessage",
+        "message_erreur",
+        "exception",
+        "failure_reason",
+        "err",
+        "error_msg",
+    ),
+    "start": (
+        "start",
+        "started_at",
+        "start_time",
+        "starttime",
+        "start_date",
+        "debut",
+        "date_debut",
+        "timestamp",
+        "ts",
+    ),
+    "end": ("end", "ended_at", "end_time", "endtime", "finished_at", "end_date", "fin", "date_fin"),
+    "host": ("host", "hostname", "server", "serveur", "node", "machine"),
+    "environment": ("environment", "env", "environnement"),
+    "duration": ("duration", "duration_s", "duree", "elapsed", "elapsed_s"),
+}
+
+_STATUS = {
+    "FAILED": (
+        "failed",
+        "failure",
+        "fail",
+        "error",
+        "ko",
+        "échec",
+        "echec",
+        "en erreur",
+        "erreur",
+        "aborted",
+        "killed",
+        "crashed",
+    ),
+    "SUCCESS": (
+        "success",
+        "succeeded",
+        "ok",
+        "done",
+        "completed",
+        "complete",
+        "succès",
+        "succes",
+        "réussi",
+        "passed",
+        "finished",
+    ),
+    "RUNNING": ("running", "started", "in_progress", "en cours", "processing"),
+    "WARNING": ("warning", "warn", "partial", "degraded"),
+    "CANCELLED": ("cancelled", "canceled", "skipped", "annulé"),
+}
+_STATUS_INDEX = {alias: canonical for canonical, aliases in _STATUS.items() for alias in aliases}
+
+
+def normalise_status(value: Any) -> str:
+    text = str(value).strip().lower()
+    return _STATUS_INDEX.get(text, text.upper() or "UNKNOWN")
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """Which (flattened) document field holds each monitoring concept; None = absent."""
+
+    pipeline: str | None = None
+    technology: str | None = None
+    status: str | None = None
+    error: str | None = None
+    start: str | None = None
+    end: str | None = None
+    host: str | None = None
+    environment: str | None = None
+    duration: str | None = None
+
+    @property
+    def is_run(self) -> bool:
+        return self.pipeline is not None and self.status is not None
+
+    def merged(self, override: Mapping[str, str | None]) -> FieldMapping:
+        values = {k: getattr(self, k) for k in _CANDIDATES}
+        values.update({k: v for k, v in override.items() if k in _CANDIDATES})
+        return FieldMapping(**values)
+
+
+def flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested maps become dotted keys; lists of scalars stay lists; lists of maps are indexed."""
+    out: dict[str, Any] = {}
+    for key in sorted(doc, key=str):
+        value = doc[key]
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{name}."))
+        elif isinstance(value, list) and any(isinstance(v, Mapping) for v in value):
+            for i, item in enumerate(value[:10]):
+                if isinstance(item, Mapping):
+                    out.update(flatten(item, f"{name}.{i}."))
+                else:
+                    out[f"{name}.{i}"] = item
+            if len(value) > 10:
+                out[f"{name}.more"] = f"{len(value) - 10} more items"
+        else:
+            out[name] = value
+    return out
+
+
+def detect_mapping(sample: Sequence[Mapping[str, Any]]) -> FieldMapping:
+    """Pick, for each concept, the first candidate field name present in the sample documents."""
+    keys: dict[str, str] = {}
+    for doc in sample:
+        for key in flatten(doc):
+            leaf = key.rsplit(".", 1)[-1].lower()
+            keys.setdefault(leaf, key)
+            keys.setdefault(key.lower(), key)
+    found = {
+        concept: next((keys[c] for c in names if c in keys), None) for concept, names in _CANDIDATES.items()
+    }
+    return FieldMapping(**found)
+
+
+def _text(flat: Mapping[str, Any], limit: int = 4000) -> str:
+    parts = []
+    for key, value in flat.items():
+        if key == "_id":
+            continue
+        rendered = json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value)
+        parts.append(f"{key}: {rendered}")
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _duration(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    try:
+        a = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        b = datetime.fromisoformat(end.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (b - a).total_seconds()
+
+
+@dataclass
+class MonitoringExtract:
+    nodes: list[NodeRow] = field(default_factory=list)
+    rels: list[RelRow] = field(default_factory=list)
+
+
+def extract_document(
+    doc: Mapping[str, Any], collection: str, mapping: FieldMapping, vocabulary: Vocabulary
+) -> MonitoringExtract:
+    """One converted document -> rows. Pure and deterministic."""
+    out = MonitoringExtract()
+    doc_id = str(doc.get("_id", ""))
+    flat = flatten(doc)
+    ref = f"{collection}/{doc_id}"
+    text = _text(flat)
+    record_uid = make_uid(NodeLabel.RECORD, ref)
+    coll_uid = make_uid(NodeLabel.COLLECTION, collection)
+    # Embed the templated text: the same kind of record (ids, times, hosts masked) shares one
+    # cached embedding, so a million runs cost a few thousand model calls.
+    out.nodes.append(
+        NodeRow(
+            NodeLabel.RECORD,
+            ref,
+            SOURCE,
+            collection,
+            ref,
+            name=ref,
+            text=text,
+            embed_text=extract_template(text).template,
+            props={"collection": collection, "doc_id": doc_id},
+        )
+    )
+    out.rels.append(RelRow(RelType.HAS_RECORD, coll_uid, record_uid))
+    if not mapping.is_run:
+        return out
+    get = flat.get
+    pipeline_raw = get(mapping.pipeline or "")
+    status_raw = get(mapping.status or "")
+    if pipeline_raw in (None, "") or status_raw in (None, ""):
+        return out
+    pipeline = normalise_name(str(pipeline_raw))
+    status = normalise_status(status_raw)
+    start = str(get(mapping.start)) if mapping.start and get(mapping.start) is not None else None
+    end = str(get(mapping.end)) if mapping.end and get(mapping.end) is not None else None
+    duration = get(mapping.duration) if mapping.duration else None
+    if not isinstance(duration, int | float):
+        duration = _duration(start, end)
+    error_raw = get(mapping.error) if mapping.error else None
+    error_text = str(error_raw).strip() if error_raw not in (None, "") else ""
+    run_uid = make_uid(NodeLabel.RUN, ref)
+    pipe_uid = make_uid(NodeLabel.PIPELINE, pipeline)
+    run_props: dict[str, Any] = {
+        "status": status,
+        "pipeline": pipeline,
+        "started_at": start,
+        "ended_at": end,
+        "duration_s": duration,
+        "collection": collection,
+        "doc_id": doc_id,
+    }
+    if error_text:
+        run_props["error_message"] = error_text[:2000]
+    summary = f"run of {pipeline}: {status}" + (f" at {start}" if start else "")
+    if error_text:
+        summary += f" — {error_text[:300]}"
+    out.nodes.append(
+        NodeRow(
+            NodeLabel.RUN,
+            ref,
+            SOURCE,
+            collection,
+            ref,
+            name=f"{pipeline} {start or doc_id}",
+            text=summary,
+            props={k: v for k, v in run_props.items() if v is not None},
+        )
+    )
+    out.nodes.append(
+        NodeRow(
+            NodeLabel.PIPELINE,
+            pipeline,
+            SOURCE,
+            "_shared",
+            pipeline,
+            name=pipeline,
+            text=f"pipeline {pipeline} ({pipeline_raw!s})",
+            props={"display_name": str(pipeline_raw)},
+        )
+    )
+    out.rels += [RelRow(RelType.DESCRIBES, record_uid, run_uid), RelRow(RelType.OF, run_uid, pipe_uid)]
+    tech_raw = get(mapping.technology) if mapping.technology else None
+    if tech_raw:
+        tech = vocabulary.canonical_technology(str(tech_raw)) or str(tech_raw).strip()
+        tech_uid = make_uid(NodeLabel.TECHNOLOGY, tech.lower())
+        out.nodes.append(
+            NodeRow(NodeLabel.TECHNOLOGY, tech.lower(), SOURCE, "_shared", tech, name=tech, text=tech)
+        )
+        out.rels.append(RelRow(RelType.USES, pipe_uid, tech_uid))
+    if error_text and status != "SUCCESS":
+        template = extract_template(error_text)
+        err_uid = make_uid(NodeLabel.ERROR, template.template_id)
+        out.nodes.append(
+            NodeRow(
+                NodeLabel.ERROR,
+                template.template_id,
+                SOURCE,
+                "_shared",
+                template.template_id,
+                name=template.template[:120],
+                text=template.template,
+                props={"example": error_text[:500]},
+            )
+        )
+        out.rels.append(RelRow(RelType.FAILED_WITH, run_uid, err_uid))
+    for attr, label, rel in (
+        (mapping.host, NodeLabel.HOST, RelType.RAN_ON),
+        (mapping.environment, NodeLabel.ENVIRONMENT, RelType.IN_ENVIRONMENT),
+    ):
+        value = get(attr) if attr else None
+        if value:
+            key = str(value).strip().lower()
+            out.nodes.append(NodeRow(label, key, SOURCE, "_shared", key, name=str(value), text=str(value)))
+            out.rels.append(RelRow(rel, run_uid, make_uid(label, key)))
+    return out

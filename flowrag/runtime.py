@@ -1,0 +1,39 @@
+"""Composition root shared by the CLI and the API: settings -> store, embedder, NLP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowrag.extract.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from flowrag.extract.nlp import NLP
+from flowrag.extract.vocabulary import Vocabulary, load_vocabulary
+from flowrag.graph import GraphStore, open_store
+from flowrag.settings import Settings
+
+__all__ = ["Runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: GraphStore
+    embedder: CachedEmbedder
+    nlp: NLP
+    vocabulary: Vocabulary
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Runtime:
+        store = await open_store(settings)
+        inner = SentenceTransformerEmbedder(settings.embedding, settings.models_dir)
+        embedder = CachedEmbedder(inner, settings.data_dir / "cache" / "embeddings.sqlite3")
+        return cls(
+            settings,
+            store,
+            embedder,
+            NLP(settings.nlp.vocabulary_file),
+            load_vocabulary(settings.nlp.vocabulary_file),
+        )
+
+    async def close(self) -> None:
+        self.embedder.close()
+        await self.store.close()
