@@ -183,7 +183,7 @@ def main() -> None:
             if not uri:
                 from tests.support.neo4j_server import Neo4jServer
 
-                server = Neo4jServer(tmpdir / "neo4j")
+                server = Neo4jServer(tmpdir / "neo4j", bolt_port=7688, http_port=7475)
                 server.data_dir.mkdir(parents=True)
                 server.start()
                 uri = server.bolt_uri

@@ -101,3 +101,23 @@ def nlp() -> object:
     from flowrag.extract.nlp import NLP
 
     return NLP()
+
+
+@pytest.fixture(scope="session")
+def cached_embedder(embedder: object) -> object:
+    """The real model behind an in-memory dedup cache (counts misses = model calls)."""
+    from flowrag.extract.embeddings import CachedEmbedder
+
+    return CachedEmbedder(embedder, None)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from tests.support.mongo_server import MongoServer
+
+    server = MongoServer(tmp_path_factory.mktemp("mongo"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -3,6 +3,7 @@ then link HTTP calls to documented endpoints and files/functions to pipelines.""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -176,7 +177,8 @@ async def ingest_code(
     if re.match(r"^(https?|ssh|git)://|^git@", location):
         with tempfile.TemporaryDirectory(prefix="flowrag-clone-") as tmp:
             try:
-                subprocess.run(
+                await asyncio.to_thread(
+                    subprocess.run,
                     ["git", "clone", "--depth", "1", "--", location, tmp],
                     check=True,
                     capture_output=True,

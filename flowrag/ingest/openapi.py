@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import logging
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ _CA_HINT = (
 def _fetch(location: str, ca_bundle: Path | None, timeout_s: float) -> bytes:
     import httpx
 
-    verify: Any = str(ca_bundle) if ca_bundle else True
+    verify: Any = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
     try:
         with httpx.Client(verify=verify, timeout=timeout_s, follow_redirects=True) as client:
             response = client.get(location)

@@ -1,0 +1,119 @@
+"""Monitoring ingestion: the Mongo wire server (nx-27017) and JSON dumps, on both stores."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+
+from flowrag.errors import SourceError
+from flowrag.examples.monitoring import generate_runs
+from flowrag.extract.vocabulary import load_vocabulary
+from flowrag.graph.port import Filter, GraphStore
+from flowrag.ingest import monitoring as mon
+from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
+from flowrag.schema import NodeLabel, make_uid
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+VOCAB = load_vocabulary()
+
+
+@pytest.fixture
+def mongo_db(mongo_server: Any, request: pytest.FixtureRequest) -> Any:
+    client: Any = MongoClient(mongo_server.uri, serverSelectionTimeoutMS=5000)
+    name = f"mon_{request.node.name.replace('[', '_').replace(']', '').replace('-', '_')}"[:60]
+    client.drop_database(name)
+    db = client[name]
+    db.runs.insert_many(list(generate_runs(120, now=NOW)))
+    db.alerts.insert_many([
+        {"_id": f"alert-{i}", "severity": "critical", "title": f"Flux ingest_trades en échec {i}",
+         "details": "OutOfMemoryError sur spark-node-3"} for i in range(5)
+    ])
+    db.notes.insert_one({"_id": "n1", "text": "rien à signaler"})
+    yield db
+    client.drop_database(name)
+    client.close()
+
+
+def options(db: Any, mongo_server: Any, **kw: Any) -> MongoOptions:
+    return MongoOptions(mongo_server.uri, db.name, **kw)
+
+
+async def test_full_ingest_then_rerun_is_a_noop(store: GraphStore, cached_embedder: Any, mongo_db: Any,
+                                                mongo_server: Any) -> None:
+    reports = {r.scope: r for r in await ingest_mongo(store, cached_embedder, VOCAB, options(mongo_db, mongo_server))}
+    assert set(reports) == {"runs", "alerts", "notes"}
+    assert reports["runs"].read == 120
+    assert await store.count_nodes("Run") == 120
+    assert await store.count_nodes("Record", [Filter("scope", "=", "alerts")]) == 5
+    assert await store.count_nodes("Run", [Filter("scope", "=", "alerts")]) == 0  # heterogeneous: records only
+    failed = await store.find_nodes("Run", [Filter("status", "=", "FAILED")], limit=1)
+    hood = await store.neighbours([failed[0].uid], ["OF", "FAILED_WITH", "RAN_ON", "IN_ENVIRONMENT"])
+    assert {e.type for e in hood.edges} == {"OF", "FAILED_WITH", "RAN_ON", "IN_ENVIRONMENT"}
+    pipeline = next(n for n in hood.nodes if n.label == "Pipeline")
+    uses = await store.neighbours([pipeline.uid], ["USES"])
+    assert any(n.label == "Technology" for n in uses.nodes)
+    again = await ingest_mongo(store, cached_embedder, VOCAB, options(mongo_db, mongo_server, full=True))
+    for report in again:
+        assert report.writes == 0, report.as_dict()
+        assert report.embedded == 0
+
+
+async def test_added_changed_deleted_documents_propagate(store: GraphStore, cached_embedder: Any, mongo_db: Any,
+                                                          mongo_server: Any) -> None:
+    opts = options(mongo_db, mongo_server, include=("runs",))
+    await ingest_mongo(store, cached_embedder, VOCAB, opts)
+    mongo_db.runs.insert_one({"_id": "run-99999999", "pipeline": "new_flow", "status": "failed",
+                              "technology": "kafka", "start_time": NOW, "error_message": "Broker down on kafka-broker-9"})
+    incremental = await ingest_mongo(store, cached_embedder, VOCAB, opts)
+    assert incremental[0].read == 1  # only what is new since the checkpoint
+    new = await store.get_nodes([make_uid(NodeLabel.RUN, "runs/run-99999999")])
+    assert new[0].props["status"] == "FAILED" and new[0].props["pipeline"] == "new_flow"
+    mongo_db.runs.update_one({"_id": "run-00000003"}, {"$set": {"status": "SUCCESS"}})
+    mongo_db.runs.delete_one({"_id": "run-00000004"})
+    full = await ingest_mongo(store, cached_embedder, VOCAB, options(mongo_db, mongo_server, include=("runs",), full=True))
+    assert full[0].updated >= 1 and full[0].deleted >= 2  # the record and its run
+    changed = await store.get_nodes([make_uid(NodeLabel.RUN, "runs/run-00000003")])
+    assert changed[0].props["status"] == "SUCCESS"
+    assert await store.get_nodes([make_uid(NodeLabel.RUN, "runs/run-00000004")]) == []
+    assert await store.count_nodes("Run") == 120
+
+
+async def test_killed_run_resumes_without_duplicates_or_loss(store: GraphStore, cached_embedder: Any, mongo_db: Any,
+                                                             mongo_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    opts = options(mongo_db, mongo_server, include=("runs",), batch_size=25)
+    calls = {"n": 0}
+    original = mon.Writer.write
+
+    async def dying_write(self: Any, nodes: Any, rels: Any, report: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 4:  # collection node, then two batches, then die mid-collection
+            raise KeyboardInterrupt
+        return await original(self, nodes, rels, report)
+
+    monkeypatch.setattr(mon.Writer, "write", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        await ingest_mongo(store, cached_embedder, VOCAB, opts)
+    partial = await store.count_nodes("Run")
+    assert 0 < partial < 120
+    monkeypatch.setattr(mon.Writer, "write", original)
+    resumed = await ingest_mongo(store, cached_embedder, VOCAB, opts)
+    assert resumed[0].read == 120 - partial
+    assert await store.count_nodes("Run") == 120
+    assert await store.count_nodes("Record", [Filter("scope", "=", "runs")]) == 120
+
+
+async def test_include_exclude_limit(store: GraphStore, cached_embedder: Any, mongo_db: Any, mongo_server: Any) -> None:
+    reports = await ingest_mongo(store, cached_embedder, VOCAB,
+                                 options(mongo_db, mongo_server, exclude=("notes",), limit=10))
+    assert {r.scope for r in reports} == {"runs", "alerts"}
+    assert {r.scope: r.read for r in reports} == {"runs": 10, "alerts": 5}
+    with pytest.raises(SourceError, match="collections not found"):
+        await ingest_mongo(store, cached_embedder, VOCAB, options(mongo_db, mongo_server, include=("nope",)))
+
+
+async def test_unreachable_mongo_is_a_clear_error(store: GraphStore, cached_embedder: Any) -> None:
+    with pytest.raises(SourceError, match="cannot reach MongoDB at mongodb://127.0.0.1:9"):
+        await ingest_mongo(store, cached_embedder, VOCAB, MongoOptions("mongodb://127.0.0.1:9", "x", timeout_ms=500))
