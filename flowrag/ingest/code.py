@@ -90,7 +90,7 @@ def walk_repository(root: Path, report: IngestReport) -> Iterator[tuple[str, str
     gitignore = root / ".gitignore"
     if gitignore.is_file():
         patterns = gitignore.read_text("utf-8", errors="replace").splitlines()
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if any(part in _SKIP_DIRS for part in path.relative_to(root).parts[:-1]) or not path.is_file():
