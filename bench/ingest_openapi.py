@@ -1,6 +1,6 @@
 """DCT spec end to end (parse, extract, embed, write) on the embedded store, cold embedding cache.
 
-    python bench/ingest_openapi.py [--runs 3]
+python bench/ingest_openapi.py [--runs 3]
 """
 
 from __future__ import annotations
@@ -50,12 +50,15 @@ def main() -> None:
         colds.append(cold)
         reruns.append(rerun)
         print(f"  run {i + 1}: {cold:.1f} s first ingest, {rerun:.2f} s unchanged re-run")
-    report("OpenAPI ingestion: Delphix DCT v3.10.0 (417 operations, 322 paths)", [
-        ("texts embedded (endpoints + schemas)", str(embedded)),
-        ("first ingest, median s (goal < 30)", f"{median(colds):.1f}"),
-        ("unchanged re-run, median s", f"{median(reruns):.2f}"),
-        ("runs", str(args.runs)),
-    ])
+    report(
+        "OpenAPI ingestion: Delphix DCT v3.10.0 (417 operations, 322 paths)",
+        [
+            ("texts embedded (endpoints + schemas)", str(embedded)),
+            ("first ingest, median s (goal < 30)", f"{median(colds):.1f}"),
+            ("unchanged re-run, median s", f"{median(reruns):.2f}"),
+            ("runs", str(args.runs)),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -47,6 +47,16 @@ _SOURCE_HINTS = {
 }
 
 
+_STOPWORDS = frozenset(
+    """les des une pour sur dans avec par qui que quels quelles quel quelle ont été est sont pas comment
+    pourquoi quoi elle ils elles nous vous leur leurs notre nos votre vos cette ces ceux celle celui
+    depuis entre aussi plus moins très tout tous toute toutes faire fait peut peux doit dois son ses
+    mon mes ton tes aux du the and for with which what who that have has been was were are this these
+    those from into how why where when does did can could should would will there their our your its
+    about une est-ce qu'est quelle""".split()
+)
+
+
 @dataclass(frozen=True)
 class TimeWindow:
     start: str  # ISO UTC, inclusive
@@ -65,6 +75,7 @@ class Plan:
     identifiers: tuple[str, ...] = ()
     entity_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     aggregate: bool = False
+    keywords: tuple[str, ...] = ()  # content words (+ English doc terms) for full-text search
 
 
 def _day(dt: datetime) -> datetime:
@@ -146,6 +157,16 @@ def plan_question(
     aggregate = bool((statuses or window) and _AGGREGATE.search(question)) and not re.search(
         _SOURCE_HINTS["code"], low
     )
+    keywords: list[str] = []
+    translations = nlp.vocabulary.translations
+    for raw in re.findall(r"[\w/{}.'-]+", low):
+        word = raw.strip(".-'")
+        word = word.split("'", 1)[-1] if "'" in word else word  # l'endpoint -> endpoint
+        if len(word) < 3 or word in _STOPWORDS:
+            continue
+        keywords.append(word)
+        if word in translations:
+            keywords.append(translations[word])
     return Plan(
         question=question,
         language=lang,
@@ -156,4 +177,5 @@ def plan_question(
         identifiers=identifiers,
         entity_types={k: tuple(dict.fromkeys(v)) for k, v in types.items()},
         aggregate=aggregate,
+        keywords=tuple(dict.fromkeys(keywords)),
     )

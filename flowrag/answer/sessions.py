@@ -75,7 +75,7 @@ class SessionStore:
         messages = await self._store.find_nodes(
             NodeLabel.MESSAGE.value,
             [Filter("session", "=", session_id)],
-            order_by="at",
+            order_by="key",
             descending=True,
             limit=self._max_turns,
         )

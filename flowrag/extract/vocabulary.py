@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -27,6 +27,7 @@ class Vocabulary:
     technologies: dict[str, tuple[str, ...]]  # canonical -> aliases (lowercase)
     delphix_objects: dict[str, tuple[str, ...]]
     pipeline_keywords: tuple[str, ...]
+    translations: dict[str, str] = field(default_factory=dict)  # French question word -> doc term
 
     def canonical_technology(self, text: str) -> str | None:
         return self._alias_index(self.technologies).get(text.strip().lower())
@@ -83,4 +84,9 @@ def load_vocabulary(extra: Path | None = None) -> Vocabulary:
             for canonical, aliases in _table(more.get(key)).items():
                 target[canonical] = tuple(dict.fromkeys([*target.get(canonical, ()), *aliases]))
         keywords += _words(more.get("pipeline_keywords"))
-    return Vocabulary(tech, delphix, tuple(dict.fromkeys(keywords)))
+    translations = {str(k).lower(): str(v) for k, v in (base.get("translations") or {}).items()}  # type: ignore[union-attr]
+    if extra is not None:
+        translations.update(
+            {str(k).lower(): str(v) for k, v in (_read(extra).get("translations") or {}).items()}
+        )  # type: ignore[union-attr]
+    return Vocabulary(tech, delphix, tuple(dict.fromkeys(keywords)), translations)

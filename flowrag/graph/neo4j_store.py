@@ -99,7 +99,11 @@ class Neo4jStore:
 
         try:
             driver = AsyncGraphDatabase.driver(
-                uri, auth=(user, password), connection_timeout=timeout_s, max_connection_pool_size=50
+                uri,
+                auth=(user, password),
+                connection_timeout=timeout_s,
+                max_connection_pool_size=50,
+                notifications_min_severity="OFF",
             )
         except (ConfigurationError, ValueError) as exc:
             raise StoreUnavailableError(f"invalid Neo4j URI {uri!r}: {exc}", hint=_START_HINT) from exc

@@ -23,7 +23,9 @@ def make_repo(root: Path) -> Path:
     (repo / "config.py").write_text(f'DB_PASSWORD = "{SECRET}"\nAPI_TOKEN = "ghp_{"a" * 36}"\n')
     (repo / ".env").write_text(f"DCT_API_KEY={SECRET}\nOTHER=plain\n")
     (repo / "image.bin").write_bytes(bytes(range(256)) * 20)
-    (repo / "legacy.py").write_bytes('"""Données héritées."""\n\ndef été():\n    return "café"\n'.encode("latin-1"))
+    (repo / "legacy.py").write_bytes(
+        '"""Données héritées."""\n\ndef été():\n    return "café"\n'.encode("latin-1")
+    )
     (repo / "big.py").write_text("x = 1\n" * 900_000)  # ~5 MB generated file
     (repo / "broken.py").write_text("def oops(:\n")
     (repo / ".gitignore").write_text("ignored/\n")
@@ -34,13 +36,20 @@ def make_repo(root: Path) -> Path:
     return repo
 
 
-async def test_symbols_routes_calls_and_links(store: GraphStore, cached_embedder: Any, tmp_path: Path) -> None:
+async def test_symbols_routes_calls_and_links(
+    store: GraphStore, cached_embedder: Any, tmp_path: Path
+) -> None:
     repo = make_repo(tmp_path)
     await ingest_openapi(store, cached_embedder, SPEC, "delphix-dct")
     from flowrag.schema import NodeRow
 
-    await store.upsert_nodes([NodeRow(NodeLabel.PIPELINE, "ingest_trades", "mongo", "_shared", "ingest_trades",
-                                      name="ingest_trades")])
+    await store.upsert_nodes(
+        [
+            NodeRow(
+                NodeLabel.PIPELINE, "ingest_trades", "mongo", "_shared", "ingest_trades", name="ingest_trades"
+            )
+        ]
+    )
     report = await ingest_code(store, cached_embedder, str(repo), "vdb-tools")
     assert report.skipped["binary"] == 1
     assert report.skipped["gitignored"] >= 1
@@ -53,7 +62,9 @@ async def test_symbols_routes_calls_and_links(store: GraphStore, cached_embedder
     calls = await store.find_nodes("HttpCall", limit=100)
     refresh = next(c for c in calls if "refresh_by_snapshot" in c.name)
     hood = await store.neighbours([refresh.uid], ["TARGETS", "MAKES"])
-    assert make_uid(NodeLabel.ENDPOINT, "delphix-dct:POST /vdbs/{vdbId}/refresh_by_snapshot") in {e.end for e in hood.edges}
+    assert make_uid(NodeLabel.ENDPOINT, "delphix-dct:POST /vdbs/{vdbId}/refresh_by_snapshot") in {
+        e.end for e in hood.edges
+    }
     assert any(n.name == "DelphixClient.refresh_vdb_by_snapshot" for n in hood.nodes)
     impl = await store.neighbours([make_uid(NodeLabel.PIPELINE, "ingest_trades")], ["IMPLEMENTS"])
     assert any(n.props.get("path") == "flows/ingest_trades.py" for n in impl.nodes)
@@ -64,7 +75,13 @@ async def test_symbols_routes_calls_and_links(store: GraphStore, cached_embedder
     blob = json.dumps([n.as_dict() for n in everything], ensure_ascii=False)
     assert SECRET not in blob and "ghp_aaaa" not in blob
     rerun = await ingest_code(store, cached_embedder, str(repo), "vdb-tools")
-    assert (rerun.created, rerun.updated, rerun.deleted, rerun.embedded, rerun.relationships) == (0, 0, 0, 0, 0)
+    assert (rerun.created, rerun.updated, rerun.deleted, rerun.embedded, rerun.relationships) == (
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 async def test_changed_and_deleted_files(store: GraphStore, cached_embedder: Any, tmp_path: Path) -> None:
@@ -79,7 +96,9 @@ async def test_changed_and_deleted_files(store: GraphStore, cached_embedder: Any
     assert report.unchanged >= 5
 
 
-async def test_links_are_created_whatever_the_order(store: GraphStore, cached_embedder: Any, tmp_path: Path) -> None:
+async def test_links_are_created_whatever_the_order(
+    store: GraphStore, cached_embedder: Any, tmp_path: Path
+) -> None:
     repo = make_repo(tmp_path)
     await ingest_code(store, cached_embedder, str(repo), "vdb-tools")
     target = make_uid(NodeLabel.ENDPOINT, "delphix-dct:POST /vdbs/{vdbId}/refresh_by_snapshot")

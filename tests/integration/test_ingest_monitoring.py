@@ -27,10 +27,17 @@ def mongo_db(mongo_server: Any, request: pytest.FixtureRequest) -> Any:
     client.drop_database(name)
     db = client[name]
     db.runs.insert_many(list(generate_runs(120, now=NOW)))
-    db.alerts.insert_many([
-        {"_id": f"alert-{i}", "severity": "critical", "title": f"Flux ingest_trades en échec {i}",
-         "details": "OutOfMemoryError sur spark-node-3"} for i in range(5)
-    ])
+    db.alerts.insert_many(
+        [
+            {
+                "_id": f"alert-{i}",
+                "severity": "critical",
+                "title": f"Flux ingest_trades en échec {i}",
+                "details": "OutOfMemoryError sur spark-node-3",
+            }
+            for i in range(5)
+        ]
+    )
     db.notes.insert_one({"_id": "n1", "text": "rien à signaler"})
     yield db
     client.drop_database(name)
@@ -41,14 +48,19 @@ def options(db: Any, mongo_server: Any, **kw: Any) -> MongoOptions:
     return MongoOptions(mongo_server.uri, db.name, **kw)
 
 
-async def test_full_ingest_then_rerun_is_a_noop(store: GraphStore, cached_embedder: Any, mongo_db: Any,
-                                                mongo_server: Any) -> None:
-    reports = {r.scope: r for r in await ingest_mongo(store, cached_embedder, VOCAB, options(mongo_db, mongo_server))}
+async def test_full_ingest_then_rerun_is_a_noop(
+    store: GraphStore, cached_embedder: Any, mongo_db: Any, mongo_server: Any
+) -> None:
+    reports = {
+        r.scope: r for r in await ingest_mongo(store, cached_embedder, VOCAB, options(mongo_db, mongo_server))
+    }
     assert set(reports) == {"runs", "alerts", "notes"}
     assert reports["runs"].read == 120
     assert await store.count_nodes("Run") == 120
     assert await store.count_nodes("Record", [Filter("scope", "=", "alerts")]) == 5
-    assert await store.count_nodes("Run", [Filter("scope", "=", "alerts")]) == 0  # heterogeneous: records only
+    assert (
+        await store.count_nodes("Run", [Filter("scope", "=", "alerts")]) == 0
+    )  # heterogeneous: records only
     failed = await store.find_nodes("Run", [Filter("status", "=", "FAILED")], limit=1)
     hood = await store.neighbours([failed[0].uid], ["OF", "FAILED_WITH", "RAN_ON", "IN_ENVIRONMENT"])
     assert {e.type for e in hood.edges} == {"OF", "FAILED_WITH", "RAN_ON", "IN_ENVIRONMENT"}
@@ -61,19 +73,30 @@ async def test_full_ingest_then_rerun_is_a_noop(store: GraphStore, cached_embedd
         assert report.embedded == 0
 
 
-async def test_added_changed_deleted_documents_propagate(store: GraphStore, cached_embedder: Any, mongo_db: Any,
-                                                          mongo_server: Any) -> None:
+async def test_added_changed_deleted_documents_propagate(
+    store: GraphStore, cached_embedder: Any, mongo_db: Any, mongo_server: Any
+) -> None:
     opts = options(mongo_db, mongo_server, include=("runs",))
     await ingest_mongo(store, cached_embedder, VOCAB, opts)
-    mongo_db.runs.insert_one({"_id": "run-99999999", "pipeline": "new_flow", "status": "failed",
-                              "technology": "kafka", "start_time": NOW, "error_message": "Broker down on kafka-broker-9"})
+    mongo_db.runs.insert_one(
+        {
+            "_id": "run-99999999",
+            "pipeline": "new_flow",
+            "status": "failed",
+            "technology": "kafka",
+            "start_time": NOW,
+            "error_message": "Broker down on kafka-broker-9",
+        }
+    )
     incremental = await ingest_mongo(store, cached_embedder, VOCAB, opts)
     assert incremental[0].read == 1  # only what is new since the checkpoint
     new = await store.get_nodes([make_uid(NodeLabel.RUN, "runs/run-99999999")])
     assert new[0].props["status"] == "FAILED" and new[0].props["pipeline"] == "new_flow"
     mongo_db.runs.update_one({"_id": "run-00000003"}, {"$set": {"status": "SUCCESS"}})
     mongo_db.runs.delete_one({"_id": "run-00000004"})
-    full = await ingest_mongo(store, cached_embedder, VOCAB, options(mongo_db, mongo_server, include=("runs",), full=True))
+    full = await ingest_mongo(
+        store, cached_embedder, VOCAB, options(mongo_db, mongo_server, include=("runs",), full=True)
+    )
     assert full[0].updated >= 1 and full[0].deleted >= 2  # the record and its run
     changed = await store.get_nodes([make_uid(NodeLabel.RUN, "runs/run-00000003")])
     assert changed[0].props["status"] == "SUCCESS"
@@ -81,8 +104,9 @@ async def test_added_changed_deleted_documents_propagate(store: GraphStore, cach
     assert await store.count_nodes("Run") == 120
 
 
-async def test_killed_run_resumes_without_duplicates_or_loss(store: GraphStore, cached_embedder: Any, mongo_db: Any,
-                                                             mongo_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_killed_run_resumes_without_duplicates_or_loss(
+    store: GraphStore, cached_embedder: Any, mongo_db: Any, mongo_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     opts = options(mongo_db, mongo_server, include=("runs",), batch_size=25)
     calls = {"n": 0}
     original = mon.Writer.write
@@ -105,9 +129,12 @@ async def test_killed_run_resumes_without_duplicates_or_loss(store: GraphStore, 
     assert await store.count_nodes("Record", [Filter("scope", "=", "runs")]) == 120
 
 
-async def test_include_exclude_limit(store: GraphStore, cached_embedder: Any, mongo_db: Any, mongo_server: Any) -> None:
-    reports = await ingest_mongo(store, cached_embedder, VOCAB,
-                                 options(mongo_db, mongo_server, exclude=("notes",), limit=10))
+async def test_include_exclude_limit(
+    store: GraphStore, cached_embedder: Any, mongo_db: Any, mongo_server: Any
+) -> None:
+    reports = await ingest_mongo(
+        store, cached_embedder, VOCAB, options(mongo_db, mongo_server, exclude=("notes",), limit=10)
+    )
     assert {r.scope for r in reports} == {"runs", "alerts"}
     assert {r.scope: r.read for r in reports} == {"runs": 10, "alerts": 5}
     with pytest.raises(SourceError, match="collections not found"):
@@ -116,4 +143,6 @@ async def test_include_exclude_limit(store: GraphStore, cached_embedder: Any, mo
 
 async def test_unreachable_mongo_is_a_clear_error(store: GraphStore, cached_embedder: Any) -> None:
     with pytest.raises(SourceError, match="cannot reach MongoDB at mongodb://127.0.0.1:9"):
-        await ingest_mongo(store, cached_embedder, VOCAB, MongoOptions("mongodb://127.0.0.1:9", "x", timeout_ms=500))
+        await ingest_mongo(
+            store, cached_embedder, VOCAB, MongoOptions("mongodb://127.0.0.1:9", "x", timeout_ms=500)
+        )

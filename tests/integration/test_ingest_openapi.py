@@ -38,10 +38,23 @@ async def test_new_version_updates_changed_and_removes_vanished(
     store: GraphStore, cached_embedder: object, tmp_path: Path
 ) -> None:
     spec = {
-        "openapi": "3.0.0", "info": {"title": "mini", "version": "1"},
+        "openapi": "3.0.0",
+        "info": {"title": "mini", "version": "1"},
         "paths": {
-            "/vdbs": {"get": {"operationId": "list_vdbs", "summary": "List VDBs", "responses": {"200": {"description": "ok"}}}},
-            "/vdbs/{vdbId}/stop": {"post": {"operationId": "stop_vdb", "summary": "Stop", "responses": {"200": {"description": "ok"}}}},
+            "/vdbs": {
+                "get": {
+                    "operationId": "list_vdbs",
+                    "summary": "List VDBs",
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/vdbs/{vdbId}/stop": {
+                "post": {
+                    "operationId": "stop_vdb",
+                    "summary": "Stop",
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
         },
     }
     path = tmp_path / "mini.json"
@@ -126,11 +139,16 @@ def test_tls_error_names_the_ca_bundle_option(tmp_path: Path) -> None:
         server.shutdown()
 
 
-async def test_partial_spec_ingests_what_is_valid(store: GraphStore, cached_embedder: object, tmp_path: Path) -> None:
+async def test_partial_spec_ingests_what_is_valid(
+    store: GraphStore, cached_embedder: object, tmp_path: Path
+) -> None:
     spec = {
-        "openapi": "3.0.0", "info": {"title": "partial", "version": "1"},
+        "openapi": "3.0.0",
+        "info": {"title": "partial", "version": "1"},
         "paths": {
-            "/ok": {"get": {"operationId": "ok", "responses": {"200": {"$ref": "#/components/responses/Missing"}}}},
+            "/ok": {
+                "get": {"operationId": "ok", "responses": {"200": {"$ref": "#/components/responses/Missing"}}}
+            },
             "/broken": "not an object",
         },
     }

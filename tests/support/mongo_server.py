@@ -33,14 +33,29 @@ class MongoServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         exe = Path(sys.executable).with_name("nx-27017")
         self.process = subprocess.Popen(
-            [str(exe), "--data-dir", str(self.data_dir / "dbs"), "--host", "127.0.0.1", "-p", str(self.port),
-             "--log-file", str(self.data_dir / "nx.log"), "--pid-file", str(self.data_dir / "nx.pid")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                str(exe),
+                "--data-dir",
+                str(self.data_dir / "dbs"),
+                "--host",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "--log-file",
+                str(self.data_dir / "nx.log"),
+                "--pid-file",
+                str(self.data_dir / "nx.pid"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"nx-27017 exited with {self.process.returncode}; see {self.data_dir}/nx.log")
+                raise RuntimeError(
+                    f"nx-27017 exited with {self.process.returncode}; see {self.data_dir}/nx.log"
+                )
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", self.port)) == 0:
                     return

@@ -68,11 +68,25 @@ def test_deep_nesting_and_long_arrays_are_capped() -> None:
 
 
 def test_mapping_is_detected_and_run_extracted() -> None:
-    doc = to_jsonable({"_id": ObjectId(), "job_name": "Ingest-Trades", "state": "KO", "engine": "pyspark",
-                       "started_at": datetime(2026, 11, 21, 3, 0), "ended_at": datetime(2026, 11, 21, 3, 30),
-                       "err": "Container killed on host linux-db-07 after 3600s", "server": "linux-db-07"})
+    doc = to_jsonable(
+        {
+            "_id": ObjectId(),
+            "job_name": "Ingest-Trades",
+            "state": "KO",
+            "engine": "pyspark",
+            "started_at": datetime(2026, 11, 21, 3, 0),
+            "ended_at": datetime(2026, 11, 21, 3, 30),
+            "err": "Container killed on host linux-db-07 after 3600s",
+            "server": "linux-db-07",
+        }
+    )
     mapping = detect_mapping([doc])
-    assert (mapping.pipeline, mapping.status, mapping.technology, mapping.error) == ("job_name", "state", "engine", "err")
+    assert (mapping.pipeline, mapping.status, mapping.technology, mapping.error) == (
+        "job_name",
+        "state",
+        "engine",
+        "err",
+    )
     rows = extract_document(doc, "runs", mapping, load_vocabulary())
     run = next(n for n in rows.nodes if n.label.value == "Run")
     assert run.props["pipeline"] == "ingest_trades" and run.props["status"] == "FAILED"
@@ -80,4 +94,11 @@ def test_mapping_is_detected_and_run_extracted() -> None:
     labels = {n.label.value: n for n in rows.nodes}
     assert labels["Technology"].name == "Spark"
     assert labels["Error"].text == "Container killed on host <HOST> after <NUM>"
-    assert {r.type.value for r in rows.rels} >= {"OF", "USES", "FAILED_WITH", "RAN_ON", "HAS_RECORD", "DESCRIBES"}
+    assert {r.type.value for r in rows.rels} >= {
+        "OF",
+        "USES",
+        "FAILED_WITH",
+        "RAN_ON",
+        "HAS_RECORD",
+        "DESCRIBES",
+    }

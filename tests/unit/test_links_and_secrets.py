@@ -8,7 +8,10 @@ from flowrag.extract.secrets import REDACTED, redact, redact_env
 from flowrag.ingest.links import match_endpoint, normalise_path
 
 ENDPOINTS = {
-    "POST": [(normalise_path("/vdbs/{vdbId}/refresh_by_snapshot"), "refresh"), (normalise_path("/vdbs"), "create")],
+    "POST": [
+        (normalise_path("/vdbs/{vdbId}/refresh_by_snapshot"), "refresh"),
+        (normalise_path("/vdbs"), "create"),
+    ],
     "GET": [(normalise_path("/vdbs"), "list"), (normalise_path("/vdbs/{vdbId}"), "get")],
 }
 

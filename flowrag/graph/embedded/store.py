@@ -573,18 +573,31 @@ class EmbeddedStore:
                     f"have {self._dimension}",
                     hint="query with the model the store was built with",
                 )
-            fetch = k * 4 if filters else k
+            # int8 HNSW finds candidates; exact float32 cosine from SQLite ranks them (the int8
+            # scores run ~0.02 low, which would skew thresholds and parity with Neo4j).
+            fetch = max(k * 4, 40)
             hits: list[tuple[int, float]] = []
             for spec in specs:
                 if spec.embedded:
                     self._sync_vectors(spec.label.value)
                     hits.extend(self.vectors.search(spec.label.value, vector, fetch))
+            hits = self._rescore(hits, vector)
             keep = self._filter_ids([h[0] for h in hits], filters)
             hits = sorted((h for h in hits if h[0] in keep), key=lambda h: -h[1])[:k]
             nodes = self._nodes_by_ids([h[0] for h in hits])
             return [ScoredNode(nodes[i], s) for i, s in hits if i in nodes]
 
         return await self._run(run)
+
+    def _rescore(self, hits: list[tuple[int, float]], vector: NDArray[np.float32]) -> list[tuple[int, float]]:
+        ids = list({h[0] for h in hits})
+        exact: dict[int, float] = {}
+        for part in _chunks(ids):
+            for node_id, blob in self._conn.execute(
+                f"SELECT node_id, vec FROM vectors WHERE node_id IN ({','.join('?' * len(part))})", list(part)
+            ):
+                exact[node_id] = float(np.frombuffer(blob, dtype=np.float32) @ vector)
+        return [(i, exact[i]) for i in ids if i in exact]
 
     async def fulltext_search(
         self,
