@@ -68,6 +68,10 @@ def _table(raw: object) -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(str(a).lower() for a in (v or [])) for k, v in raw.items()}
 
 
+def _pairs(raw: object) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
 def _words(raw: object) -> list[str]:
     return [str(k).lower() for k in raw] if isinstance(raw, list) else []
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import ssl
 import logging
+import ssl
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse

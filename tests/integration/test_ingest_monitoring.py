@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from flowrag.ingest import monitoring as mon
 from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
 from flowrag.schema import NodeLabel, make_uid
 
-NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 VOCAB = load_vocabulary()
 
 

@@ -112,7 +112,7 @@ def test_tls_error_names_the_ca_bundle_option(tmp_path: Path) -> None:
     cert.configure_cert(ctx)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = b'{"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {}}'
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
