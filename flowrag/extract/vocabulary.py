@@ -72,6 +72,10 @@ def _pairs(raw: object) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
+def _pairs(raw: object) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
 def _words(raw: object) -> list[str]:
     return [str(k).lower() for k in raw] if isinstance(raw, list) else []
 
@@ -88,9 +92,7 @@ def load_vocabulary(extra: Path | None = None) -> Vocabulary:
             for canonical, aliases in _table(more.get(key)).items():
                 target[canonical] = tuple(dict.fromkeys([*target.get(canonical, ()), *aliases]))
         keywords += _words(more.get("pipeline_keywords"))
-    translations = {str(k).lower(): str(v) for k, v in (base.get("translations") or {}).items()}  # type: ignore[union-attr]
+    translations = _pairs(base.get("translations"))
     if extra is not None:
-        translations.update(
-            {str(k).lower(): str(v) for k, v in (_read(extra).get("translations") or {}).items()}
-        )  # type: ignore[union-attr]
+        translations.update(_pairs(_read(extra).get("translations")))
     return Vocabulary(tech, delphix, tuple(dict.fromkeys(keywords)), translations)

@@ -142,7 +142,7 @@ async def test_include_exclude_limit(
 
 
 async def test_unreachable_mongo_is_a_clear_error(store: GraphStore, cached_embedder: Any) -> None:
-    with pytest.raises(SourceError, match="cannot reach MongoDB at mongodb://127.0.0.1:9"):
+    with pytest.raises(SourceError, match=r"cannot reach MongoDB at mongodb://127\.0\.0\.1:9"):
         await ingest_mongo(
             store, cached_embedder, VOCAB, MongoOptions("mongodb://127.0.0.1:9", "x", timeout_ms=500)
         )
