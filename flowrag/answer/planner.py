@@ -48,7 +48,12 @@ _SOURCE_HINTS = {
 
 
 _STOPWORDS = frozenset(
-    ["les", "des", "une", "pour", "sur", "dans", "avec", "par", "qui", "que", "quels", "quelles", "quel", "quelle", "ont", "été", "est", "sont", "pas", "comment", "pourquoi", "quoi", "elle", "ils", "elles", "nous", "vous", "leur", "leurs", "notre", "nos", "votre", "vos", "cette", "ces", "ceux", "celle", "celui", "depuis", "entre", "aussi", "plus", "moins", "très", "tout", "tous", "toute", "toutes", "faire", "fait", "peut", "peux", "doit", "dois", "son", "ses", "mon", "mes", "ton", "tes", "aux", "du", "the", "and", "for", "with", "which", "what", "who", "that", "have", "has", "been", "was", "were", "are", "this", "these", "those", "from", "into", "how", "why", "where", "when", "does", "did", "can", "could", "should", "would", "will", "there", "their", "our", "your", "its", "about", "une", "est-ce", "qu'est", "quelle"]
+    """les des une pour sur dans avec par qui que quels quelles quel quelle ont été est sont pas comment
+    pourquoi quoi elle ils elles nous vous leur leurs notre nos votre vos cette ces ceux celle celui
+    depuis entre aussi plus moins très tout tous toute toutes faire fait peut peux doit dois son ses
+    mon mes ton tes aux the and for with which what who that have has been was were are this these
+    those from into how why where when does did can could should would will there their our your its
+    about est-ce qu'est""".split()
 )
 
 
