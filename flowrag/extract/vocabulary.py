@@ -72,10 +72,6 @@ def _pairs(raw: object) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def _pairs(raw: object) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-
-
 def _words(raw: object) -> list[str]:
     return [str(k).lower() for k in raw] if isinstance(raw, list) else []
 
