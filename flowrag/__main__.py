@@ -1,0 +1,5 @@
+"""`python -m flowrag` = the `flowrag` command."""
+
+from flowrag.cli import main
+
+main()

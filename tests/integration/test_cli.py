@@ -1,0 +1,68 @@
+"""The `flowrag` command as a user runs it: a subprocess, exit codes, clear errors, the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.support.neo4j_server import Neo4jServer
+
+FLOWRAG = [sys.executable, "-m", "flowrag"]
+
+
+def run(args: list[str], data_dir: Path, timeout: int = 600, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "FLOWRAG_DATA_DIR": str(data_dir), "NO_COLOR": "1", "COLUMNS": "200", **env}
+    return subprocess.run([*FLOWRAG, *args], capture_output=True, text=True, timeout=timeout, env=environ,
+                          check=False)
+
+
+def test_demo_answers_three_questions_in_french_with_citations(tmp_path: Path, models_dir: Path) -> None:
+    # share the session's converted model so the test does not convert it twice
+    (tmp_path / "models").symlink_to(models_dir, target_is_directory=True)
+    result = run(["demo"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert out.count("? ") >= 3
+    assert "Quels flows ont échoué hier et pourquoi ?" in out
+    assert out.count("sources :") == 3
+    assert "[1]" in out and "runs/run-" in out and "POST /vdbs/{vdbId}/refresh_by_snapshot" in out
+    stats = run(["--store-path", str(tmp_path / "demo" / "graph"), "stats", "--json"], tmp_path)
+    assert stats.returncode == 0, stats.stderr
+    counts = json.loads(stats.stdout)
+    assert counts["nodes"]["Endpoint"] == 22 and counts["nodes"]["Run"] == 160
+    assert counts["relationships"]["TARGETS"] >= 3
+
+
+def test_clear_errors_and_exit_codes(tmp_path: Path) -> None:
+    cypher = run(["cypher", "MATCH (n) RETURN n"], tmp_path)
+    assert cypher.returncode == 1
+    assert "does not run Cypher" in cypher.stderr and "Traceback" not in cypher.stderr
+    unreachable = run(["--store", "neo4j", "--neo4j-uri", "bolt://127.0.0.1:9", "stats"], tmp_path)
+    assert unreachable.returncode == 1
+    assert "cannot reach Neo4j at bolt://127.0.0.1:9" in unreachable.stderr
+    assert "docker compose up -d neo4j" in unreachable.stderr and "Traceback" not in unreachable.stderr
+    bad_spec = tmp_path / "bad.yaml"
+    bad_spec.write_text("openapi: [")
+    ingest = run(["ingest", "openapi", str(bad_spec)], tmp_path)
+    assert ingest.returncode == 1 and "not valid YAML" in ingest.stderr
+
+
+def test_cypher_and_stats_on_neo4j(tmp_path: Path, neo4j_server: Neo4jServer) -> None:
+    env = {"FLOWRAG_STORE__KIND": "neo4j", "FLOWRAG_STORE__NEO4J_URI": neo4j_server.bolt_uri}
+    migrate = run(["migrate"], tmp_path, **env)
+    assert migrate.returncode == 0, migrate.stderr
+    rows = run(["cypher", "--json", "RETURN 1 + 1 AS two"], tmp_path, **env)
+    assert rows.returncode == 0 and json.loads(rows.stdout) == [{"two": 2}]
+    write = run(["cypher", "CREATE (n:Pipeline {name: 'x'})"], tmp_path, **env)
+    assert write.returncode == 1 and "read-only" in write.stderr
+
+
+def test_neo4j_browser_is_served(neo4j_server: Neo4jServer) -> None:
+    response = httpx.get(f"{neo4j_server.http_url}/browser/", timeout=30)
+    assert response.status_code == 200
+    assert "Neo4j Browser" in response.text or "neo4j" in response.text.lower()
