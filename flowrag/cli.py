@@ -359,6 +359,19 @@ def demo(
     run_async(lambda: run_demo(state.settings, out, err, fresh=fresh))
 
 
+@app.command()
+def docs(
+    directory: Annotated[Path, typer.Option(help="Where to write the generated pages.")] = Path("docs"),
+) -> None:
+    """Regenerate docs/ontology.md and docs/configuration.md from the code."""
+    from flowrag.schema.docs import configuration_markdown, ontology_markdown
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "ontology.md").write_text(ontology_markdown(), encoding="utf-8")
+    (directory / "configuration.md").write_text(configuration_markdown(), encoding="utf-8")
+    out.print(f"wrote {directory / 'ontology.md'} and {directory / 'configuration.md'}")
+
+
 def main() -> None:
     try:
         app()

@@ -34,7 +34,7 @@ class StoreKind(StrEnum):
 
 
 class StoreSettings(BaseModel):
-    kind: StoreKind = Field(StoreKind.EMBEDDED, description="Graph store: embedded | neo4j.")
+    kind: StoreKind = Field(StoreKind.EMBEDDED, description="Graph store: embedded or neo4j.")
     path: Path | None = Field(None, description="Embedded store directory (default: DATA_DIR/graph).")
     neo4j_uri: str = Field("bolt://127.0.0.1:7687", description="Bolt URI of the Neo4j server.")
     neo4j_user: str = Field("neo4j", description="Neo4j user.")

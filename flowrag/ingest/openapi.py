@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
 _CA_HINT = (
-    "pass --ca-bundle /path/to/internal-ca.pem (FLOWRAG_CA_BUNDLE) for servers signed by an internal CA"
+    "pass --ca-bundle /path/to/internal-ca.pem for servers signed by an internal CA"
 )
 
 
