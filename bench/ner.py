@@ -1,6 +1,6 @@
 """NER throughput (spaCy FR/EN + domain ruler), docs/s, on monitoring-style and question texts.
 
-    python bench/ner.py [--docs 2000]
+python bench/ner.py [--docs 2000]
 """
 
 from __future__ import annotations
@@ -22,11 +22,15 @@ def main() -> None:
     docs = []
     for i, run in enumerate(generate_runs(args.docs, seed=5)):
         if i % 2:
-            docs.append(f"Le flux {run['pipeline']} ({run['technology']}) est {run['status']} sur {run['host']}: "
-                        f"{run.get('error_message', 'aucune erreur')}")
+            docs.append(
+                f"Le flux {run['pipeline']} ({run['technology']}) est {run['status']} sur {run['host']}: "
+                f"{run.get('error_message', 'aucune erreur')}"
+            )
         else:
-            docs.append(f"Pipeline {run['pipeline']} on {run['host']} finished {run['status']}; "
-                        f"{run.get('error_message', 'no error')}")
+            docs.append(
+                f"Pipeline {run['pipeline']} on {run['host']} finished {run['status']}; "
+                f"{run.get('error_message', 'no error')}"
+            )
     nlp = NLP()
     nlp.entities_many(docs[:10])  # load both pipelines
     rates = []
@@ -36,12 +40,15 @@ def main() -> None:
         out = nlp.entities_many(docs)
         rates.append(len(docs) / (time.perf_counter() - t0))
         entities = sum(len(e) for e in out)
-    report("NER: spaCy fr_core_news_sm + en_core_web_sm with domain ruler", [
-        ("documents", f"{len(docs):,} (half French, half English)"),
-        ("docs/s (median)", f"{median(rates):,.0f}"),
-        ("entities found", f"{entities:,}"),
-        ("runs", str(args.runs)),
-    ])
+    report(
+        "NER: spaCy fr_core_news_sm + en_core_web_sm with domain ruler",
+        [
+            ("documents", f"{len(docs):,} (half French, half English)"),
+            ("docs/s (median)", f"{median(rates):,.0f}"),
+            ("entities found", f"{entities:,}"),
+            ("runs", str(args.runs)),
+        ],
+    )
 
 
 if __name__ == "__main__":

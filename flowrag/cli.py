@@ -360,6 +360,39 @@ def demo(
 
 
 @app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (FLOWRAG_API__HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (FLOWRAG_API__PORT).")] = None,
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn."""
+    import uvicorn
+
+    from flowrag.api.app import create_app
+
+    settings = state.settings
+    try:
+        application = create_app(settings)
+    except FlowragError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(1) from None
+    uvicorn.run(
+        application,
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+        log_level=settings.log_level.lower() if settings.log_level.upper() != "WARNING" else "info",
+    )
+
+
+@app.command("export-schema")
+def export_schema(path: Annotated[Path, typer.Argument()] = Path("docs/schema.graphql")) -> None:
+    """Write the GraphQL SDL (checked in; a test fails when it drifts)."""
+    from flowrag.api.schema import build_schema
+
+    path.write_text(build_schema(10).as_str() + "\n", encoding="utf-8")
+    out.print(f"wrote {path}")
+
+
+@app.command()
 def docs(
     directory: Annotated[Path, typer.Option(help="Where to write the generated pages.")] = Path("docs"),
 ) -> None:

@@ -44,6 +44,10 @@ echo "[test.sh] ruff + mypy (strict)"
 "$venv/bin/ruff" check flowrag tests bench
 "$venv/bin/ruff" format --check -q flowrag tests bench
 "$venv/bin/mypy"
+if command -v docker >/dev/null 2>&1; then
+  echo "[test.sh] docker compose config"
+  docker compose -f "$root/docker-compose.yml" config -q
+fi
 echo "[test.sh] pytest"
 export FLOWRAG_DATA_DIR="$cache/data" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider --timeout 1800 "$@"

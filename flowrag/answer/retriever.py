@@ -5,6 +5,7 @@ Strategies are config objects with named presets (``STRATEGIES``)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -109,7 +110,7 @@ class Retriever:
         label_set = set(labels)
         embedded = [lbl for lbl in labels if ONTOLOGY.label(lbl).embedded]
         t0 = time.perf_counter()
-        query_vec = self._embedder.embed_queries([plan.question])[0]
+        query_vec = (await asyncio.to_thread(self._embedder.embed_queries, [plan.question]))[0]
         ev.timings["embed_ms"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         vector_hits = (

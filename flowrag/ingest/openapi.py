@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import ssl
@@ -23,9 +24,7 @@ __all__ = ["MAX_SPEC_BYTES", "ingest_openapi", "load_document"]
 log = logging.getLogger(__name__)
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
-_CA_HINT = (
-    "pass --ca-bundle /path/to/internal-ca.pem for servers signed by an internal CA"
-)
+_CA_HINT = "pass --ca-bundle /path/to/internal-ca.pem for servers signed by an internal CA"
 
 
 def _fetch(location: str, ca_bundle: Path | None, timeout_s: float) -> bytes:
@@ -144,7 +143,7 @@ async def ingest_openapi(
     ca_bundle: Path | None = None,
     timeout_s: float = 30.0,
 ) -> IngestReport:
-    doc, problems = load_document(location, ca_bundle, timeout_s)
+    doc, problems = await asyncio.to_thread(load_document, location, ca_bundle, timeout_s)
     spec_name = name or str((doc.get("info") or {}).get("title") or Path(location).stem).lower().replace(
         " ", "-"
     )

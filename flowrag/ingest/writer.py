@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -78,7 +79,7 @@ class Writer:
                 report.unchanged += 1
             else:
                 changed.append(node)
-        changed = self._embed(changed, report)
+        changed = await self._embed(changed, report)
         for start in range(0, len(changed), self._batch):
             result = await self._store.upsert_nodes(changed[start : start + self._batch])
             report.created += result.created
@@ -89,13 +90,14 @@ class Writer:
             report.relationships += await self._store.upsert_relationships(fresh[start : start + self._batch])
         return touched
 
-    def _embed(self, nodes: list[NodeRow], report: IngestReport) -> list[NodeRow]:
+    async def _embed(self, nodes: list[NodeRow], report: IngestReport) -> list[NodeRow]:
         todo = [i for i, n in enumerate(nodes) if ONTOLOGY.label(n.label).embedded and n.embedding is None]
         if not todo:
             return nodes
         texts = [(nodes[i].embed_text or nodes[i].text or nodes[i].name)[:8000] for i in todo]
         misses_before = getattr(self._embedder, "misses", 0)
-        vectors = self._embedder.embed_passages(texts)
+        # the model runs in a worker thread so a server's event loop keeps answering meanwhile
+        vectors = await asyncio.to_thread(self._embedder.embed_passages, texts)
         report.embedded += getattr(self._embedder, "misses", misses_before + len(set(texts))) - misses_before
         out = list(nodes)
         for i, vec in zip(todo, vectors, strict=True):

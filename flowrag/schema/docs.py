@@ -48,7 +48,13 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
             rows += _rows(annotation, f"{prefix}{name.upper()}__")
             continue
         default = field.get_default(call_default_factory=True)
-        shown = "(secret)" if "Secret" in str(annotation) else f"`{default}`" if default not in (None, "", []) else ""
+        shown = (
+            "(secret)"
+            if "Secret" in str(annotation)
+            else f"`{default}`"
+            if default not in (None, "", [])
+            else ""
+        )
         if name == "data_dir":
             shown = "`~/.local/share/flowrag`"
         rows.append(f"| `{prefix}{name.upper()}` | {shown} | {field.description or ''} |")

@@ -17,8 +17,9 @@ FLOWRAG = [sys.executable, "-m", "flowrag"]
 
 def run(args: list[str], data_dir: Path, timeout: int = 600, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "FLOWRAG_DATA_DIR": str(data_dir), "NO_COLOR": "1", "COLUMNS": "200", **env}
-    return subprocess.run([*FLOWRAG, *args], capture_output=True, text=True, timeout=timeout, env=environ,
-                          check=False)
+    return subprocess.run(
+        [*FLOWRAG, *args], capture_output=True, text=True, timeout=timeout, env=environ, check=False
+    )
 
 
 def test_demo_answers_three_questions_in_french_with_citations(tmp_path: Path, models_dir: Path) -> None:

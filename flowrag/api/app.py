@@ -1,0 +1,159 @@
+"""ASGI app factory (composition root of the server): Starlette + strawberry GraphQL, GraphiQL at
+/graphql, WebSocket subscriptions, API keys with read/write scopes, request-size limit, CORS."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from flowrag.api.jobs import JobManager
+from flowrag.api.schema import Context, build_schema, node_loader
+from flowrag.errors import ConfigError
+from flowrag.runtime import Runtime
+from flowrag.settings import Settings
+
+__all__ = ["create_app", "hash_key", "parse_keys"]
+
+log = logging.getLogger(__name__)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def parse_keys(entries: list[str]) -> dict[str, frozenset[str]]:
+    """``scope:sha256hex`` entries -> hash -> scopes (write implies read)."""
+    keys: dict[str, frozenset[str]] = {}
+    for entry in entries:
+        scope, _, digest = entry.partition(":")
+        if scope not in ("read", "write") or len(digest) != 64:
+            raise ConfigError(
+                f"invalid API key entry {entry[:12]}…: expected 'read:<sha256>' or 'write:<sha256>'",
+                hint='hash a key with: python -c "import hashlib,sys;print(hashlib.sha256(sys.argv[1].encode()).hexdigest())" KEY',
+            )
+        keys[digest.lower()] = frozenset({"read", "write"} if scope == "write" else {"read"})
+    return keys
+
+
+class BodyLimit:
+    """Refuse request bodies larger than the limit (413) before they are parsed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is not None and int(length) > self.max_bytes:
+                response = JSONResponse(
+                    {
+                        "errors": [
+                            {
+                                "message": f"request body larger than {self.max_bytes} bytes",
+                                "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                            }
+                        ]
+                    },
+                    status_code=413,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class FlowragGraphQL(GraphQL[Context, None]):
+    def __init__(self, state: dict[str, Any], keys: dict[str, frozenset[str]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._state = state
+        self._keys = keys
+
+    def _scopes(self, headers: Any, params: dict[str, Any] | None = None) -> frozenset[str]:
+        if not self._keys:
+            return frozenset({"read", "write"})  # no keys configured: local, trusted use
+        key = headers.get("x-api-key") or ""
+        auth = headers.get("authorization") or ""
+        if not key and auth.lower().startswith("bearer "):
+            key = auth[7:]
+        if not key and params:
+            key = str(params.get("apiKey") or params.get("x-api-key") or "")
+        digest = hash_key(key) if key else ""
+        for known, scopes in self._keys.items():
+            if digest and hmac.compare_digest(known, digest):
+                return scopes
+        return frozenset()
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        params = None
+        if hasattr(request, "scope") and request.scope.get("type") == "websocket":
+            params = self._state.get("ws_params", {}).get(id(request))
+        runtime: Runtime = self._state["runtime"]
+        return Context(
+            runtime=runtime,
+            jobs=self._state["jobs"],
+            scopes=self._scopes(request.headers, params),
+            nodes=node_loader(runtime),
+            request=request,
+            response=response,
+        )
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+    keys = parse_keys(settings.api.api_keys)
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        rt = runtime or await Runtime.open(settings)
+        state["runtime"] = rt
+        state["jobs"] = JobManager(rt.store)
+        interrupted = await state["jobs"].recover()
+        if interrupted:
+            log.warning("%d job(s) from a previous run marked INTERRUPTED", interrupted)
+        try:
+            yield
+        finally:
+            await state["jobs"].shutdown()
+            if runtime is None:
+                await rt.close()
+
+    graphql = FlowragGraphQL(state, keys, schema=build_schema(settings.api.max_depth), graphql_ide="graphiql")
+
+    async def health(request: Request) -> JSONResponse:
+        stats = await state["runtime"].store.stats()
+        return JSONResponse(
+            {"status": "ok", "store": state["runtime"].store.kind, "nodes": stats.total_nodes}
+        )
+
+    middleware = [Middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)]
+    if settings.api.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.api.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["content-type", "x-api-key", "authorization"],
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/health", health),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )

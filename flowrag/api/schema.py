@@ -1,0 +1,533 @@
+"""The strawberry GraphQL schema: ask, search, explore, typed domain lists, ingestion jobs."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
+from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.permission import BasePermission
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from flowrag.api.jobs import JobManager, JobState
+from flowrag.errors import FlowragError
+from flowrag.graph.port import Filter, StoredEdge, StoredNode
+from flowrag.runtime import Runtime
+
+__all__ = ["Context", "build_schema"]
+
+
+@dataclass
+class Context:
+    runtime: Runtime
+    jobs: JobManager
+    scopes: frozenset[str]  # "read", "write"
+    nodes: DataLoader[str, StoredNode | None]
+    request: Any = None
+    response: Any = None
+
+
+def node_loader(runtime: Runtime) -> DataLoader[str, StoredNode | None]:
+    async def load(uids: list[str]) -> list[StoredNode | None]:
+        found = {n.uid: n for n in await runtime.store.get_nodes(uids)}
+        return [found.get(u) for u in uids]
+
+    return DataLoader(load_fn=load)  # one per request: batching without cross-request caching
+
+
+class IsReader(BasePermission):
+    message = "this query needs an API key with the read scope (header X-API-Key)"
+    error_extensions = {"code": "UNAUTHENTICATED"}  # noqa: RUF012 - strawberry's declared attribute
+
+    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+        return "read" in info.context.scopes
+
+
+class IsWriter(BasePermission):
+    message = "this mutation needs an API key with the write scope"
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry's declared attribute
+
+    def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+        return "write" in info.context.scopes
+
+
+@strawberry.type
+class Node:
+    uid: str
+    label: str
+    key: str
+    name: str
+    text: str
+    source: str
+    scope: str
+    source_id: str
+    last_seen: str
+    props: JSON
+
+    @classmethod
+    def of(cls, n: StoredNode) -> Node:
+        return cls(
+            uid=n.uid,
+            label=n.label,
+            key=n.key,
+            name=n.name,
+            text=n.text,
+            source=n.source,
+            scope=n.scope,
+            source_id=n.source_id,
+            last_seen=n.last_seen,
+            props=n.props,
+        )
+
+
+@strawberry.type
+class Edge:
+    type: str
+    start: str
+    end: str
+    props: JSON
+
+    @classmethod
+    def of(cls, e: StoredEdge) -> Edge:
+        return cls(type=e.type, start=e.start, end=e.end, props=e.props)
+
+    @strawberry.field
+    async def start_node(self, info: Info[Context, None]) -> Node | None:
+        node = await info.context.nodes.load(self.start)
+        return Node.of(node) if node else None
+
+    @strawberry.field
+    async def end_node(self, info: Info[Context, None]) -> Node | None:
+        node = await info.context.nodes.load(self.end)
+        return Node.of(node) if node else None
+
+
+@strawberry.type
+class ScoredNode:
+    node: Node
+    score: float
+
+
+@strawberry.type
+class Citation:
+    number: int
+    uid: str
+    label: str
+    provenance: str
+    snippet: str
+    score: float
+
+
+@strawberry.type
+class Answer:
+    question: str
+    answer: str
+    mode: str
+    language: str
+    citations: list[Citation]
+    nodes: list[Node]
+    edges: list[Edge]
+    cypher: str
+    timings: JSON
+    session_id: str | None
+
+
+@strawberry.type
+class Subgraph:
+    nodes: list[Node]
+    edges: list[Edge]
+
+
+@strawberry.type
+class PageInfo:
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type
+class NodeConnection:
+    nodes: list[Node]
+    page_info: PageInfo
+    total: int
+
+
+@strawberry.type
+class Count:
+    name: str
+    count: int
+
+
+@strawberry.type
+class Sources:
+    nodes: list[Count]
+    relationships: list[Count]
+    collections: list[Node]
+    specs: list[Node]
+    repositories: list[Node]
+
+
+@strawberry.type
+class Job:
+    id: str
+    kind: str
+    state: str
+    done: int
+    total: int | None
+    message: str
+    report: JSON | None
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, j: JobState) -> Job:
+        return cls(
+            id=j.id,
+            kind=j.kind,
+            state=j.state,
+            done=j.done,
+            total=j.total,
+            message=j.message,
+            report=json.loads(j.report) if j.report else None,
+            created_at=j.created_at,
+            updated_at=j.updated_at,
+        )
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)[1])
+    except (ValueError, IndexError) as exc:
+        raise GraphQLError("invalid cursor", extensions={"code": "BAD_USER_INPUT"}) from exc
+
+
+async def _page(
+    info: Info[Context, None],
+    label: str,
+    filters: list[Filter],
+    first: int,
+    after: str | None,
+    order_by: str | None = None,
+    descending: bool = False,
+) -> NodeConnection:
+    if not 1 <= first <= 500:
+        raise GraphQLError("first must be between 1 and 500", extensions={"code": "BAD_USER_INPUT"})
+    start = _offset(after)
+    store = info.context.runtime.store
+    rows = await store.find_nodes(
+        label, filters, order_by=order_by, descending=descending, limit=first + 1, offset=start
+    )
+    total = await store.count_nodes(label, filters)
+    more = len(rows) > first
+    rows = rows[:first]
+    return NodeConnection(
+        nodes=[Node.of(n) for n in rows],
+        total=total,
+        page_info=PageInfo(end_cursor=_cursor(start + len(rows)) if rows else None, has_next_page=more),
+    )
+
+
+def _translate(exc: FlowragError) -> GraphQLError:
+    code = (
+        "BAD_USER_INPUT"
+        if exc.__class__.__name__ in {"SourceError", "OntologyError", "ConfigError"}
+        else "FLOWRAG_ERROR"
+    )
+    return GraphQLError(exc.message, extensions={"code": code, "hint": exc.hint or ""})
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[IsReader])
+    async def ask(
+        self,
+        info: Info[Context, None],
+        question: str,
+        sources: list[str] | None = None,
+        collections: list[str] | None = None,
+        session_id: str | None = None,
+        top_k: int = 8,
+        language: str | None = None,
+    ) -> Answer:
+        from flowrag.answer.service import Answerer
+
+        rt = info.context.runtime
+        try:
+            result = await Answerer(rt.store, rt.embedder, rt.nlp, rt.settings.llm).ask(
+                question,
+                sources=tuple(sources or ()),
+                collections=tuple(collections or ()),
+                session_id=session_id,
+                top_k=max(1, min(top_k, 50)),
+                language=language,
+            )
+        except FlowragError as exc:
+            raise _translate(exc) from exc
+        return Answer(
+            question=result.question,
+            answer=result.answer,
+            mode=result.mode,
+            language=result.language,
+            citations=[Citation(**c.__dict__) for c in result.citations],
+            nodes=[Node.of(n) for n in result.nodes],
+            edges=[Edge.of(e) for e in result.edges],
+            cypher=result.cypher,
+            timings=result.timings,
+            session_id=result.session_id,
+        )
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def search(
+        self, info: Info[Context, None], text: str, labels: list[str] | None = None, top_k: int = 10
+    ) -> list[ScoredNode]:
+        from flowrag.answer.retriever import LABELS_BY_SOURCE
+
+        rt = info.context.runtime
+        wanted = labels or [lbl for group in LABELS_BY_SOURCE.values() for lbl in group]
+        try:
+            import asyncio
+
+            vector = (await asyncio.to_thread(rt.embedder.embed_queries, [text]))[0]
+            embedded = [lbl for lbl in wanted if lbl in {s.label.value for s in _embedded()}]
+            hits = await rt.store.vector_search(vector.tolist(), embedded, top_k) if embedded else []
+            hits += await rt.store.fulltext_search(text, wanted, top_k)
+        except FlowragError as exc:
+            raise _translate(exc) from exc
+        best: dict[str, Any] = {}
+        for hit in hits:
+            if hit.node.uid not in best or hit.score > best[hit.node.uid].score:
+                best[hit.node.uid] = hit
+        ranked = sorted(best.values(), key=lambda h: -h.score)[:top_k]
+        return [ScoredNode(node=Node.of(h.node), score=h.score) for h in ranked]
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        found = await info.context.nodes.load(str(id))
+        return Node.of(found) if found else None
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def neighbourhood(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        depth: int = 1,
+        types: list[str] | None = None,
+        cap: int = 25,
+    ) -> Subgraph:
+        from flowrag.graph.expansion import ExpansionStep, expand
+
+        if not 1 <= depth <= 2:
+            raise GraphQLError("depth must be 1 or 2", extensions={"code": "BAD_USER_INPUT"})
+        try:
+            hood = await expand(
+                info.context.runtime.store,
+                [str(id)],
+                [ExpansionStep(tuple(types or ()), max(1, min(cap, 100)))] * depth,
+            )
+        except FlowragError as exc:
+            raise _translate(exc) from exc
+        return Subgraph(nodes=[Node.of(n) for n in hood.nodes], edges=[Edge.of(e) for e in hood.edges])
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def pipelines(
+        self, info: Info[Context, None], name: str | None = None, first: int = 50, after: str | None = None
+    ) -> NodeConnection:
+        filters = [Filter("key", "=", name)] if name else []
+        return await _page(info, "Pipeline", filters, first, after, order_by="key")
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def runs(
+        self,
+        info: Info[Context, None],
+        pipeline: str | None = None,
+        status: str | None = None,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> NodeConnection:
+        filters = []
+        if pipeline:
+            filters.append(Filter("pipeline", "=", pipeline))
+        if status:
+            filters.append(Filter("status", "=", status.upper()))
+        if from_:
+            filters.append(Filter("started_at", ">=", from_))
+        if to:
+            filters.append(Filter("started_at", "<", to))
+        return await _page(info, "Run", filters, first, after, order_by="started_at", descending=True)
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def endpoints(
+        self,
+        info: Info[Context, None],
+        tag: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> NodeConnection:
+        filters = []
+        if method:
+            filters.append(Filter("method", "=", method.upper()))
+        if path:
+            filters.append(Filter("path", "=", path))
+        conn = await _page(
+            info, "Endpoint", filters, 500 if tag else first, None if tag else after, order_by="key"
+        )
+        if tag:
+            conn.nodes = [n for n in conn.nodes if tag in (n.props or {}).get("tags", [])][:first]
+            conn.total = len(conn.nodes)
+        return conn
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def symbols(
+        self,
+        info: Info[Context, None],
+        repo: str | None = None,
+        kind: str = "Function",
+        name: str | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> NodeConnection:
+        if kind not in {"Function", "Class", "Route", "HttpCall", "File"}:
+            raise GraphQLError(
+                "kind must be Function, Class, Route, HttpCall or File", extensions={"code": "BAD_USER_INPUT"}
+            )
+        filters = []
+        if repo:
+            filters.append(Filter("scope", "=", repo))
+        if name:
+            filters.append(Filter("name", "=", name))
+        return await _page(info, kind, filters, first, after, order_by="key")
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def collections(self, info: Info[Context, None]) -> list[Node]:
+        return [Node.of(n) for n in await info.context.runtime.store.find_nodes("Collection", limit=1000)]
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def sources(self, info: Info[Context, None]) -> Sources:
+        store = info.context.runtime.store
+        stats = await store.stats()
+        return Sources(
+            nodes=[Count(name=k, count=v) for k, v in sorted(stats.nodes.items())],
+            relationships=[Count(name=k, count=v) for k, v in sorted(stats.relationships.items())],
+            collections=[Node.of(n) for n in await store.find_nodes("Collection", limit=1000)],
+            specs=[Node.of(n) for n in await store.find_nodes("ApiSpec", limit=1000)],
+            repositories=[Node.of(n) for n in await store.find_nodes("Repository", limit=1000)],
+        )
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def job(self, info: Info[Context, None], id: strawberry.ID) -> Job | None:
+        state = await info.context.jobs.get(str(id))
+        return Job.of(state) if state else None
+
+    @strawberry.field(permission_classes=[IsReader])
+    async def jobs(self, info: Info[Context, None], first: int = 50) -> list[Job]:
+        return [Job.of(j) for j in await info.context.jobs.recent(max(1, min(first, 500)))]
+
+
+def _embedded() -> tuple[Any, ...]:
+    from flowrag.schema import ONTOLOGY
+
+    return tuple(s for s in ONTOLOGY.labels if s.embedded)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[IsWriter])
+    async def ingest_open_api(self, info: Info[Context, None], location: str, name: str | None = None) -> Job:
+        from flowrag.ingest.openapi import ingest_openapi
+
+        rt = info.context.runtime
+
+        async def work(progress: Any) -> list[Any]:
+            report = await ingest_openapi(rt.store, rt.embedder, location, name)
+            progress(report.scope, report.read, report.read)
+            return [report]
+
+        return Job.of(await info.context.jobs.start("openapi", {"location": location, "name": name}, work))
+
+    @strawberry.mutation(permission_classes=[IsWriter])
+    async def ingest_code(self, info: Info[Context, None], location: str, name: str | None = None) -> Job:
+        from flowrag.ingest.code import ingest_code
+
+        rt = info.context.runtime
+
+        async def work(progress: Any) -> list[Any]:
+            report = await ingest_code(rt.store, rt.embedder, location, name)
+            progress(report.scope, report.read, report.read)
+            return [report]
+
+        return Job.of(await info.context.jobs.start("code", {"location": location, "name": name}, work))
+
+    @strawberry.mutation(permission_classes=[IsWriter])
+    async def ingest_mongo(
+        self,
+        info: Info[Context, None],
+        uri: str,
+        db: str,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        limit: int | None = None,
+        full: bool = False,
+    ) -> Job:
+        from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
+
+        rt = info.context.runtime
+        options = MongoOptions(
+            uri, db, tuple(include or ()), tuple(exclude or ()), limit, full, batch_size=200
+        )
+
+        async def work(progress: Any) -> list[Any]:
+            return await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, progress)
+
+        safe_uri = uri.split("@", 1)[-1]  # never store credentials in the job record
+        return Job.of(await info.context.jobs.start("mongo", {"uri": safe_uri, "db": db, "full": full}, work))
+
+    @strawberry.mutation(permission_classes=[IsWriter])
+    async def cancel_job(self, info: Info[Context, None], id: strawberry.ID) -> Job | None:
+        state = await info.context.jobs.cancel(str(id))
+        return Job.of(state) if state else None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(permission_classes=[IsReader])
+    async def job_progress(self, info: Info[Context, None], id: strawberry.ID) -> AsyncGenerator[Job, None]:
+        async for state in info.context.jobs.follow(str(id)):
+            yield Job.of(state)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Expected errors (with a code) go to the client; anything else is masked."""
+    original = error.original_error
+    if original is None:
+        return False  # validation/parse errors are for the client
+    if isinstance(original, GraphQLError):
+        return False
+    return not (error.extensions or {}).get("code")
+
+
+def build_schema(max_depth: int) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error"),
+        ],
+    )

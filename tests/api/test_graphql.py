@@ -1,0 +1,285 @@
+"""GraphQL API through a real uvicorn on 127.0.0.1 (HTTP + WebSocket) and in-process ASGI:
+every query and mutation, auth scopes, depth limit, job progress over the subscription."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from flowrag.api.app import create_app, hash_key
+from flowrag.settings import Settings, StoreKind
+from tests.conftest import SHARED_DATA
+
+READ, WRITE = "read-key-0123456789", "write-key-0123456789"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings_for(tmp: Path, models_dir: Path) -> Settings:
+    s = Settings(data_dir=tmp)
+    s.store.kind = StoreKind.EMBEDDED
+    s.store.path = tmp / "graph"
+    s.api.api_keys = [f"read:{hash_key(READ)}", f"write:{hash_key(WRITE)}"]
+    s.api.max_depth = 6
+    if not (tmp / "models").exists():
+        (tmp / "models").symlink_to(models_dir, target_is_directory=True)
+    return s
+
+
+async def _seed(settings: Settings) -> None:
+    from rich.console import Console
+
+    from flowrag.demo import ingest_example
+    from flowrag.runtime import Runtime
+
+    rt = await Runtime.open(settings)
+    try:
+        await ingest_example(rt, Console(quiet=True), Console(quiet=True))
+    finally:
+        await rt.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[str]:
+    import uvicorn
+
+    tmp = tmp_path_factory.mktemp("api")
+    settings = settings_for(tmp, models_dir)
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(_seed(settings))
+    loop.close()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
+    )
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=30)
+
+
+def gql(
+    url: str, query: str, variables: dict[str, Any] | None = None, key: str | None = READ
+) -> dict[str, Any]:
+    headers = {"X-API-Key": key} if key else {}
+    response = httpx.post(
+        f"{url}/graphql", json={"query": query, "variables": variables or {}}, headers=headers, timeout=120
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_ask_returns_a_cited_answer_with_subgraph_and_cypher(server: str) -> None:
+    data = gql(
+        server,
+        """query($q: String!) { ask(question: $q, topK: 5) {
+        answer mode language citations { number uid label provenance } nodes { uid label } edges { type start end }
+        cypher timings } }""",
+        {"q": "Quels flows ont échoué hier et pourquoi ?"},
+    )
+    ask = data["data"]["ask"]
+    assert ask["language"] == "fr" and ask["mode"] == "extractive"
+    assert ask["citations"] and ask["citations"][0]["provenance"].startswith("runs/")
+    assert "MATCH (n:FlowragNode)" in ask["cypher"] and ask["timings"]["total_ms"] > 0
+
+
+def test_search_node_neighbourhood(server: str) -> None:
+    found = gql(
+        server,
+        '{ search(text: "refresh_by_snapshot", labels: ["Endpoint"], topK: 3) { score node { uid name } } }',
+    )
+    hits = found["data"]["search"]
+    assert hits[0]["node"]["name"] == "POST /vdbs/{vdbId}/refresh_by_snapshot"
+    uid = hits[0]["node"]["uid"]
+    node = gql(server, "query($id: ID!) { node(id: $id) { uid label props } }", {"id": uid})["data"]["node"]
+    assert node["label"] == "Endpoint" and node["props"]["method"] == "POST"
+    hood = gql(
+        server,
+        """query($id: ID!) { neighbourhood(id: $id, depth: 2, types: ["ACTS_ON", "TARGETS", "MAKES"]) {
+        nodes { label name } edges { type startNode { label } endNode { name } } } }""",
+        {"id": uid},
+    )
+    labels = {n["label"] for n in hood["data"]["neighbourhood"]["nodes"]}
+    assert {"DelphixKind", "HttpCall", "Function"} <= labels
+
+
+def test_domain_lists_with_filters_and_cursor_pagination(server: str) -> None:
+    page1 = gql(
+        server,
+        '{ runs(status: "failed", first: 5) { total nodes { props } pageInfo { endCursor hasNextPage } } }',
+    )
+    runs = page1["data"]["runs"]
+    assert runs["total"] > 5 and runs["pageInfo"]["hasNextPage"]
+    assert all(n["props"]["status"] == "FAILED" for n in runs["nodes"])
+    page2 = gql(
+        server,
+        'query($a: String) { runs(status: "FAILED", first: 5, after: $a) { nodes { uid } } }',
+        {"a": runs["pageInfo"]["endCursor"]},
+    )
+    assert len(page2["data"]["runs"]["nodes"]) == 5
+    eps = gql(server, '{ endpoints(method: "post", tag: "VDBs", first: 50) { total nodes { name } } }')
+    assert "POST /vdbs/{vdbId}/refresh_by_snapshot" in {n["name"] for n in eps["data"]["endpoints"]["nodes"]}
+    syms = gql(server, '{ symbols(repo: "vdb-tools", kind: "Route") { nodes { name } } }')
+    assert "POST /internal/vdbs/{vdb_id}/refresh" in {n["name"] for n in syms["data"]["symbols"]["nodes"]}
+    pipes = gql(server, "{ pipelines(first: 3) { total nodes { name } } }")
+    assert pipes["data"]["pipelines"]["total"] == 8
+    src = gql(
+        server,
+        "{ sources { nodes { name count } collections { name } specs { name } repositories { name } } }",
+    )
+    assert {c["name"] for c in src["data"]["sources"]["collections"]} == {"runs", "alerts", "deployments"}
+    assert gql(server, "{ collections { name } }")["data"]["collections"]
+
+
+def test_auth_scopes(server: str) -> None:
+    anonymous = gql(server, "{ collections { name } }", key=None)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    wrong = gql(server, "{ collections { name } }", key="nope")
+    assert wrong["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    read_mutation = gql(server, 'mutation { ingestCode(location: "/tmp") { id } }', key=READ)
+    assert read_mutation["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    bearer = httpx.post(
+        f"{server}/graphql",
+        json={"query": "{ collections { name } }"},
+        headers={"Authorization": f"Bearer {READ}"},
+        timeout=30,
+    ).json()
+    assert "errors" not in bearer
+
+
+def test_bad_input_and_body_limit(server: str) -> None:
+    bad = gql(server, '{ runs(first: 1, after: "!!") { total } }')
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    too_many = gql(server, "{ runs(first: 100000) { total } }")
+    assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    unknown = gql(server, '{ neighbourhood(id: "Pipeline:x", types: ["NOPE"]) { nodes { uid } } }')
+    assert unknown["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "unknown relationship type" in unknown["errors"][0]["message"]
+    big = httpx.post(
+        f"{server}/graphql",
+        content=b"{" + b" " * 2_000_000 + b"}",
+        headers={"X-API-Key": READ, "content-type": "application/json"},
+        timeout=30,
+    )
+    assert big.status_code == 413
+
+
+def test_query_deeper_than_the_limit_is_rejected(tmp_path: Path, models_dir: Path) -> None:
+    settings = settings_for(tmp_path, models_dir)
+    settings.api.max_depth = 2
+    with TestClient(create_app(settings)) as client:
+        response = client.post(
+            "/graphql",
+            headers={"X-API-Key": READ},
+            json={"query": '{ neighbourhood(id: "x") { edges { startNode { uid } } } }'},
+        )
+        errors = response.json()["errors"]
+        assert "exceeds maximum operation depth" in errors[0]["message"]
+        ok = client.post("/graphql", headers={"X-API-Key": READ}, json={"query": "{ collections { name } }"})
+        assert ok.json() == {"data": {"collections": []}}
+        assert client.get("/graphql", headers={"Accept": "text/html"}).text.lower().count("graphiql") > 0
+
+
+def test_ingest_job_progress_over_websocket_until_completion(server: str) -> None:
+    from websockets.sync.client import connect
+
+    spec = str(SHARED_DATA / "delphix" / "dct-openapi.yaml")
+    started = gql(
+        server,
+        'mutation($l: String!) { ingestOpenApi(location: $l, name: "dct-full") { id state } }',
+        {"l": spec},
+        key=WRITE,
+    )
+    job_id = started["data"]["ingestOpenApi"]["id"]
+    ws_url = server.replace("http://", "ws://") + "/graphql"
+    states = []
+    with connect(
+        ws_url, subprotocols=["graphql-transport-ws"], additional_headers={"X-API-Key": READ}, open_timeout=30
+    ) as ws:
+        ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "connection_ack"
+        ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": "subscription($id: ID!) { jobProgress(id: $id) { state done total message report } }",
+                        "variables": {"id": job_id},
+                    },
+                }
+            )
+        )
+        while True:
+            message = json.loads(ws.recv(timeout=300))
+            if message["type"] == "complete":
+                break
+            assert message["type"] == "next", message
+            states.append(message["payload"]["data"]["jobProgress"])
+    assert states[-1]["state"] == "SUCCEEDED", states[-1]
+    assert states[-1]["report"][0]["read"] == 417
+    assert any(s["state"] == "RUNNING" for s in states) or states[0]["state"] == "SUCCEEDED"
+    listed = gql(server, "{ jobs { id state } }")["data"]["jobs"]
+    assert {"id": job_id, "state": "SUCCEEDED"} in listed
+    job = gql(server, "query($id: ID!) { job(id: $id) { kind state } }", {"id": job_id})["data"]["job"]
+    assert job == {"kind": "openapi", "state": "SUCCEEDED"}
+
+
+def test_failed_and_cancelled_jobs(server: str, tmp_path: Path) -> None:
+    failed = gql(server, 'mutation { ingestOpenApi(location: "/nonexistent/spec.yaml") { id } }', key=WRITE)
+    job_id = failed["data"]["ingestOpenApi"]["id"]
+    for _ in range(100):
+        job = gql(server, "query($id: ID!) { job(id: $id) { state message } }", {"id": job_id})["data"]["job"]
+        if job["state"] not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(0.1)
+    assert job["state"] == "FAILED" and "spec file not found" in job["message"]
+    repo = gql(
+        server,
+        'mutation($l: String!) { ingestCode(location: $l, name: "self") { id } }',
+        {"l": str(ROOT / "flowrag")},
+        key=WRITE,
+    )
+    cancelled = gql(
+        server,
+        "mutation($id: ID!) { cancelJob(id: $id) { state } }",
+        {"id": repo["data"]["ingestCode"]["id"]},
+        key=WRITE,
+    )
+    assert cancelled["data"]["cancelJob"]["state"] in ("CANCELLED", "SUCCEEDED")
+    mongo = gql(
+        server, 'mutation { ingestMongo(uri: "mongodb://u:secret@127.0.0.1:9", db: "x") { id } }', key=WRITE
+    )
+    mid = mongo["data"]["ingestMongo"]["id"]
+    for _ in range(200):
+        job = gql(server, "query($id: ID!) { job(id: $id) { state message } }", {"id": mid})["data"]["job"]
+        if job["state"] not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(0.1)
+    assert job["state"] == "FAILED" and "cannot reach MongoDB" in job["message"]
+
+
+def test_sdl_is_checked_in_and_current() -> None:
+    from flowrag.api.schema import build_schema
+
+    assert (ROOT / "docs" / "schema.graphql").read_text("utf-8") == build_schema(10).as_str() + "\n", (
+        "run `flowrag export-schema`"
+    )
