@@ -44,9 +44,19 @@ echo "[test.sh] ruff + mypy (strict)"
 "$venv/bin/ruff" check flowrag tests bench
 "$venv/bin/ruff" format --check -q flowrag tests bench
 "$venv/bin/mypy"
-if command -v docker >/dev/null 2>&1; then
-  echo "[test.sh] docker compose config"
+echo "[test.sh] docker compose config (validates docker-compose.yml; no engine needed)"
+if docker compose version >/dev/null 2>&1; then
   docker compose -f "$root/docker-compose.yml" config -q
+else
+  if ! command -v docker-compose >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose) >/dev/null
+  fi
+  if command -v docker-compose >/dev/null 2>&1; then
+    docker-compose -f "$root/docker-compose.yml" config -q
+  else
+    echo "[test.sh] no docker compose client available: compose file not validated" >&2
+    exit 1
+  fi
 fi
 echo "[test.sh] pytest"
 export FLOWRAG_DATA_DIR="$cache/data" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
