@@ -383,6 +383,32 @@ def serve(
     )
 
 
+@app.command("export")
+def export_cmd(path: Annotated[Path, typer.Argument(help="Output file (.jsonl or .jsonl.gz).")]) -> None:
+    """Export the whole graph (nodes with embeddings, relationships) of the configured store."""
+    from flowrag.graph.transfer import export_graph
+
+    async def go(store: Any) -> Any:
+        with err.status("exporting"):
+            return await export_graph(store, path)
+
+    nodes, rels = run_async(lambda: _with_store(go, migrate=False))
+    out.print(f"exported {nodes:,} nodes and {rels:,} relationships to {path}")
+
+
+@app.command("import")
+def import_cmd(path: Annotated[Path, typer.Argument(help="A file written by `flowrag export`.")]) -> None:
+    """Import an export into the configured store (MERGE: existing nodes are updated)."""
+    from flowrag.graph.transfer import import_graph
+
+    async def go(store: Any) -> Any:
+        with err.status("importing"):
+            return await import_graph(store, path)
+
+    nodes, rels = run_async(lambda: _with_store(go))
+    out.print(f"imported {nodes:,} nodes and {rels:,} new relationships from {path}")
+
+
 @app.command("export-schema")
 def export_schema(path: Annotated[Path, typer.Argument()] = Path("docs/schema.graphql")) -> None:
     """Write the GraphQL SDL (checked in; a test fails when it drifts)."""

@@ -85,7 +85,7 @@ class SentenceTransformerEmbedder:
             import transformers
             from sentence_transformers import SentenceTransformer
 
-            transformers.logging.set_verbosity_error()  # we count truncations ourselves
+            transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]  # we count truncations
             threads = self._settings.threads or min(4, os.cpu_count() or 1)
             torch.set_num_threads(threads)
             path = resolve_model_path(self.model_id, self._models_dir)

@@ -15,6 +15,8 @@ __all__ = [
     "DELETE_NODES",
     "DELETE_SCOPE",
     "EXISTING_HASHES",
+    "EXPORT_EDGES",
+    "EXPORT_NODES",
     "FULLTEXT_INDEX",
     "FULLTEXT_QUERY",
     "GET_NODES",
@@ -89,6 +91,19 @@ ORDER BY score DESC
 """
 
 COUNT_LABEL = "MATCH (n:{label}) RETURN count(n) AS c"
+
+EXPORT_NODES = f"""
+MATCH (n:{BASE_LABEL}) WHERE n.uid > $after
+WITH n ORDER BY n.uid LIMIT $limit
+RETURN n {{.*, embedding: null}} AS node, [l IN labels(n) WHERE l <> '{BASE_LABEL}'][0] AS label,
+       n.embedding AS embedding
+"""
+
+EXPORT_EDGES = f"""
+UNWIND $uids AS uid
+MATCH (a:{BASE_LABEL} {{uid: uid}})-[r]->(b:{BASE_LABEL})
+RETURN type(r) AS type, a.uid AS start, b.uid AS end, properties(r) AS props
+"""
 
 
 def vector_index_name(label: NodeLabel) -> str:

@@ -425,6 +425,20 @@ class Neo4jStore:
                 rels[rel.value] = int(count)
         return StoreStats(nodes=nodes, relationships=rels)
 
+    async def export_batch(
+        self, after_uid: str, limit: int
+    ) -> tuple[list[tuple[StoredNode, list[float] | None]], list[StoredEdge]]:
+        records = await self._read(q.EXPORT_NODES, after=after_uid, limit=limit)
+        nodes = [
+            (_stored(r["node"], r["label"]), list(r["embedding"]) if r["embedding"] else None)
+            for r in records
+        ]
+        edges = [
+            StoredEdge(e["type"], e["start"], e["end"], e["props"] or {})
+            for e in await self._read(q.EXPORT_EDGES, uids=[n.uid for n, _ in nodes])
+        ]
+        return nodes, edges
+
     async def wipe(self) -> None:
         """Delete every flowrag node (tests, `flowrag import --replace`)."""
         await self._auto(

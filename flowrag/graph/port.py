@@ -246,5 +246,11 @@ class GraphStore(Protocol):
     async def stats(self) -> StoreStats:
         """Node counts per label and relationship counts per type."""
 
+    async def export_batch(
+        self, after_uid: str, limit: int
+    ) -> tuple[list[tuple[StoredNode, list[float] | None]], list[StoredEdge]]:
+        """Nodes with uid > after_uid in uid order (with their embedding) and their outgoing
+        relationships: the unit of `flowrag export`."""
+
     async def close(self) -> None:
         """Flush and release resources."""

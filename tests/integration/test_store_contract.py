@@ -260,3 +260,30 @@ async def test_read_only_cypher(store: GraphStore) -> None:
     with pytest.raises(ReadOnlyQueryError):
         await store.cypher("CREATE (n:Pipeline {name: 'evil'})")
     assert (await store.stats()).nodes == {"Pipeline": 1}
+
+
+async def test_export_then_import_into_the_other_store(store: GraphStore, tmp_path, neo4j_server) -> None:  # type: ignore[no-untyped-def]
+    """embedded -> Neo4j and Neo4j -> embedded keep node and relationship counts (and vectors)."""
+    from flowrag.graph.embedded import EmbeddedStore
+    from flowrag.graph.transfer import export_graph, import_graph
+    from tests.conftest import connected_neo4j_store
+
+    rows = [pipeline(f"p{i}", emb=i, tags=["a", "b"]) for i in range(30)]
+    await store.upsert_nodes(rows)
+    await store.upsert_relationships([RelRow(RelType.CALLS, rows[i].uid, rows[i + 1].uid) for i in range(29)])
+    before = await store.stats()
+    path = tmp_path / "graph.jsonl.gz"
+    assert await export_graph(store, path, batch=7) == (30, 29)
+    if store.kind == "embedded":
+        target = await connected_neo4j_store(neo4j_server)
+        await target.wipe()  # type: ignore[attr-defined]
+    else:
+        target = EmbeddedStore.open(tmp_path / "copy")
+        await target.migrate(TEST_DIMENSION)
+    assert await import_graph(target, path, batch=7) == (30, 29)  # type: ignore[arg-type]
+    after = await target.stats()  # type: ignore[attr-defined]
+    assert (after.nodes, after.relationships) == (before.nodes, before.relationships)
+    hits = await target.vector_search(unit(5), ["Pipeline"], 1)  # type: ignore[attr-defined]
+    assert hits[0].node.key == "p5" and hits[0].node.props["tags"] == ["a", "b"]
+    if store.kind != "embedded":
+        await target.close()  # type: ignore[attr-defined]

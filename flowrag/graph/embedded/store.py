@@ -720,6 +720,32 @@ class EmbeddedStore:
             "with `flowrag export` / `flowrag import` and run Cypher there",
         )
 
+    async def export_batch(
+        self, after_uid: str, limit: int
+    ) -> tuple[list[tuple[StoredNode, list[float] | None]], list[StoredEdge]]:
+        def run() -> tuple[list[tuple[StoredNode, list[float] | None]], list[StoredEdge]]:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM nodes WHERE uid > ? ORDER BY uid LIMIT ?", (after_uid, limit)
+            ).fetchall()
+            ids = [r[0] for r in rows]
+            vectors: dict[int, list[float]] = {}
+            edges: list[StoredEdge] = []
+            for part in _chunks(ids):
+                marks = ",".join("?" * len(part))
+                for node_id, blob in self._conn.execute(
+                    f"SELECT node_id, vec FROM vectors WHERE node_id IN ({marks})", list(part)
+                ):
+                    vectors[node_id] = np.frombuffer(blob, dtype=np.float32).tolist()
+                for start, end, kind, props in self._conn.execute(
+                    "SELECT a.uid, b.uid, e.type, e.props FROM edges e JOIN nodes a ON a.id = e.src "
+                    f"JOIN nodes b ON b.id = e.dst WHERE e.src IN ({marks})",
+                    list(part),
+                ):
+                    edges.append(StoredEdge(kind, start, end, json.loads(props)))
+            return [(_node(r), vectors.get(r[0])) for r in rows], edges
+
+        return await self._run(run)
+
     async def stats(self) -> StoreStats:
         def run() -> StoreStats:
             nodes = dict(self._conn.execute("SELECT label, count(*) FROM nodes GROUP BY label").fetchall())
