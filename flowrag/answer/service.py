@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flowrag.answer.context import EvidenceItem, browser_cypher, build_context, render_evidence
+from flowrag.answer.context import EvidenceItem, browser_cypher, build_context, provenance, render_evidence
 from flowrag.answer.llm import NO_ANSWER, SYSTEM_PROMPTS, LLMClient
 from flowrag.answer.planner import Plan, plan_question
 from flowrag.answer.retriever import STRATEGIES, Evidence, Retriever
 from flowrag.answer.sessions import SessionStore, rewrite_follow_up
 from flowrag.errors import LLMError
 from flowrag.extract.embeddings import Embedder
-from flowrag.extract.nlp import NLP
+from flowrag.extract.nlp import NLP, detect_language
 from flowrag.extract.templates import extract_template
 from flowrag.graph.port import Filter, GraphStore, StoredEdge, StoredNode
 from flowrag.settings import LLMSettings
@@ -118,8 +118,8 @@ class Answerer:
             language=language,
             known_collections=known,
         )
-        if language is None:
-            plan = Plan(**{**plan.__dict__, "language": plan_question(question, self._nlp, now=now).language})
+        if language is None and retrieval_question != question:
+            plan = Plan(**{**plan.__dict__, "language": detect_language(question)})
         timings["plan_ms"] = (time.perf_counter() - t0) * 1000
         notes: list[str] = []
         t0 = time.perf_counter()
@@ -252,8 +252,6 @@ class Answerer:
             else:
                 text = f"Pipeline {pipeline}: {len(group)} run(s) {status}, latest at {_fmt_day(str(latest.props.get('started_at', '')))}."
                 text += f" Causes: {reasons}." if reasons else ""
-            from flowrag.answer.context import provenance
-
             items.append(EvidenceItem(len(items) + 1, latest, float(len(group)), provenance(latest), text))
         hood = await self._store.neighbours([i.node.uid for i in items], ["FAILED_WITH", "OF"], 3)
         return items, list(hood.edges), summary
