@@ -173,6 +173,18 @@ def _progress() -> Any:
     )
 
 
+def _bar_callback(bar: Any) -> Callable[[str, int, int | None], None]:
+    """A progress callback drawing one bar per collection."""
+    tasks: dict[str, Any] = {}
+
+    def progress(collection: str, done: int, total: int | None) -> None:
+        if collection not in tasks:
+            tasks[collection] = bar.add_task(collection, total=total)
+        bar.update(tasks[collection], completed=done)
+
+    return progress
+
+
 def _print_reports(reports: list[Any], as_json: bool) -> None:
     if as_json:
         out.print_json(json.dumps([r.as_dict() for r in reports]))
@@ -251,14 +263,7 @@ def ingest_mongo_cmd(
 
     async def go(rt: Any) -> Any:
         with _progress() as bar:
-            tasks: dict[str, Any] = {}
-
-            def progress(collection: str, done: int, total: int | None) -> None:
-                if collection not in tasks:
-                    tasks[collection] = bar.add_task(collection, total=total)
-                bar.update(tasks[collection], completed=done)
-
-            return await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, progress)
+            return await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, _bar_callback(bar))
 
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)
 
@@ -273,14 +278,7 @@ def ingest_json_cmd(
 
     async def go(rt: Any) -> Any:
         with _progress() as bar:
-            tasks: dict[str, Any] = {}
-
-            def progress(collection: str, done: int, total: int | None) -> None:
-                if collection not in tasks:
-                    tasks[collection] = bar.add_task(collection, total=total)
-                bar.update(tasks[collection], completed=done)
-
-            return await ingest_json_dump(rt.store, rt.embedder, rt.vocabulary, path, progress)
+            return await ingest_json_dump(rt.store, rt.embedder, rt.vocabulary, path, _bar_callback(bar))
 
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)
 
