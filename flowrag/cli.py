@@ -301,6 +301,23 @@ def ingest_openapi_cmd(
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)
 
 
+@ingest_app.command("html")
+def ingest_html_cmd(
+    location: Annotated[str, typer.Argument(help="An HTML page, a directory of pages, or a URL.")],
+    site: Annotated[str | None, typer.Option(help="Site name (graph scope).")] = None,
+    ca_bundle: Annotated[Path | None, typer.Option(help="CA bundle for servers with an internal CA.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ingest HTML documentation pages, chunked by heading."""
+    from flowrag.ingest.html import ingest_html
+
+    async def go(rt: Any) -> Any:
+        with err.status(f"ingesting {location}"):
+            return [await ingest_html(rt.store, rt.embedder, location, site, ca_bundle)]
+
+    _print_reports(run_async(lambda: _with_runtime(go)), as_json)
+
+
 # ---------------------------------------------------------------------------------- answers
 def _print_answer(result: Any, as_json: bool) -> None:
     if as_json:

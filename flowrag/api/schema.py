@@ -498,6 +498,19 @@ class Mutation:
         return Job.of(await info.context.jobs.start("mongo", {"uri": safe_uri, "db": db, "full": full}, work))
 
     @strawberry.mutation(permission_classes=[IsWriter])
+    async def ingest_html(self, info: Info[Context, None], location: str, site: str | None = None) -> Job:
+        from flowrag.ingest.html import ingest_html
+
+        rt = info.context.runtime
+
+        async def work(progress: Any) -> list[Any]:
+            report = await ingest_html(rt.store, rt.embedder, location, site)
+            progress(report.scope, report.read, report.read)
+            return [report]
+
+        return Job.of(await info.context.jobs.start("html", {"location": location, "site": site}, work))
+
+    @strawberry.mutation(permission_classes=[IsWriter])
     async def cancel_job(self, info: Info[Context, None], id: strawberry.ID) -> Job | None:
         state = await info.context.jobs.cancel(str(id))
         return Job.of(state) if state else None
