@@ -91,7 +91,11 @@ class Writer:
         return touched
 
     async def _embed(self, nodes: list[NodeRow], report: IngestReport) -> list[NodeRow]:
-        todo = [i for i, n in enumerate(nodes) if ONTOLOGY.label(n.label).embedded and n.embedding is None]
+        todo = [
+            i
+            for i, n in enumerate(nodes)
+            if n.embed and n.embedding is None and ONTOLOGY.label(n.label).embedded
+        ]
         if not todo:
             return nodes
         texts = [(nodes[i].embed_text or nodes[i].text or nodes[i].name)[:8000] for i in todo]

@@ -36,6 +36,7 @@ class NodeRow:
     props: dict[str, Any] = field(default_factory=dict)
     embedding: tuple[float, ...] | None = None
     hash: str = ""
+    embed: bool = True  # False: an embedded label's node that is found by full-text and expansion only
 
     @property
     def uid(self) -> str:
