@@ -15,6 +15,7 @@ from flowrag.errors import (
 )
 from flowrag.graph import neo4j_queries as q
 from flowrag.graph.port import (
+    NODE_FIELDS,
     Filter,
     Neighbourhood,
     ScoredNode,
@@ -31,18 +32,6 @@ __all__ = ["Neo4jStore"]
 
 log = logging.getLogger(__name__)
 
-_CORE = (
-    "uid",
-    "key",
-    "name",
-    "text",
-    "source",
-    "scope",
-    "source_id",
-    "content_hash",
-    "first_seen",
-    "last_seen",
-)
 _START_HINT = (
     "start one with `docker compose up -d neo4j` (or, without Docker, the test launcher "
     "`scripts/neo4j/run`), check FLOWRAG_STORE__NEO4J_URI, or use the embedded store "
@@ -51,7 +40,7 @@ _START_HINT = (
 
 
 def _stored(node: dict[str, Any], label: str) -> StoredNode:
-    props = {k: v for k, v in node.items() if k not in _CORE and k != "embedding" and v is not None}
+    props = {k: v for k, v in node.items() if k not in NODE_FIELDS and k != "embedding" and v is not None}
     return StoredNode(
         uid=node["uid"],
         label=label,

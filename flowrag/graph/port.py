@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from flowrag.schema import NodeRow, RelRow
 
 __all__ = [
+    "NODE_FIELDS",
     "Filter",
     "GraphStore",
     "Neighbourhood",
@@ -122,7 +123,8 @@ class StoreStats:
         return sum(self.relationships.values())
 
 
-_NODE_FIELDS = frozenset(
+#: The fields of a StoredNode that are not free-form properties (columns / core node properties).
+NODE_FIELDS = frozenset(
     {
         "uid",
         "label",
@@ -142,7 +144,7 @@ _NODE_FIELDS = frozenset(
 def node_matches(node: StoredNode, filters: Sequence[Filter]) -> bool:
     """Evaluate filters on a node in Python (post-filtering of index hits)."""
     for flt in filters:
-        value = getattr(node, flt.prop) if flt.prop in _NODE_FIELDS else node.props.get(flt.prop)
+        value = getattr(node, flt.prop) if flt.prop in NODE_FIELDS else node.props.get(flt.prop)
         if flt.op == "in":
             if value not in set(flt.value):
                 return False

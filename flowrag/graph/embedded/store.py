@@ -28,6 +28,7 @@ from flowrag.errors import (
 from flowrag.graph.embedded.sqlite_schema import SCHEMA_VERSION, base_ddl, index_ddl
 from flowrag.graph.embedded.vectors import VectorIndexes
 from flowrag.graph.port import (
+    NODE_FIELDS,
     Filter,
     Neighbourhood,
     ScoredNode,
@@ -47,18 +48,6 @@ T = TypeVar("T")
 _COLUMNS = (
     "id, uid, label, key, name, text, source, scope, source_id, content_hash, first_seen, last_seen, props"
 )
-_PROVENANCE_COLUMNS = {
-    "uid",
-    "label",
-    "key",
-    "name",
-    "source",
-    "scope",
-    "source_id",
-    "content_hash",
-    "first_seen",
-    "last_seen",
-}
 _CHUNK = 500
 _PENDING_LIMIT = 50_000
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -87,7 +76,7 @@ def _node(row: sqlite3.Row | tuple[Any, ...]) -> StoredNode:
 
 
 def _column(prop: str) -> str:
-    if prop in _PROVENANCE_COLUMNS:
+    if prop in NODE_FIELDS:
         return prop
     return f"json_extract(props, '$.{safe_identifier(prop)}')"
 
