@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from flowrag.answer.planner import Plan
 from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore, StoredEdge, StoredNode
-from flowrag.schema import ONTOLOGY, NodeLabel
+from flowrag.schema import ONTOLOGY
 
 __all__ = ["LABELS_BY_SOURCE", "STRATEGIES", "Evidence", "RetrievalStrategy", "Retriever"]
 
@@ -191,7 +191,3 @@ class Retriever:
         kept = {n.uid for n in ev.nodes}
         ev.edges = [e for e in edges.values() if e.start in kept and e.end in kept]
         return ev
-
-
-def is_system(node: StoredNode) -> bool:
-    return ONTOLOGY.label(node.label).system or node.label == NodeLabel.CHECKPOINT.value

@@ -10,7 +10,7 @@ from flowrag.errors import SourceError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.html_docs import SOURCE, extract_html
 from flowrag.graph.port import GraphStore
-from flowrag.ingest.openapi import _read
+from flowrag.ingest.openapi import read_source
 from flowrag.ingest.writer import IngestReport, Writer
 
 __all__ = ["ingest_html"]
@@ -20,7 +20,7 @@ MAX_PAGE_BYTES = 10 * 1024 * 1024
 
 def _pages(location: str, ca_bundle: Path | None, timeout_s: float) -> list[tuple[str, str]]:
     if urlparse(location).scheme in ("http", "https"):
-        return [(location, _read(location, ca_bundle, timeout_s).decode("utf-8", errors="replace"))]
+        return [(location, read_source(location, ca_bundle, timeout_s).decode("utf-8", errors="replace"))]
     root = Path(location)
     if root.is_file():
         files = [root]

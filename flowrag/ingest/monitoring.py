@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,7 +238,6 @@ async def ingest_mongo(
     vocabulary: Vocabulary,
     options: MongoOptions,
     progress: Progress | None = None,
-    collections_seen: Sequence[str] | None = None,
 ) -> list[IngestReport]:
     client = _connect(options)
     try:

@@ -19,7 +19,7 @@ from flowrag.graph.port import GraphStore
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
 
-__all__ = ["MAX_SPEC_BYTES", "ingest_openapi", "load_document"]
+__all__ = ["MAX_SPEC_BYTES", "ingest_openapi", "load_document", "read_source"]
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def _fetch(location: str, ca_bundle: Path | None, timeout_s: float) -> bytes:
         raise SourceError(f"cannot fetch {location}: {exc}") from exc
 
 
-def _read(location: str, ca_bundle: Path | None, timeout_s: float) -> bytes:
+def read_source(location: str, ca_bundle: Path | None, timeout_s: float) -> bytes:
     if urlparse(location).scheme in ("http", "https"):
         return _fetch(location, ca_bundle, timeout_s)
     path = Path(location)
@@ -106,7 +106,7 @@ def _inline_external(
             location = urljoin(base, target) if "://" in base else str(Path(base).parent / target)
             try:
                 if location not in cache:
-                    cache[location] = _parse(_read(location, ca_bundle, timeout_s), location)
+                    cache[location] = _parse(read_source(location, ca_bundle, timeout_s), location)
                 part: Any = cache[location]
                 for key in [p for p in fragment.split("/") if p]:
                     part = part[key.replace("~1", "/").replace("~0", "~")]
@@ -126,7 +126,7 @@ def _inline_external(
 def load_document(
     location: str, ca_bundle: Path | None = None, timeout_s: float = 30.0
 ) -> tuple[Any, list[str]]:
-    doc = _parse(_read(location, ca_bundle, timeout_s), location)
+    doc = _parse(read_source(location, ca_bundle, timeout_s), location)
     if not isinstance(doc, dict):
         raise SourceError(f"{location} does not contain a JSON/YAML object")
     if "openapi" not in doc and "swagger" not in doc:
