@@ -301,6 +301,25 @@ def ingest_openapi_cmd(
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)
 
 
+@ingest_app.command("code")
+def ingest_code_cmd(
+    location: Annotated[str, typer.Argument(help="A repository directory or a git URL (cloned with git).")],
+    name: Annotated[
+        str | None, typer.Option(help="Repository name (graph scope); default: folder name.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Ingest a source-code repository (Python, Java, Kotlin, Scala, C#, Go, JS/TS, shell, SQL,
+    YAML/JSON/TOML, Markdown): symbols, routes, HTTP calls, imports; incremental per file."""
+    from flowrag.ingest.code import ingest_code
+
+    async def go(rt: Any) -> Any:
+        with _progress() as bar:
+            return [await ingest_code(rt.store, rt.embedder, location, name, _bar_callback(bar))]
+
+    _print_reports(run_async(lambda: _with_runtime(go)), as_json)
+
+
 @ingest_app.command("html")
 def ingest_html_cmd(
     location: Annotated[str, typer.Argument(help="An HTML page, a directory of pages, or a URL.")],

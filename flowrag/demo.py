@@ -67,10 +67,15 @@ async def ingest_example(runtime: Any, out: Console, err: Console) -> list[Any]:
                 batch_size=200,
             )
             reports.append(report.finish())
-        task = bar.add_task("code: example repository", total=1)
+        task = bar.add_task("code: example repository", total=None)
         repo = examples.joinpath("repo")
-        reports.append(await ingest_code(runtime.store, runtime.embedder, str(repo), "vdb-tools"))
-        bar.update(task, completed=1)
+
+        def code_progress(_scope: str, done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        reports.append(
+            await ingest_code(runtime.store, runtime.embedder, str(repo), "vdb-tools", code_progress)
+        )
     return reports
 
 

@@ -467,9 +467,7 @@ class Mutation:
         rt = info.context.runtime
 
         async def work(progress: Any) -> list[Any]:
-            report = await ingest_code(rt.store, rt.embedder, location, name)
-            progress(report.scope, report.read, report.read)
-            return [report]
+            return [await ingest_code(rt.store, rt.embedder, location, name, progress)]
 
         return Job.of(await info.context.jobs.start("code", {"location": location, "name": name}, work))
 

@@ -2,28 +2,29 @@
 
 Routes: FastAPI/Flask style decorators (``@app.get("/x")``, ``@router.post``, ``@app.route("/x",
 methods=[...])``). HTTP calls: ``requests``/``httpx``/session objects (``.get/.post/...(url)``),
-``requests.request("POST", url)``, with f-strings turned into URL templates (``{vdb_id}``)."""
+``requests.request("POST", url)``, with f-strings turned into URL templates (``{vdb_id}``).
+Imports are kept as raw module names for the linker; calls as simple names."""
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 
-from flowrag.extract.secrets import redact
-from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
+from flowrag.extract.code_rows import (
+    CodeExtract,
+    Symbol,
+    contains,
+    file_uid,
+    http_call_row,
+    route_row,
+    symbol_row,
+    symbol_uid,
+)
+from flowrag.schema import RelRow, RelType
 
-__all__ = ["CodeExtract", "extract_python", "url_template"]
+__all__ = ["extract_python", "url_template"]
 
-SOURCE = "code"
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 _CLIENT_HINTS = ("requests", "httpx", "session", "client", "http", "api")
-
-
-@dataclass
-class CodeExtract:
-    nodes: list[NodeRow] = field(default_factory=list)
-    rels: list[RelRow] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
 
 
 def url_template(node: ast.expr) -> str | None:
@@ -52,8 +53,6 @@ def url_template(node: ast.expr) -> str | None:
             left = "{base}"
         if left is not None and right is not None:
             return left + right
-    if isinstance(node, ast.Name):
-        return None
     return None
 
 
@@ -80,78 +79,67 @@ def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
 class _Visitor(ast.NodeVisitor):
     def __init__(self, repo: str, path: str, source: str, out: CodeExtract) -> None:
         self.repo, self.path, self.source, self.out = repo, path, source, out
-        self.file_uid = make_uid(NodeLabel.FILE, f"{repo}/{path}")
-        self.stack: list[tuple[str, str]] = []  # (qualname, uid)
-        self.local_calls: list[tuple[str, str]] = []  # (caller uid, callee simple name)
-        self.functions: dict[str, str] = {}  # simple name -> uid
+        self.file_uid = file_uid(repo, path)
+        self.stack: list[tuple[str, str, bool]] = []  # (name, uid, is_class)
+        self.calls: dict[str, list[str]] = {}  # function uid -> callee simple names
 
     def _owner(self) -> str:
         return self.stack[-1][1] if self.stack else self.file_uid
 
+    def _qual(self, name: str) -> str:
+        return ".".join([*(q for q, _, _ in self.stack), name])
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self.out.imports += [alias.name for alias in node.names]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = "." * node.level + (node.module or "")
+        self.out.imports.append(module)
+        if node.module is None:  # from . import a, b: each may be a module
+            self.out.imports += [f"{module}{alias.name}" for alias in node.names]
+
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        qual = ".".join([*(q for q, _ in self.stack), node.name])
-        key = f"{self.repo}/{self.path}::{qual}"
-        uid = make_uid(NodeLabel.CLASS, key)
-        doc = ast.get_docstring(node) or ""
-        self.out.nodes.append(
-            NodeRow(
-                NodeLabel.CLASS,
-                key,
-                SOURCE,
-                self.repo,
-                f"{self.path}:{node.lineno}",
-                name=qual,
-                text=redact(f"class {qual} in {self.path}. {doc[:800]}"),
-                props={
-                    "repo": self.repo,
-                    "path": self.path,
-                    "line": node.lineno,
-                    "end_line": node.end_lineno or node.lineno,
-                    "language": "python",
-                },
-            )
+        qual = self._qual(node.name)
+        symbol = Symbol(
+            "class",
+            qual,
+            node.lineno,
+            node.end_lineno or node.lineno,
+            "python",
+            signature=f"class {qual}",
+            doc=ast.get_docstring(node) or "",
         )
-        self.out.rels.append(RelRow(RelType.CONTAINS, self._owner(), uid))
-        self.stack.append((node.name, uid))
+        row = symbol_row(self.repo, self.path, symbol)
+        self.out.nodes.append(row)
+        self.out.rels.append(contains(self._owner(), row))
+        self.stack.append((node.name, row.uid, True))
         self.generic_visit(node)
         self.stack.pop()
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        qual = ".".join([*(q for q, _ in self.stack), node.name])
-        key = f"{self.repo}/{self.path}::{qual}"
-        uid = make_uid(NodeLabel.FUNCTION, key)
-        doc = ast.get_docstring(node) or ""
-        signature = _signature(node)
-        body = ast.get_source_segment(self.source, node) or ""
-        self.out.nodes.append(
-            NodeRow(
-                NodeLabel.FUNCTION,
-                key,
-                SOURCE,
-                self.repo,
-                f"{self.path}:{node.lineno}",
-                name=qual,
-                text=redact(f"{signature} in {self.path}:{node.lineno}. {doc[:600]}\n{body[:1200]}"),
-                embed_text=redact(f"{signature}. {doc[:600]} {body[:600]}"),
-                props={
-                    "repo": self.repo,
-                    "path": self.path,
-                    "line": node.lineno,
-                    "end_line": node.end_lineno or node.lineno,
-                    "signature": signature,
-                    "docstring": doc[:1000],
-                    "language": "python",
-                    "kind": "method" if self.stack and self.stack[-1][1].startswith("Class:") else "function",
-                },
-            )
-        )
-        self.out.rels.append(RelRow(RelType.CONTAINS, self._owner(), uid))
-        self.functions.setdefault(node.name, uid)
-        for deco in node.decorator_list:
-            self._route(deco, uid, qual, node.lineno)
-        self.stack.append((node.name, uid))
+        qual = self._qual(node.name)
+        uid = symbol_uid(self.repo, self.path, qual, is_class=False)
+        self.calls[uid] = []
+        self.stack.append((node.name, uid, False))
         self.generic_visit(node)
         self.stack.pop()
+        in_class = bool(self.stack) and self.stack[-1][2]
+        symbol = Symbol(
+            "method" if in_class else "function",
+            qual,
+            node.lineno,
+            node.end_lineno or node.lineno,
+            "python",
+            signature=_signature(node),
+            doc=ast.get_docstring(node) or "",
+            body=ast.get_source_segment(self.source, node) or "",
+            calls=tuple(self.calls[uid]),
+        )
+        row = symbol_row(self.repo, self.path, symbol)
+        self.out.nodes.append(row)
+        self.out.rels.append(contains(self._owner(), row))
+        for deco in node.decorator_list:
+            self._route(deco, uid, qual, node.lineno)
 
     visit_FunctionDef = _function
     visit_AsyncFunctionDef = _function
@@ -172,28 +160,9 @@ class _Visitor(ast.NodeVisitor):
                     methods = [str(e.value).upper() for e in kw.value.elts if isinstance(e, ast.Constant)]
             methods = methods or ["GET"]
         for method in methods:
-            key = f"{self.repo}/{self.path}:{method} {path}"
-            uid = make_uid(NodeLabel.ROUTE, key)
-            self.out.nodes.append(
-                NodeRow(
-                    NodeLabel.ROUTE,
-                    key,
-                    SOURCE,
-                    self.repo,
-                    f"{self.path}:{line}",
-                    name=f"{method} {path}",
-                    text=f"route {method} {path} served by {qual} ({self.path}:{line})",
-                    props={
-                        "repo": self.repo,
-                        "path_template": path,
-                        "method": method,
-                        "path": self.path,
-                        "line": line,
-                        "framework": _dotted(deco.func.value),
-                    },
-                )
-            )
-            self.out.rels.append(RelRow(RelType.SERVES, handler, uid))
+            row = route_row(self.repo, self.path, method, path, qual, line, _dotted(deco.func.value))
+            self.out.nodes.append(row)
+            self.out.rels.append(RelRow(RelType.SERVES, handler, row.uid))
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -207,38 +176,15 @@ class _Visitor(ast.NodeVisitor):
                 method = str(node.args[0].value).lower()
                 url = url_template(node.args[1])
             if url is not None and ("/" in url or "{" in url):
-                self._http_call(method.upper(), url, node.lineno)
-            elif self.stack:
-                self.local_calls.append((self.stack[-1][1], func.attr))
-        elif isinstance(func, ast.Name) and self.stack:
-            self.local_calls.append((self.stack[-1][1], func.id))
+                caller = self.stack[-1][0] if self.stack else self.path
+                row = http_call_row(self.repo, self.path, method.upper(), url, caller, node.lineno)
+                self.out.nodes.append(row)
+                self.out.rels.append(RelRow(RelType.MAKES, self._owner(), row.uid))
+            elif self.stack and not self.stack[-1][2]:
+                self.calls[self.stack[-1][1]].append(func.attr)
+        elif isinstance(func, ast.Name) and self.stack and not self.stack[-1][2]:
+            self.calls[self.stack[-1][1]].append(func.id)
         self.generic_visit(node)
-
-    def _http_call(self, method: str, url: str, line: int) -> None:
-        key = f"{self.repo}/{self.path}:{line}:{method} {url}"
-        uid = make_uid(NodeLabel.HTTP_CALL, key)
-        caller = self._owner()
-        self.out.nodes.append(
-            NodeRow(
-                NodeLabel.HTTP_CALL,
-                key,
-                SOURCE,
-                self.repo,
-                f"{self.path}:{line}",
-                name=f"{method} {url}",
-                text=redact(
-                    f"HTTP call {method} {url} from {self.stack[-1][0] if self.stack else self.path} ({self.path}:{line})"
-                ),
-                props={
-                    "repo": self.repo,
-                    "method": method,
-                    "url": redact(url),
-                    "path": self.path,
-                    "line": line,
-                },
-            )
-        )
-        self.out.rels.append(RelRow(RelType.MAKES, caller, uid))
 
 
 def extract_python(repo: str, path: str, source: str) -> CodeExtract:
@@ -248,10 +194,5 @@ def extract_python(repo: str, path: str, source: str) -> CodeExtract:
     except (SyntaxError, ValueError) as exc:
         out.problems.append(f"{path}: not parseable as Python ({exc.__class__.__name__}: {exc})")
         return out
-    visitor = _Visitor(repo, path, source, out)
-    visitor.visit(tree)
-    for caller, callee in visitor.local_calls:
-        target = visitor.functions.get(callee)
-        if target and target != caller:
-            out.rels.append(RelRow(RelType.CALLS, caller, target))
+    _Visitor(repo, path, source, out).visit(tree)
     return out

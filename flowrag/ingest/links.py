@@ -4,7 +4,10 @@
   (``/v3``, ``{base_url}``), ``{param}`` vs ``:param`` vs ``<param>`` vs concrete ids;
 - ``(Route)-[:IMPLEMENTS]->(Endpoint)``: the code serves a documented operation;
 - ``(File|Function)-[:IMPLEMENTS]->(Pipeline)``: normalised names match (``dags/ingest_trades.py``
-  ↔ pipeline ``ingest_trades``).
+  ↔ pipeline ``ingest_trades``);
+- ``(File)-[:IMPORTS]->(File)``: import specifiers resolved inside the same repository;
+- ``(Function)-[:CALLS]->(Function)``: a called name resolved to a function of the same file, else
+  to the only function of that name in the repository (ambiguous names link nothing).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 from collections import defaultdict
 from urllib.parse import urlparse
 
+from flowrag.extract.imports import SuffixIndex, resolve_import
 from flowrag.extract.vocabulary import normalise_name
 from flowrag.graph.port import GraphStore, StoredNode
 from flowrag.schema import RelRow, RelType
@@ -64,6 +68,45 @@ async def _all(store: GraphStore, label: str) -> list[StoredNode]:
             return nodes
 
 
+def _import_links(files: list[StoredNode]) -> list[RelRow]:
+    by_repo: dict[str, list[StoredNode]] = defaultdict(list)
+    for file in files:
+        by_repo[file.scope].append(file)
+    rels: list[RelRow] = []
+    for repo_files in by_repo.values():
+        uid_of = {str(f.props.get("path", "")): f.uid for f in repo_files}
+        index = SuffixIndex(uid_of)
+        for file in repo_files:
+            specs = file.props.get("imports") or []
+            language, path = str(file.props.get("language", "")), str(file.props.get("path", ""))
+            for spec in specs if isinstance(specs, list) else []:
+                for target in resolve_import(language, path, str(spec), index):
+                    if uid_of[target] != file.uid:
+                        rels.append(RelRow(RelType.IMPORTS, file.uid, uid_of[target]))
+    return rels
+
+
+def _call_links(functions: list[StoredNode]) -> list[RelRow]:
+    by_file: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    by_repo: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for fn in functions:
+        simple = fn.name.rsplit(".", 1)[-1]
+        by_file[(fn.scope, str(fn.props.get("path", "")))].setdefault(simple, fn.uid)
+        by_repo[fn.scope][simple].append(fn.uid)
+    rels: list[RelRow] = []
+    for fn in functions:
+        calls = fn.props.get("calls") or []
+        local = by_file[(fn.scope, str(fn.props.get("path", "")))]
+        for name in calls if isinstance(calls, list) else []:
+            target = local.get(str(name))
+            if target is None:
+                candidates = by_repo[fn.scope].get(str(name), [])
+                target = candidates[0] if len(candidates) == 1 else None
+            if target is not None and target != fn.uid:
+                rels.append(RelRow(RelType.CALLS, fn.uid, target))
+    return rels
+
+
 async def link_all(store: GraphStore) -> int:
     endpoints: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
     for ep in await _all(store, "Endpoint"):
@@ -86,13 +129,16 @@ async def link_all(store: GraphStore) -> int:
             )
             if target:
                 rels.append(RelRow(RelType.IMPLEMENTS, route.uid, target))
+    files = await _all(store, "File")
+    functions = await _all(store, "Function")
+    rels += _import_links(files) + _call_links(functions)
     pipelines = {p.key: p.uid for p in await _all(store, "Pipeline")}
     if pipelines:
-        for file in await _all(store, "File"):
+        for file in files:
             name = normalise_name(str(file.props.get("path", file.name)))
             if name in pipelines:
                 rels.append(RelRow(RelType.IMPLEMENTS, file.uid, pipelines[name]))
-        for fn in await _all(store, "Function"):
+        for fn in functions:
             name = normalise_name(fn.name.rsplit(".", 1)[-1])
             if name in pipelines:
                 rels.append(RelRow(RelType.IMPLEMENTS, fn.uid, pipelines[name]))

@@ -53,6 +53,31 @@ def test_clear_errors_and_exit_codes(tmp_path: Path) -> None:
     assert ingest.returncode == 1 and "not valid YAML" in ingest.stderr
 
 
+def test_ingest_code_from_a_directory_and_a_git_url(tmp_path: Path, models_dir: Path) -> None:
+    (tmp_path / "models").symlink_to(models_dir, target_is_directory=True)
+    repo = tmp_path / "tools"
+    (repo / "ops").mkdir(parents=True)
+    (repo / "ops" / "stop.sh").write_text('#!/bin/sh\ncurl -X POST "$DCT/v3/vdbs/$1/stop"\n')
+    (repo / "Job.java").write_text("class Job { void run() {} }\n")
+    first = run(["ingest", "code", str(repo), "--name", "tools", "--json"], tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    report = json.loads(first.stdout)[0]
+    assert report["scope"] == "tools" and report["read"] == 2 and report["created"] >= 5
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
+    cloned = run(["ingest", "code", f"file://{repo}", "--json"], tmp_path)
+    assert cloned.returncode == 0, cloned.stderr[-2000:]
+    assert json.loads(cloned.stdout)[0]["scope"] == "tools"  # the name comes from the URL
+    again = json.loads(cloned.stdout)[0]
+    assert again["created"] == again["updated"] == again["embedded"] == 0  # same content: no writes
+    missing = run(["ingest", "code", str(tmp_path / "nope")], tmp_path)
+    assert missing.returncode == 1 and "is not a directory or a git URL" in missing.stderr
+    bad_url = run(["ingest", "code", f"file://{tmp_path}/nope.git"], tmp_path)
+    assert bad_url.returncode == 1 and "git clone of" in bad_url.stderr and "Traceback" not in bad_url.stderr
+
+
 def test_cypher_and_stats_on_neo4j(tmp_path: Path, neo4j_server: Neo4jServer) -> None:
     env = {"FLOWRAG_STORE__KIND": "neo4j", "FLOWRAG_STORE__NEO4J_URI": neo4j_server.bolt_uri}
     migrate = run(["migrate"], tmp_path, **env)

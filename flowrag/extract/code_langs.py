@@ -1,0 +1,213 @@
+"""Which language a file is in, and what its tree-sitter grammar calls things.
+
+Grammars come from the official per-language PyPI wheels (``tree-sitter-java``, …), which carry the
+compiled parser: nothing is downloaded at run time. A language is data here (node types per role);
+the walker in :mod:`flowrag.extract.code_treesitter` is written once for all of them."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from flowrag.errors import ModelError
+
+__all__ = ["EXTENSIONS", "LANGUAGES", "LangSpec", "detect_language", "parser_for"]
+
+
+@dataclass(frozen=True)
+class LangSpec:
+    name: str
+    module: str  # grammar package module
+    function: str = "language"  # function of the module returning the language pointer
+    classes: dict[str, str] = field(default_factory=dict)  # node type -> symbol kind
+    functions: dict[str, str] = field(default_factory=dict)  # node type -> symbol kind
+    calls: frozenset[str] = frozenset()
+    imports: frozenset[str] = frozenset()
+    comments: frozenset[str] = frozenset({"comment", "block_comment", "line_comment"})
+
+
+_F = frozenset
+LANGUAGES: dict[str, LangSpec] = {
+    spec.name: spec
+    for spec in (
+        LangSpec(
+            "java",
+            "tree_sitter_java",
+            classes={
+                "class_declaration": "class",
+                "interface_declaration": "interface",
+                "enum_declaration": "enum",
+                "record_declaration": "record",
+            },
+            functions={"method_declaration": "method", "constructor_declaration": "method"},
+            calls=_F({"method_invocation", "object_creation_expression"}),
+            imports=_F({"import_declaration"}),
+        ),
+        LangSpec(
+            "kotlin",
+            "tree_sitter_kotlin",
+            classes={"class_declaration": "class", "object_declaration": "object"},
+            functions={"function_declaration": "function"},
+            calls=_F({"call_expression"}),
+            imports=_F({"import"}),
+        ),
+        LangSpec(
+            "scala",
+            "tree_sitter_scala",
+            classes={"class_definition": "class", "object_definition": "object", "trait_definition": "trait"},
+            functions={"function_definition": "function"},
+            calls=_F({"call_expression"}),
+            imports=_F({"import_declaration"}),
+        ),
+        LangSpec(
+            "csharp",
+            "tree_sitter_c_sharp",
+            classes={
+                "class_declaration": "class",
+                "interface_declaration": "interface",
+                "struct_declaration": "struct",
+                "record_declaration": "record",
+                "enum_declaration": "enum",
+            },
+            functions={
+                "method_declaration": "method",
+                "constructor_declaration": "method",
+                "local_function_statement": "function",
+            },
+            calls=_F({"invocation_expression", "object_creation_expression"}),
+            imports=_F({"using_directive"}),
+        ),
+        LangSpec(
+            "go",
+            "tree_sitter_go",
+            classes={"type_spec": "type"},
+            functions={"function_declaration": "function", "method_declaration": "method"},
+            calls=_F({"call_expression"}),
+            imports=_F({"import_spec"}),
+        ),
+        *(
+            LangSpec(
+                name,
+                module,
+                function,
+                classes={
+                    "class_declaration": "class",
+                    "abstract_class_declaration": "class",
+                    "interface_declaration": "interface",
+                },
+                functions={
+                    "function_declaration": "function",
+                    "generator_function_declaration": "function",
+                    "method_definition": "method",
+                    # const refresh = async (id) => {…}: a named arrow function
+                    "variable_declarator": "function",
+                },
+                calls=_F({"call_expression"}),
+                imports=_F({"import_statement"}),
+            )
+            for name, module, function in (
+                ("javascript", "tree_sitter_javascript", "language"),
+                ("typescript", "tree_sitter_typescript", "language_typescript"),
+                ("tsx", "tree_sitter_typescript", "language_tsx"),
+            )
+        ),
+        LangSpec(
+            "shell",
+            "tree_sitter_bash",
+            functions={"function_definition": "function"},
+            calls=_F({"command"}),
+        ),
+        LangSpec(
+            "sql",
+            "tree_sitter_sql",
+            classes={"create_table": "table", "create_view": "view", "create_materialized_view": "view"},
+            functions={"create_function": "function", "create_procedure": "function"},
+        ),
+        LangSpec("yaml", "tree_sitter_yaml"),
+        LangSpec("json", "tree_sitter_json"),
+        LangSpec("toml", "tree_sitter_toml"),
+        LangSpec("markdown", "tree_sitter_markdown"),
+    )
+}
+
+EXTENSIONS: dict[str, str] = {
+    ".py": "python",
+    ".pyi": "python",
+    ".java": "java",
+    ".kt": "kotlin",
+    ".kts": "kotlin",
+    ".scala": "scala",
+    ".sc": "scala",
+    ".cs": "csharp",
+    ".go": "go",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".ksh": "shell",
+    ".sql": "sql",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+    ".md": "markdown",
+    ".markdown": "markdown",
+}
+
+_SHEBANGS = {
+    "python": "python",
+    "bash": "shell",
+    "sh": "shell",
+    "ksh": "shell",
+    "zsh": "shell",
+    "node": "javascript",
+}
+
+
+def detect_language(path: str, text: str) -> str:
+    """By extension, then by shebang (``#!/usr/bin/env bash`` scripts have none); ``text`` otherwise."""
+    pure = PurePosixPath(path)
+    if pure.name.startswith(".env"):
+        return "dotenv"
+    language = EXTENSIONS.get(pure.suffix.lower())
+    if language:
+        return language
+    if pure.name in ("Jenkinsfile", "Dockerfile"):
+        return pure.name.lower()
+    if text.startswith("#!"):
+        interpreter = text[2:].split("\n", 1)[0].strip().split()
+        if interpreter:
+            program = interpreter[-1] if interpreter[0].endswith("/env") else interpreter[0]
+            return _SHEBANGS.get(program.rsplit("/", 1)[-1].rstrip("0123456789."), "text")
+    return "text"
+
+
+_local = threading.local()
+
+
+def parser_for(language: str) -> Any:
+    """A tree-sitter parser for ``language`` (one per thread: parsers are not thread-safe)."""
+    cache: dict[str, Any] = getattr(_local, "parsers", None) or {}
+    _local.parsers = cache
+    if language not in cache:
+        import tree_sitter
+
+        spec = LANGUAGES[language]
+        try:
+            grammar = getattr(importlib.import_module(spec.module), spec.function)()
+        except ImportError as exc:
+            raise ModelError(
+                f"the tree-sitter grammar for {language} is not installed ({spec.module})",
+                hint="reinstall flowrag: its dependencies include the grammar wheels",
+            ) from exc
+        cache[language] = tree_sitter.Parser(tree_sitter.Language(grammar))
+    return cache[language]

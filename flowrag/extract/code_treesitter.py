@@ -1,0 +1,654 @@
+"""Source in Java, Kotlin, Scala, C#, Go, JavaScript/TypeScript, shell and SQL -> the same rows as
+the Python extractor, from tree-sitter syntax trees (one walker; languages differ only by data in
+:mod:`flowrag.extract.code_langs` and by the small readers below).
+
+- symbols: classes/types/tables and functions/methods with signature, doc comment, line span;
+- routes the code serves: Spring/Micronaut/JAX-RS annotations (class prefix included), ASP.NET
+  attributes (``[Route("api/[controller]")]`` + ``[HttpPost("{id}/refresh")]``), NestJS decorators,
+  Express/Koa/Fastify/gin/echo/chi/net-http registrations;
+- HTTP calls it makes: RestTemplate, WebClient/RestClient chains, java.net.http, fetch, axios and
+  other clients, Go net/http, .NET HttpClient/HttpRequestMessage, ktor, curl/wget in shell;
+- URL arguments evaluated as templates: literals, concatenation, interpolation, ``Sprintf``/``format``
+  and same-file string constants (``REFRESH = "/vdbs/{id}/refresh"``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flowrag.extract.code_langs import LANGUAGES, LangSpec, parser_for
+from flowrag.extract.code_rows import (
+    CodeExtract,
+    Symbol,
+    contains,
+    file_uid,
+    http_call_row,
+    normalise_url_template,
+    route_row,
+    symbol_row,
+    symbol_uid,
+)
+from flowrag.schema import RelRow, RelType
+
+__all__ = ["extract_treesitter"]
+
+Node = Any  # tree_sitter.Node (the binding ships no stubs mypy can use)
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_STRINGS = {
+    "string",
+    "string_literal",
+    "interpreted_string_literal",
+    "raw_string_literal",
+    "template_string",
+    "interpolated_string_expression",
+    "verbatim_string_literal",
+    "raw_string",
+    "character_literal",
+}
+_QUOTED = re.compile(r'^[@$]*(\"\"\"|"|\'|`)(.*)\1$', re.S)
+_PLACEHOLDER = re.compile(r"\$?\{(\w+)\}|\$(?=[A-Za-z_])(\w+)")
+_FUNCTION_VALUES = {"arrow_function", "function_expression", "function", "func_literal", "lambda_literal"}
+_CLIENT_HINTS = ("http", "client", "axios", "request", "rest", "api", "session", "fetch", "ktor", "got")
+_ROUTER_HINTS = ("app", "router", "route", "server", "engine", "mux", "group", "r", "e", "g", "v1", "api_v1")
+_REST_TEMPLATE = {
+    "getforobject": "GET",
+    "getforentity": "GET",
+    "postforobject": "POST",
+    "postforentity": "POST",
+    "postforlocation": "POST",
+    "patchforobject": "PATCH",
+}
+_ANNOTATION_METHODS = {
+    "getmapping": "GET",
+    "postmapping": "POST",
+    "putmapping": "PUT",
+    "deletemapping": "DELETE",
+    "patchmapping": "PATCH",
+    "httpget": "GET",
+    "httppost": "POST",
+    "httpput": "PUT",
+    "httpdelete": "DELETE",
+    "httppatch": "PATCH",
+    **{m.lower(): m for m in _METHODS},  # JAX-RS @GET, NestJS/Micronaut @Get("…")
+}
+_PREFIX_ANNOTATIONS = {"requestmapping", "route", "path", "controller"}
+_CURL_VALUE_OPTIONS = {
+    "-H", "--header", "-u", "--user", "-o", "--output", "-b", "--cookie", "-c", "--cookie-jar", "-A",
+    "--user-agent", "-e", "--referer", "--cacert", "--cert", "--key", "-w", "--write-out", "-m",
+    "--max-time", "--connect-timeout", "-x", "--proxy", "--resolve",
+}  # fmt: skip
+_CURL_DATA_OPTIONS = {
+    "-d",
+    "--data",
+    "--data-raw",
+    "--data-binary",
+    "--data-urlencode",
+    "-F",
+    "--form",
+    "--json",
+}
+
+
+def _text(node: Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None else ""
+
+
+def _unquote(raw: str) -> str:
+    match = _QUOTED.match(raw.strip())
+    return match.group(2) if match else raw.strip().strip("\"'`")
+
+
+@dataclass
+class _Annotation:
+    name: str  # lower-case simple name
+    args: list[Node]
+    kwargs: dict[str, Node]
+
+
+@dataclass
+class _Scope:
+    name: str
+    uid: str
+    is_class: bool
+    symbol: Symbol
+    annotations: list[_Annotation]
+    prefix: str = ""  # route prefix from class annotations
+    calls: list[str] | None = None
+
+
+class _Walker:
+    def __init__(self, spec: LangSpec, repo: str, path: str, source: bytes, out: CodeExtract) -> None:
+        self.spec, self.repo, self.path, self.source, self.out = spec, repo, path, source, out
+        self.lang = spec.name
+        self.file_uid = file_uid(repo, path)
+        self.scopes: list[_Scope] = []
+        self.constants: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ traversal
+    def run(self, root: Node) -> None:
+        self._collect_constants(root)
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, leaving = stack.pop()
+            if leaving:
+                self._leave(node)
+                continue
+            kind = node.type
+            entered = False
+            if kind in self.spec.classes or kind in self.spec.functions:
+                entered = self._enter(node)
+            elif kind in self.spec.calls:
+                self._call(node)
+            elif kind in self.spec.imports:
+                self._import(node)
+            if entered:
+                stack.append((node, True))
+            if kind in _STRINGS or kind in self.spec.comments:
+                continue
+            stack.extend((child, False) for child in reversed(node.named_children))
+
+    def _collect_constants(self, root: Node) -> None:
+        """Same-file string constants, so ``post(BASE + REFRESH)`` resolves to a template."""
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            if name is not None and value is not None and name.type == "identifier":
+                if value.type == "expression_list" and value.named_child_count == 1:  # Go const
+                    value = value.named_children[0]
+                if value.type in _STRINGS:
+                    self.constants[_text(name)] = normalise_url_template(_unquote(_text(value)))
+            if node.type not in _STRINGS:
+                stack.extend(node.named_children)
+
+    def _owner(self) -> _Scope | None:
+        return self.scopes[-1] if self.scopes else None
+
+    def _owner_uid(self) -> str:
+        return self.scopes[-1].uid if self.scopes else self.file_uid
+
+    def _function_scope(self) -> _Scope | None:
+        for scope in reversed(self.scopes):
+            if not scope.is_class:
+                return scope
+        return None
+
+    # ------------------------------------------------------------------ symbols
+    def _name(self, node: Node) -> str:
+        name = node.child_by_field_name("name")
+        if name is None:
+            for child in node.named_children:
+                if child.type in ("object_reference", "identifier", "type_identifier", "word"):
+                    name = child
+                    break
+        text = _text(name)
+        return text.split("(")[0].strip() if text else ""
+
+    def _kind(self, node: Node) -> str | None:
+        if node.type in self.spec.classes:
+            kind = self.spec.classes[node.type]
+            if self.lang == "go":  # type_spec: only structs and interfaces are types worth a node
+                body = node.child_by_field_name("type")
+                return {"struct_type": "struct", "interface_type": "interface"}.get(body.type if body else "")
+            return kind
+        if node.type == "variable_declarator":
+            value = node.child_by_field_name("value")
+            return "function" if value is not None and value.type in _FUNCTION_VALUES else None
+        kind = self.spec.functions[node.type]
+        owner = self._owner()
+        return "method" if owner is not None and owner.is_class and kind == "function" else kind
+
+    def _enter(self, node: Node) -> bool:
+        kind = self._kind(node)
+        name = self._name(node)
+        if kind is None or not name:
+            return False
+        if self.lang == "go" and node.type == "method_declaration":
+            receiver = node.child_by_field_name("receiver")
+            types = [c for c in _descendants(receiver) if c.type == "type_identifier"] if receiver else []
+            name = f"{_text(types[0])}.{name}" if types else name
+        qual = ".".join([*(s.name for s in self.scopes), name])
+        symbol = Symbol(kind, qual, node.start_point[0] + 1, node.end_point[0] + 1, self.lang)
+        uid = symbol_uid(self.repo, self.path, qual, is_class=symbol.is_class)
+        scope = _Scope(name, uid, symbol.is_class, symbol, self._annotations(node))
+        if symbol.is_class:
+            scope.prefix = self._class_prefix(scope.annotations, name)
+        else:
+            scope.calls = []
+        self.scopes.append(scope)
+        return True
+
+    def _leave(self, node: Node) -> None:
+        scope = self.scopes.pop()
+        symbol, annotations = scope.symbol, scope.annotations
+        body = node.child_by_field_name("body") or next(
+            (c for c in node.named_children if c.type in ("function_body", "class_body", "block")), None
+        )
+        whole = _text(node)
+        signature = (
+            self.source[node.start_byte : body.start_byte].decode("utf-8", "replace")
+            if body is not None
+            else whole.split("\n", 1)[0]
+        )
+        symbol = Symbol(
+            symbol.kind,
+            symbol.qualname,
+            symbol.line,
+            symbol.end_line,
+            symbol.language,
+            signature=" ".join(signature.split())[:300],
+            doc=_doc_comment(node, self.spec),
+            body=whole[:3000],
+            calls=tuple(scope.calls or ()),
+        )
+        row = symbol_row(self.repo, self.path, symbol)
+        self.out.nodes.append(row)
+        self.out.rels.append(contains(self._owner_uid(), row))
+        if not symbol.is_class:
+            self._annotation_routes(annotations, scope, symbol)
+
+    def _import(self, node: Node) -> None:
+        if self.lang == "go":
+            spec = _unquote(_text(node.child_by_field_name("path")))
+        elif self.lang in ("javascript", "typescript", "tsx"):
+            spec = _unquote(_text(node.child_by_field_name("source")))
+        else:  # import a.b.C; / import a.b.C / using A.B;
+            spec = re.sub(r"^(import|using)\s+(static\s+)?|[;\s]|\.\*$|\._$", "", _text(node))
+        if spec:
+            self.out.imports.append(spec)
+
+    # ------------------------------------------------------------------ annotations and routes
+    def _annotations(self, node: Node) -> list[_Annotation]:
+        found: list[_Annotation] = []
+        candidates = list(node.named_children)
+        sibling = node.prev_named_sibling
+        while sibling is not None and sibling.type == "decorator":  # TS decorators before a method
+            candidates.append(sibling)
+            sibling = sibling.prev_named_sibling
+        if node.parent is not None and node.parent.type == "export_statement":
+            candidates += [c for c in node.parent.named_children if c.type == "decorator"]
+        for child in candidates:
+            if child.type in ("modifiers", "attribute_list"):
+                for item in child.named_children:
+                    if item.type in ("annotation", "marker_annotation", "attribute"):
+                        found.append(self._annotation(item))
+            elif child.type == "decorator":
+                found.append(self._annotation(child))
+        return found
+
+    def _annotation(self, node: Node) -> _Annotation:
+        if node.type == "decorator":
+            inner = node.named_children[0] if node.named_children else node
+            if inner.type == "call_expression":
+                return _Annotation(
+                    _text(inner.child_by_field_name("function")).rsplit(".", 1)[-1].lower(),
+                    _arguments(inner.child_by_field_name("arguments")),
+                    {},
+                )
+            return _Annotation(_text(inner).rsplit(".", 1)[-1].lower(), [], {})
+        name = node.child_by_field_name("name")
+        args_node = node.child_by_field_name("arguments")
+        if name is None:  # Kotlin: annotation -> constructor_invocation(user_type, value_arguments)
+            inner = node.named_children[0] if node.named_children else node
+            name = next((c for c in inner.named_children if c.type == "user_type"), inner)
+            args_node = next((c for c in inner.named_children if c.type == "value_arguments"), None)
+        if args_node is None:
+            args_node = next((c for c in node.named_children if c.type == "attribute_argument_list"), None)
+        args: list[Node] = []
+        kwargs: dict[str, Node] = {}
+        for arg in args_node.named_children if args_node is not None else ():
+            key = arg.child_by_field_name("key")
+            if arg.type == "element_value_pair" and key is not None:
+                kwargs[_text(key)] = arg.child_by_field_name("value")
+            elif arg.type in ("attribute_argument", "value_argument") and arg.named_child_count:
+                first = arg.named_children[0]
+                if arg.named_child_count > 1 and first.type in (
+                    "identifier",
+                    "name_equals",
+                    "simple_identifier",
+                ):
+                    kwargs[_text(first).rstrip("=: ")] = arg.named_children[-1]
+                else:
+                    args.append(arg.named_children[-1])
+            else:
+                args.append(arg)
+        return _Annotation(_text(name).rsplit(".", 1)[-1].lower(), args, kwargs)
+
+    def _annotation_path(self, annotation: _Annotation) -> str | None:
+        value = annotation.args[0] if annotation.args else None
+        for key in ("value", "path", "template", "uri"):
+            value = value or annotation.kwargs.get(key)
+        if value is None:
+            return None
+        if value.type in ("element_value_array_initializer", "array_initializer", "array"):
+            value = value.named_children[0] if value.named_children else None
+        return self._url(value)
+
+    def _class_prefix(self, annotations: list[_Annotation], class_name: str) -> str:
+        for annotation in annotations:
+            if annotation.name in _PREFIX_ANNOTATIONS:
+                prefix = self._annotation_path(annotation) or ""
+                controller = re.sub(r"Controller$", "", class_name).lower()
+                return prefix.replace("[controller]", controller)
+        return ""
+
+    def _annotation_routes(self, annotations: list[_Annotation], scope: _Scope, symbol: Symbol) -> None:
+        methods: list[str] = []
+        path: str | None = None
+        for annotation in annotations:
+            method = _ANNOTATION_METHODS.get(annotation.name)
+            if method is not None:
+                methods.append(method)
+                path = path or self._annotation_path(annotation)
+            elif annotation.name == "requestmapping":
+                verb = _text(annotation.kwargs.get("method")).upper()
+                methods += [m for m in _METHODS if m in verb] or ["GET"]
+                path = path or self._annotation_path(annotation)
+            elif annotation.name in ("route", "path"):
+                path = self._annotation_path(annotation) or path
+        if not methods:
+            return
+        owner = next((s for s in reversed(self.scopes) if s.is_class), None)
+        template = _join(owner.prefix if owner else "", path or "")
+        for method in dict.fromkeys(methods):
+            framework = "annotation" if self.lang in ("java", "kotlin") else self.lang
+            row = route_row(self.repo, self.path, method, template, symbol.qualname, symbol.line, framework)
+            self.out.nodes.append(row)
+            self.out.rels.append(RelRow(RelType.SERVES, scope.uid, row.uid))
+
+    # ------------------------------------------------------------------ calls
+    def _call(self, node: Node) -> None:
+        if self.lang == "shell":
+            self._command(node)
+            return
+        receiver_node, name, args = _call_parts(node, self.lang)
+        function = self._function_scope()
+        if function is not None and function.calls is not None and name:
+            function.calls.append(name)
+        receiver = _text(receiver_node).lower()
+        lname = name.lower()
+        line = node.start_point[0] + 1
+        if lname == "require" and not receiver and args and args[0].type in _STRINGS:  # CommonJS
+            self.out.imports.append(_unquote(_text(args[0])))
+            return
+        if node.type == "object_creation_expression":  # new HttpRequestMessage(HttpMethod.Post, url)
+            if "httprequestmessage" in lname and len(args) >= 2:
+                self._emit_call(_verb(_text(args[0])), args[1], line)
+            return
+        if lname in _REST_TEMPLATE and args:
+            self._emit_call(_REST_TEMPLATE[lname], args[0], line)
+        elif lname == "exchange" and len(args) >= 2 and "httpmethod" in _text(args[1]).lower():
+            self._emit_call(_verb(_text(args[1])), args[0], line)
+        elif lname in ("put", "delete") and "rest" in receiver and args and "template" in receiver:
+            self._emit_call(lname.upper(), args[0], line)
+        elif lname == "uri" and args:
+            self._uri_chain(node, receiver_node, args[0], line)
+        elif lname == "fetch" and args and receiver in ("", "window", "globalthis"):
+            self._emit_call(_fetch_method(args[1] if len(args) > 1 else None), args[0], line)
+        elif lname in ("newrequest", "newrequestwithcontext") and receiver == "http":
+            strings = [i for i, a in enumerate(args) if _text(a).strip("\"'`").upper() in _METHODS]
+            if strings and strings[0] + 1 < len(args):
+                self._emit_call(_text(args[strings[0]]).strip("\"'`").upper(), args[strings[0] + 1], line)
+        elif lname in ("request", "exchange", "send") and len(args) >= 2 and _verb(_text(args[0])) != "":
+            self._emit_call(_verb(_text(args[0])), args[1], line)
+        elif receiver == "http" and self.lang == "go" and lname in ("get", "post", "head", "postform"):
+            self._emit_call("POST" if lname == "postform" else lname.upper(), args[0] if args else None, line)
+        elif self.lang == "go" and lname in ("handlefunc", "handle") and args:
+            self._go_handle(node, args, line)
+        else:
+            self._verb_call(node, receiver, name, args, line)
+
+    def _verb_call(self, node: Node, receiver: str, name: str, args: list[Node], line: int) -> None:
+        """``x.get(url)`` / ``x.PostAsync(url)`` / ``r.GET("/p", h)``: a call made, or a route served."""
+        verb = re.sub(r"(?i)(AsJson|FromJson|String|ByteArray|Stream)?Async$", "", name).upper()
+        if (verb not in _METHODS and verb != "ALL") or not args:
+            return
+        url = self._url(args[0])
+        if url is None:
+            return
+        tail = receiver.rsplit(".", 1)[-1].lstrip("$")
+        has_handler = len(args) >= 2 and (
+            args[-1].type in _FUNCTION_VALUES or (self.lang == "go" and args[-1].type == "identifier")
+        )
+        router = tail in _ROUTER_HINTS or (self.lang == "go" and name.isupper())
+        if url.startswith("/") and (has_handler or (router and len(args) >= 2)):
+            owner = self._function_scope()
+            handler = (
+                _text(args[-1])[:80]
+                if args[-1].type == "identifier"
+                else (owner.name if owner else self.path)
+            )
+            for method in _METHODS if verb == "ALL" else (verb,):
+                row = route_row(self.repo, self.path, method, url, handler, line, receiver or self.lang)
+                self.out.nodes.append(row)
+                self.out.rels.append(RelRow(RelType.SERVES, self._owner_uid(), row.uid))
+        elif any(h in receiver for h in _CLIENT_HINTS) and not router and verb != "ALL":
+            self._emit_call(verb, args[0], line)
+
+    def _uri_chain(self, node: Node, receiver: Node | None, url: Node, line: int) -> None:
+        """WebClient/RestClient ``.post().uri(u)`` or java.net.http ``newBuilder().uri(u).POST(b)``."""
+        verb = ""
+        if receiver is not None and receiver.type in self.spec.calls:
+            verb = _verb(_call_parts(receiver, self.lang)[1])
+        parent = node.parent
+        while not verb and parent is not None and parent.type in (*self.spec.calls, "field_access"):
+            verb = _verb(_call_parts(parent, self.lang)[1]) if parent.type in self.spec.calls else ""
+            parent = parent.parent
+        inner = url
+        if url.type in self.spec.calls:  # URI.create("…")
+            _, inner_name, inner_args = _call_parts(url, self.lang)
+            if inner_name.lower() in ("create", "of", "fromuristring") and inner_args:
+                inner = inner_args[0]
+        self._emit_call(verb or "GET", inner, line)
+
+    def _go_handle(self, node: Node, args: list[Node], line: int) -> None:
+        url = self._url(args[0])
+        if url is None or not url.startswith("/"):
+            return
+        methods: list[str] = []
+        parent = node.parent  # r.HandleFunc("/x", h).Methods("POST")
+        if parent is not None and parent.type == "selector_expression" and parent.parent is not None:
+            _, name, more = _call_parts(parent.parent, self.lang)
+            if name == "Methods":
+                methods = [_verb(_text(a)) for a in more if _verb(_text(a))]
+        for method in methods or ["GET"]:
+            handler = _text(args[-1])[:80]
+            row = route_row(self.repo, self.path, method, url, handler, line, "net/http")
+            self.out.nodes.append(row)
+            self.out.rels.append(RelRow(RelType.SERVES, self._owner_uid(), row.uid))
+
+    def _command(self, node: Node) -> None:
+        name = _text(node.child_by_field_name("name")).rsplit("/", 1)[-1]
+        function = self._function_scope()
+        if function is not None and function.calls is not None and name:
+            function.calls.append(name)
+        if name not in ("curl", "wget"):
+            return
+        words = [
+            normalise_url_template(_unquote(_text(child)))
+            for i, child in enumerate(node.children)
+            if node.field_name_for_child(i) == "argument"
+        ]
+        method, url, expect_value = "", None, False
+        for i, word in enumerate(words):
+            if expect_value:
+                expect_value = False
+                continue
+            if word in ("-X", "--request") and i + 1 < len(words):
+                method = words[i + 1].upper()
+                expect_value = True
+            elif word.startswith("--method="):
+                method = word.split("=", 1)[1].upper()
+            elif word in _CURL_DATA_OPTIONS or word.startswith("--post-data"):
+                method = method or "POST"
+                expect_value = word in _CURL_DATA_OPTIONS
+            elif word in _CURL_VALUE_OPTIONS:
+                expect_value = True
+            elif url is None and not word.startswith("-") and ("://" in word or word.startswith(("/", "{"))):
+                url = word
+        if url is not None and "/" in url:
+            self._emit_url(method or "GET", url, node.start_point[0] + 1)
+
+    def _emit_call(self, method: str, url_node: Node | None, line: int) -> None:
+        url = self._url(url_node) if url_node is not None else None
+        if url is not None and method:
+            self._emit_url(method, url, line)
+
+    def _emit_url(self, method: str, url: str, line: int) -> None:
+        if "/" not in url or " " in url.strip() or not url.startswith(("/", "{", "http://", "https://")):
+            return
+        owner = self._function_scope()
+        caller = owner.name if owner else self.path
+        row = http_call_row(self.repo, self.path, method, url, caller, line)
+        self.out.nodes.append(row)
+        self.out.rels.append(RelRow(RelType.MAKES, owner.uid if owner else self.file_uid, row.uid))
+
+    # ------------------------------------------------------------------ URL expressions
+    def _url(self, node: Node | None, depth: int = 0) -> str | None:
+        if node is None or depth > 12:
+            return None
+        kind = node.type
+        if kind in _STRINGS:
+            raw = _unquote(_text(node))
+            if self.constants:  # `${BASE}/vdbs` with const BASE = "/dct/v3" in the same file
+                raw = _PLACEHOLDER.sub(
+                    lambda m: self.constants.get(m.group(1) or m.group(2), m.group(0)), raw
+                )
+            return normalise_url_template(raw)
+        if kind in ("parenthesized_expression", "argument", "value_argument") and node.named_child_count:
+            return self._url(node.named_children[-1], depth + 1)
+        if kind in ("binary_expression", "additive_expression") and node.named_child_count >= 2:
+            left = self._url(node.named_children[0], depth + 1)
+            right = self._url(node.named_children[-1], depth + 1)
+            if left is not None and right is not None:
+                return left + right
+            return None
+        if kind in ("identifier", "simple_identifier"):
+            name = _text(node)
+            return self.constants.get(name, "{" + name + "}")
+        if kind in ("member_expression", "selector_expression", "field_access", "member_access_expression"):
+            last = node.named_children[-1] if node.named_children else node
+            return self.constants.get(_text(last), "{" + _text(last) + "}")
+        if kind in self.spec.calls or kind == "call_expression":  # Sprintf / String.format / URI.create
+            _, name, args = _call_parts(node, self.lang)
+            if name.lower() in ("sprintf", "format", "create", "formatted") and args:
+                return self._url(args[0], depth + 1)
+        return None
+
+
+def _descendants(node: Node) -> list[Node]:
+    out, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(reversed(current.named_children))
+    return out
+
+
+def _call_parts(node: Node, lang: str) -> tuple[Node | None, str, list[Node]]:
+    """(receiver node, called simple name, argument expressions) of a call in any language."""
+    if node.type == "method_invocation":  # Java
+        return (
+            node.child_by_field_name("object"),
+            _text(node.child_by_field_name("name")),
+            _arguments(node.child_by_field_name("arguments")),
+        )
+    if node.type == "object_creation_expression":
+        return (
+            None,
+            _text(node.child_by_field_name("type")),
+            _arguments(node.child_by_field_name("arguments")),
+        )
+    callee = node.child_by_field_name("function")
+    args_node = node.child_by_field_name("arguments")
+    if callee is None and node.named_child_count:  # Kotlin: call_expression(callee, value_arguments)
+        callee = node.named_children[0]
+        args_node = next(
+            (c for c in node.named_children if c.type in ("value_arguments", "call_suffix")), None
+        )
+        if args_node is not None and args_node.type == "call_suffix":
+            args_node = next((c for c in args_node.named_children if c.type == "value_arguments"), None)
+    if callee is None:
+        return None, "", []
+    if callee.type in ("identifier", "simple_identifier"):
+        return None, _text(callee), _arguments(args_node)
+    receiver = (
+        callee.child_by_field_name("object")
+        or callee.child_by_field_name("operand")
+        or callee.child_by_field_name("expression")
+        or callee.child_by_field_name("value")
+    )
+    name_node = (
+        callee.child_by_field_name("property")
+        or callee.child_by_field_name("field")
+        or callee.child_by_field_name("name")
+    )
+    if name_node is None and callee.named_child_count >= 2:  # Kotlin navigation_expression
+        receiver, name_node = callee.named_children[0], callee.named_children[-1]
+    return receiver, _text(name_node), _arguments(args_node)
+
+
+def _arguments(node: Node | None) -> list[Node]:
+    if node is None:
+        return []
+    args = []
+    for child in node.named_children:
+        if child.type in ("comment", "block_comment", "line_comment"):
+            continue
+        if child.type in ("argument", "value_argument") and child.named_child_count:
+            child = child.named_children[-1]
+        args.append(child)
+    return args
+
+
+def _verb(text: str) -> str:
+    word = text.rsplit(".", 1)[-1].strip("\"'` ").upper()
+    return word if word in _METHODS else ""
+
+
+def _fetch_method(options: Node | None) -> str:
+    if options is not None and options.type == "object":
+        for pair in options.named_children:
+            if pair.type == "pair" and _text(pair.child_by_field_name("key")).strip("\"'") == "method":
+                return _verb(_text(pair.child_by_field_name("value"))) or "GET"
+    return "GET"
+
+
+def _join(prefix: str, path: str) -> str:
+    parts = [p.strip("/") for p in (prefix, path) if p and p.strip("/")]
+    return "/" + "/".join(parts)
+
+
+def _doc_comment(node: Node, spec: LangSpec) -> str:
+    anchor = node.parent if node.parent is not None and node.parent.type == "export_statement" else node
+    if node.type == "variable_declarator" and node.parent is not None:  # const f = () => …
+        anchor = node.parent
+        if anchor.parent is not None and anchor.parent.type == "export_statement":
+            anchor = anchor.parent
+    lines: list[str] = []
+    sibling, row = anchor.prev_named_sibling, anchor.start_point[0]
+    while (
+        sibling is not None
+        and sibling.type in (*spec.comments, "decorator")
+        and sibling.end_point[0] >= row - 1
+    ):
+        if sibling.type != "decorator" and not _text(sibling).startswith("#!"):
+            lines.insert(0, _text(sibling))
+        row = sibling.start_point[0]
+        sibling = sibling.prev_named_sibling
+    text = "\n".join(lines)
+    text = re.sub(r"(?m)^\s*(/\*\*?|\*/|\*|///?|#)\s?", "", text).replace("*/", "")
+    return re.sub(r"</?\w+[^>]*>", "", text).strip()
+
+
+def extract_treesitter(language: str, repo: str, path: str, text: str) -> CodeExtract:
+    out = CodeExtract()
+    spec = LANGUAGES[language]
+    source = text.encode("utf-8", "replace")
+    tree = parser_for(language).parse(source)
+    _Walker(spec, repo, path, source, out).run(tree.root_node)
+    if tree.root_node.has_error:
+        out.problems.append(f"{path}: {language} syntax errors; symbols outside them were kept")
+    return out

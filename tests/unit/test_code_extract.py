@@ -1,0 +1,264 @@
+"""Code extraction per language (pure functions, no store): symbols, routes, HTTP calls, imports,
+config keys and Markdown sections, plus import resolution."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowrag.extract.code import extract_file, file_digest
+from flowrag.extract.code_langs import detect_language
+from flowrag.extract.imports import SuffixIndex, resolve_import
+
+
+def _names(path: str, source: str, label: str) -> set[str]:
+    return {n.name for n in extract_file("r", path, source).nodes if n.label.value == label}
+
+
+JAVA = """
+package com.acme;
+import com.acme.dct.DctClient;
+/** Snapshots controller. */
+@RestController
+@RequestMapping("/api/v1")
+public class VdbController {
+  private static final String REFRESH = "/v3/vdbs/{id}/refresh";
+  /** Refresh a VDB. */
+  @PostMapping(value = "/vdbs/{id}/refresh")
+  public String refresh(@PathVariable String id) {
+    helper();
+    return restTemplate.postForObject(baseUrl + REFRESH, null, String.class, id);
+  }
+  @RequestMapping(path = "/x", method = RequestMethod.DELETE)
+  void x() { webClient.post().uri("/v3/vdbs/{id}/snapshots", id).retrieve(); }
+  @GET @Path("/jaxrs") public void jax() {
+    rest.exchange(base + "/v3/jobs/" + jobId, HttpMethod.GET, null, String.class);
+    HttpRequest.newBuilder().uri(URI.create(base + "/v3/bookmarks")).POST(body).build();
+  }
+  private void helper() {}
+}
+"""
+
+
+def test_java_symbols_routes_calls() -> None:
+    out = extract_file("r", "src/VdbController.java", JAVA)
+    by_label: dict[str, set[str]] = {}
+    for node in out.nodes:
+        by_label.setdefault(node.label.value, set()).add(node.name)
+    assert {"VdbController.refresh", "VdbController.x", "VdbController.helper"} <= by_label["Function"]
+    assert by_label["Class"] == {"VdbController"}
+    assert by_label["Route"] == {"POST /api/v1/vdbs/{id}/refresh", "DELETE /api/v1/x", "GET /api/v1/jaxrs"}
+    assert by_label["HttpCall"] == {
+        "POST {baseUrl}/v3/vdbs/{id}/refresh",  # constant REFRESH resolved, concatenation kept
+        "POST /v3/vdbs/{id}/snapshots",  # WebClient: verb from the chain
+        "GET {base}/v3/jobs/{jobId}",  # exchange(url, HttpMethod.GET)
+        "POST {base}/v3/bookmarks",  # java.net.http builder: verb after .uri(...)
+    }
+    refresh = next(n for n in out.nodes if n.name == "VdbController.refresh")
+    assert refresh.props["docstring"] == "Refresh a VDB."
+    assert refresh.props["line"] == 10 and refresh.props["language"] == "java"
+    assert "helper" in refresh.props["calls"]
+    assert "com.acme.dct.DctClient" in out.imports
+
+
+def test_typescript_express_nest_fetch_axios() -> None:
+    source = """
+import axios from "axios";
+import { x } from "./client";
+const DCT = "/dct/v3";
+/** Rewind a VDB. */
+export async function rewind(id: string) {
+  await fetch(`${DCT}/vdbs/${id}/refresh_from_bookmark`, { method: "POST" });
+  await fetch("/v3/jobs/" + id);
+  return axios.get(DCT + "/bookmarks");
+}
+router.post("/api/vdbs/:id/refresh", async (req, res) => { res.send(); });
+app.get("/health", health);
+@Controller("vdbs")
+export class VdbsController {
+  @Post(":id/start")
+  start() {}
+}
+const refreshLater = async (id: string) => this.http.delete(`/v3/vdbs/${id}`);
+"""
+    out = extract_file("r", "web/api.ts", source)
+    names = {(n.label.value, n.name) for n in out.nodes}
+    assert ("HttpCall", "POST /dct/v3/vdbs/{id}/refresh_from_bookmark") in names
+    assert ("HttpCall", "GET /v3/jobs/{id}") in names  # fetch without options is a GET
+    assert ("HttpCall", "GET /dct/v3/bookmarks") in names
+    assert ("HttpCall", "DELETE /v3/vdbs/{id}") in names
+    assert ("Route", "POST /api/vdbs/:id/refresh") in names
+    assert ("Route", "GET /health") in names
+    assert ("Route", "POST /vdbs/:id/start") in names  # NestJS controller prefix + method decorator
+    assert {
+        ("Function", "rewind"),
+        ("Function", "refreshLater"),
+        ("Function", "VdbsController.start"),
+    } <= names
+    rewind = next(n for n in out.nodes if n.name == "rewind")
+    assert rewind.props["docstring"] == "Rewind a VDB."
+    assert out.imports == ["axios", "./client"]
+
+
+def test_go_gin_mux_and_net_http() -> None:
+    source = """package dct
+import (
+  "fmt"
+  "net/http"
+  "github.com/acme/vdbtools/internal/auth"
+)
+// Client talks to DCT.
+type Client struct { base string }
+// Stop stops a VDB.
+func (c *Client) Stop(id string) error {
+  req, _ := http.NewRequest("POST", c.base+"/v3/vdbs/"+id+"/stop", nil)
+  _, err := http.Post(fmt.Sprintf("%s/v3/vdbs/%s/start", c.base, id), "application/json", nil)
+  return err
+}
+func routes() {
+  r.GET("/api/vdbs/:id", show)
+  mux.HandleFunc("/api/refresh", refresh).Methods("POST")
+  http.HandleFunc("/health", health)
+}
+"""
+    out = extract_file("r", "dct/client.go", source)
+    names = {(n.label.value, n.name) for n in out.nodes}
+    assert ("HttpCall", "POST {base}/v3/vdbs/{id}/stop") in names
+    assert ("HttpCall", "POST {}/v3/vdbs/{}/start") in names
+    assert {("Route", "GET /api/vdbs/:id"), ("Route", "POST /api/refresh"), ("Route", "GET /health")} <= names
+    assert {("Function", "Client.Stop"), ("Class", "Client"), ("Function", "routes")} <= names
+    stop = next(n for n in out.nodes if n.name == "Client.Stop")
+    assert stop.props["docstring"] == "Stop stops a VDB."
+    assert "github.com/acme/vdbtools/internal/auth" in out.imports
+
+
+def test_csharp_attributes_and_httpclient() -> None:
+    source = """using System.Net.Http;
+namespace Acme {
+/// <summary>VDB API.</summary>
+[Route("api/[controller]")]
+public class VdbsController : ControllerBase {
+  [HttpPost("{id:int}/refresh")]
+  public async Task<IActionResult> Refresh(int id) {
+    await _client.PostAsJsonAsync($"{_base}/v3/vdbs/{id}/refresh_by_snapshot", body);
+    var m = new HttpRequestMessage(HttpMethod.Delete, "/v3/bookmarks/" + id);
+    return Ok();
+  }
+}}
+"""
+    out = extract_file("r", "Api/VdbsController.cs", source)
+    names = {(n.label.value, n.name) for n in out.nodes}
+    # [controller] -> the class name; the {id:int} route constraint is dropped from the template
+    assert ("Route", "POST /api/vdbs/{id}/refresh") in names
+    assert ("HttpCall", "POST {_base}/v3/vdbs/{id}/refresh_by_snapshot") in names
+    assert ("HttpCall", "DELETE /v3/bookmarks/{id}") in names
+    cls = next(n for n in out.nodes if n.name == "VdbsController")
+    assert "VDB API." in cls.text
+
+
+def test_kotlin_scala_shell_sql() -> None:
+    kotlin = """class Dct(private val base: String) {
+  @GetMapping("/api/envs")
+  fun envs(): String = rest.getForObject("$base/v3/environments", String::class.java)
+}
+fun jobs() = client.get("/v3/jobs")
+"""
+    names = {(n.label.value, n.name) for n in extract_file("r", "Dct.kt", kotlin).nodes}
+    assert {("Route", "GET /api/envs"), ("HttpCall", "GET {base}/v3/environments")} <= names
+    assert {("HttpCall", "GET /v3/jobs"), ("Function", "Dct.envs"), ("Function", "jobs")} <= names
+
+    scala = "object IngestTrades {\n  def main(args: Array[String]): Unit = run()\n  def run(): Int = 1\n}\n"
+    assert _names("jobs/IngestTrades.scala", scala, "Function") == {"IngestTrades.main", "IngestTrades.run"}
+
+    shell = """#!/bin/bash
+# Refresh a VDB to a timestamp.
+refresh() {
+  curl -sS -X POST -H "Authorization: apk $KEY" "$DCT_URL/v3/vdbs/${VDB_ID}/refresh_by_timestamp" -d '{}'
+}
+curl --data '{"name":"x"}' https://dct.example.com/v3/bookmarks
+wget -q -O out.json "$DCT_URL/v3/jobs/$JOB"
+"""
+    out = extract_file("r", "ops/refresh", shell)  # no extension: detected from the shebang
+    names = {(n.label.value, n.name) for n in out.nodes}
+    assert ("HttpCall", "POST {DCT_URL}/v3/vdbs/{VDB_ID}/refresh_by_timestamp") in names
+    assert ("HttpCall", "POST https://dct.example.com/v3/bookmarks") in names  # --data implies POST
+    assert ("HttpCall", "GET {DCT_URL}/v3/jobs/{JOB}") in names
+    refresh = next(n for n in out.nodes if n.name == "refresh")
+    assert refresh.props["docstring"] == "Refresh a VDB to a timestamp."
+
+    sql = "CREATE TABLE flow_runs (id INT);\nCREATE VIEW failed AS SELECT * FROM flow_runs;\n"
+    assert _names("db/schema.sql", sql, "Class") == {"flow_runs", "failed"}
+
+
+def test_config_keys_and_markdown_sections() -> None:
+    yaml_text = "delphix:\n  url: https://dct\n  vdb: orders_qa\n  password: hunter2secret\nschedule: daily\n"
+    out = extract_file("r", "config/app.yaml", yaml_text)
+    chunks = {n.name: n for n in out.nodes if n.label.value == "DocChunk"}
+    assert set(chunks) == {"delphix", "schedule"}
+    assert "delphix.vdb" in chunks["delphix"].text and chunks["delphix"].source_id == "config/app.yaml:1"
+    assert "hunter2secret" not in chunks["delphix"].text
+    toml = 'title = "x"\n[tool.flowrag]\nname = "a"\n'
+    assert _names("pyproject.toml", toml, "DocChunk") == {"title", "tool.flowrag"}
+    assert _names("package.json", '{"name": "x", "scripts": {"build": "tsc"}}', "DocChunk") == {
+        "name",
+        "scripts",
+    }
+    markdown = "# Title\nintro\n## Refresh\n```sh\n# not a heading\n```\n## Other\ntext\n"
+    sections = [n for n in extract_file("r", "README.md", markdown).nodes if n.label.value == "DocChunk"]
+    assert [s.name for s in sections] == ["Title", "Refresh", "Other"]
+    assert "# not a heading" in sections[1].text
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [("public class {{{", "java syntax errors"), ("key: [unclosed", "yaml syntax errors")],
+)
+def test_broken_files_report_a_problem_and_keep_what_parses(source: str, problem: str) -> None:
+    path = "Broken.java" if "class" in source else "broken.yaml"
+    out = extract_file("r", path, source)
+    assert out.nodes[0].label.value == "File"
+    assert any(problem in p for p in out.problems)
+
+
+def test_secrets_are_redacted_in_every_language() -> None:
+    java = 'class C { String password = "S3cr3tValue!"; void f() { String apiKey = "abcd1234efgh"; } }'
+    ts = 'const token = "ghp_' + "a" * 36 + '";\nexport function f() { return 1; }\n'
+    for path, source, secret in (("C.java", java, "S3cr3tValue"), ("f.ts", ts, "ghp_aaaa")):
+        blob = " ".join(
+            n.text + str(n.props) + (n.embed_text or "") for n in extract_file("r", path, source).nodes
+        )
+        assert secret not in blob
+
+
+def test_language_detection_and_digest() -> None:
+    assert detect_language("a/b.tsx", "") == "tsx"
+    assert detect_language("bin/run", "#!/usr/bin/env bash\necho") == "shell"
+    assert detect_language("bin/tool", "#!/usr/bin/python3\n") == "python"
+    assert detect_language(".env.prod", "A=1") == "dotenv"
+    assert detect_language("notes.txt", "hello") == "text"
+    assert file_digest("a") == file_digest("a") != file_digest("b")
+
+
+def test_import_resolution() -> None:
+    index = SuffixIndex(
+        [
+            "src/app/main.py",
+            "src/app/util.py",
+            "src/app/db/__init__.py",
+            "web/src/api.ts",
+            "web/src/client/index.ts",
+            "jobs/src/main/java/com/acme/Dct.java",
+            "internal/auth/auth.go",
+            "internal/auth/token.go",
+        ]
+    )
+    assert resolve_import("python", "src/app/main.py", "app.util", index) == ["src/app/util.py"]
+    assert resolve_import("python", "src/app/main.py", ".db", index) == ["src/app/db/__init__.py"]
+    assert resolve_import("python", "src/app/main.py", "requests", index) == []
+    assert resolve_import("typescript", "web/src/api.ts", "./client", index) == ["web/src/client/index.ts"]
+    assert resolve_import("typescript", "web/src/api.ts", "axios", index) == []
+    assert resolve_import("java", "X.java", "com.acme.Dct", index) == ["jobs/src/main/java/com/acme/Dct.java"]
+    assert resolve_import("go", "main.go", "github.com/acme/tools/internal/auth", index) == [
+        "internal/auth/auth.go",
+        "internal/auth/token.go",
+    ]
+    assert resolve_import("go", "main.go", "net/http", index) == []  # standard library
