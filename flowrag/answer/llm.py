@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -38,6 +39,16 @@ NO_ANSWER = {
 }
 
 
+def _litellm() -> Any:
+    """LiteLLM, imported without its network habits: the model cost map is read from the copy in the
+    wheel (it otherwise fetches it from GitHub at import, which a closed network refuses slowly)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.telemetry = False
+    return litellm
+
+
 class LLMClient:
     def __init__(self, settings: LLMSettings) -> None:
         self._settings = settings
@@ -63,8 +74,7 @@ class LLMClient:
         return kwargs
 
     async def complete(self, messages: Sequence[dict[str, str]]) -> str:
-        import litellm
-
+        litellm = _litellm()
         delay = 1.0
         last: Exception | None = None
         for attempt in range(self._settings.retries + 1):
@@ -88,8 +98,7 @@ class LLMClient:
         )
 
     async def stream(self, messages: Sequence[dict[str, str]]) -> AsyncIterator[str]:
-        import litellm
-
+        litellm = _litellm()
         try:
             response = await litellm.acompletion(**self._kwargs(messages, stream=True))
             async for chunk in response:

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from flowrag.answer.context import EvidenceItem, browser_cypher, build_context, 
 from flowrag.answer.llm import NO_ANSWER, SYSTEM_PROMPTS, LLMClient
 from flowrag.answer.planner import Plan, plan_question
 from flowrag.answer.retriever import STRATEGIES, Evidence, Retriever
-from flowrag.answer.sessions import SessionStore, rewrite_follow_up
+from flowrag.answer.sessions import SessionStore, Turn, rewrite_follow_up
 from flowrag.errors import LLMError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.nlp import NLP, detect_language
@@ -69,6 +70,22 @@ class AnswerResult:
         }
 
 
+@dataclass
+class _Prepared:
+    """Everything an answer needs before the text is generated."""
+
+    question: str
+    plan: Plan
+    items: list[EvidenceItem]
+    edges: list[StoredEdge]
+    summary: str | None
+    history: list[Turn]
+    session_id: str | None
+    timings: dict[str, float]
+    started: float
+    notes: list[str] = field(default_factory=list)
+
+
 _LABEL = {
     "fr": "Réponse extractive (aucun LLM configuré ou joignable) — faits tirés du graphe :",
     "en": "Extractive answer (no LLM configured or reachable) — facts from the graph:",
@@ -103,8 +120,69 @@ class Answerer:
         now: datetime | None = None,
         use_llm: bool = True,
     ) -> AnswerResult:
+        prepared = await self._prepare(question, sources, collections, session_id, top_k, language, now)
+        if not prepared.items:
+            return await self._finish(prepared, NO_ANSWER[prepared.plan.language], "no-answer")
+        if not (use_llm and self._llm.configured):
+            return await self._finish(prepared, self._extractive(prepared), "extractive")
+        t0 = time.perf_counter()
+        try:
+            answer, mode = await self._llm.complete(self._messages(prepared)), "llm"
+        except LLMError as exc:
+            prepared.notes.append(exc.message)
+            answer, mode = self._extractive(prepared), "extractive"
+        prepared.timings["llm_ms"] = (time.perf_counter() - t0) * 1000
+        return await self._finish(prepared, answer, mode)
+
+    async def ask_stream(
+        self,
+        question: str,
+        *,
+        sources: tuple[str, ...] = (),
+        collections: tuple[str, ...] = (),
+        session_id: str | None = None,
+        top_k: int = 8,
+        language: str | None = None,
+        now: datetime | None = None,
+    ) -> AsyncIterator[str | AnswerResult]:
+        """The answer's text as it is generated (LLM tokens, or the extractive answer in one piece),
+        then the complete :class:`AnswerResult` (citations, subgraph, timings) as the last item."""
+        prepared = await self._prepare(question, sources, collections, session_id, top_k, language, now)
+        if not prepared.items or not self._llm.configured:
+            answer = NO_ANSWER[prepared.plan.language] if not prepared.items else self._extractive(prepared)
+            yield answer
+            yield await self._finish(prepared, answer, "no-answer" if not prepared.items else "extractive")
+            return
+        t0 = time.perf_counter()
+        parts: list[str] = []
+        try:
+            async for token in self._llm.stream(self._messages(prepared)):
+                parts.append(token)
+                yield token
+            mode = "llm"
+        except LLMError as exc:
+            prepared.notes.append(exc.message)
+            fallback = self._extractive(prepared)
+            mode = "extractive"
+            if parts:  # the stream broke midway: say so, then give the extractive answer
+                fallback = "\n\n" + fallback
+            parts.append(fallback)
+            yield fallback
+        prepared.timings["llm_ms"] = (time.perf_counter() - t0) * 1000
+        yield await self._finish(prepared, "".join(parts), mode)
+
+    async def _prepare(
+        self,
+        question: str,
+        sources: tuple[str, ...],
+        collections: tuple[str, ...],
+        session_id: str | None,
+        top_k: int,
+        language: str | None,
+        now: datetime | None,
+    ) -> _Prepared:
         timings: dict[str, float] = {}
-        t_all = time.perf_counter()
+        started = time.perf_counter()
         history = await self.sessions.history(session_id) if session_id else []
         retrieval_question = rewrite_follow_up(question, history)
         known = tuple(n.key for n in await self._store.find_nodes("Collection", limit=500))
@@ -121,11 +199,10 @@ class Answerer:
         if language is None and retrieval_question != question:
             plan = Plan(**{**plan.__dict__, "language": detect_language(question)})
         timings["plan_ms"] = (time.perf_counter() - t0) * 1000
-        notes: list[str] = []
         t0 = time.perf_counter()
+        summary: str | None = None
         if plan.aggregate:
             items, edges, summary = await self._aggregate(plan, top_k)
-            nodes = [i.node for i in items]
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         else:
             evidence = await self._retriever.retrieve(plan)
@@ -134,42 +211,33 @@ class Answerer:
             items = build_context(
                 evidence.nodes[: top_k * 3], evidence.scores, self._llm_settings.context_tokens
             )
-            nodes, edges, summary = [i.node for i in items], self._edges(evidence, items), None
-        if not items:
-            answer, mode = NO_ANSWER[plan.language], "no-answer"
-        elif use_llm and self._llm.configured:
-            t0 = time.perf_counter()
-            try:
-                answer = await self._llm.complete(self._messages(plan, items, history, summary))
-                mode = "llm"
-            except LLMError as exc:
-                notes.append(exc.message)
-                answer, mode = self._extractive(plan, items, summary), "extractive"
-            timings["llm_ms"] = (time.perf_counter() - t0) * 1000
-        else:
-            answer, mode = self._extractive(plan, items, summary), "extractive"
+            edges = self._edges(evidence, items)
+        return _Prepared(question, plan, items, edges, summary, history, session_id, timings, started)
+
+    async def _finish(self, prepared: _Prepared, answer: str, mode: str) -> AnswerResult:
         cited = {int(n) for n in _CITE.findall(answer)}
         citations = [
             Citation(i.number, i.node.uid, i.node.label, i.provenance, i.snippet[:300], round(i.score, 4))
-            for i in items
+            for i in prepared.items
             if mode != "llm" or i.number in cited or not cited
         ]
-        if session_id:
-            await self.sessions.append(session_id, question, answer)
-        timings["total_ms"] = (time.perf_counter() - t_all) * 1000
+        if prepared.session_id:
+            await self.sessions.append(prepared.session_id, prepared.question, answer)
+        prepared.timings["total_ms"] = (time.perf_counter() - prepared.started) * 1000
+        nodes = [i.node for i in prepared.items]
         return AnswerResult(
-            question,
+            prepared.question,
             answer,
             mode,
-            plan.language,
+            prepared.plan.language,
             citations,
             nodes,
-            edges,
+            prepared.edges,
             browser_cypher([n.uid for n in nodes]),
-            timings,
-            plan,
-            session_id,
-            notes,
+            prepared.timings,
+            prepared.plan,
+            prepared.session_id,
+            prepared.notes,
         )
 
     @staticmethod
@@ -177,9 +245,8 @@ class Answerer:
         kept = {i.node.uid for i in items}
         return [e for e in evidence.edges if e.start in kept and e.end in kept]
 
-    def _messages(
-        self, plan: Plan, items: list[EvidenceItem], history: list[Any], summary: str | None
-    ) -> list[dict[str, str]]:
+    def _messages(self, prepared: _Prepared) -> list[dict[str, str]]:
+        plan, items, history, summary = prepared.plan, prepared.items, prepared.history, prepared.summary
         messages = [{"role": "system", "content": SYSTEM_PROMPTS[plan.language]}]
         for turn in history[-3:]:
             messages += [
@@ -192,7 +259,8 @@ class Answerer:
         messages.append({"role": "user", "content": f"{block}\n\nQuestion : {plan.question}"})
         return messages
 
-    def _extractive(self, plan: Plan, items: list[EvidenceItem], summary: str | None) -> str:
+    def _extractive(self, prepared: _Prepared) -> str:
+        plan, items, summary = prepared.plan, prepared.items, prepared.summary
         lang = plan.language
         lines = [_LABEL[lang]]
         if summary:

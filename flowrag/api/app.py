@@ -8,6 +8,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,7 +16,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
@@ -25,9 +27,13 @@ from flowrag.errors import ConfigError
 from flowrag.runtime import Runtime
 from flowrag.settings import Settings
 
-__all__ = ["create_app", "hash_key", "parse_keys"]
+__all__ = ["GRAPHIQL_ASSETS", "create_app", "hash_key", "parse_keys"]
 
 log = logging.getLogger(__name__)
+
+#: GraphiQL's JavaScript/CSS, vendored by scripts/vendor_graphiql.py (strawberry's page loads them
+#: from unpkg.com, which a closed network cannot reach) and served at /graphiql-assets/.
+GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
 
 
 def hash_key(key: str) -> str:
@@ -96,6 +102,10 @@ class FlowragGraphQL(GraphQL[Context, None]):
                 return scopes
         return frozenset()
 
+    @property
+    def graphql_ide_html(self) -> str:
+        return super().graphql_ide_html.replace("https://unpkg.com/", "/graphiql-assets/")
+
     async def get_context(self, request: Any, response: Any) -> Context:
         params = None
         if hasattr(request, "scope") and request.scope.get("type") == "websocket":
@@ -153,6 +163,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
+            Mount("/graphiql-assets", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql-assets"),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -138,6 +138,21 @@ class Answer:
     timings: JSON
     session_id: str | None
 
+    @classmethod
+    def of(cls, result: Any) -> Answer:
+        return cls(
+            question=result.question,
+            answer=result.answer,
+            mode=result.mode,
+            language=result.language,
+            citations=[Citation(**c.__dict__) for c in result.citations],
+            nodes=[Node.of(n) for n in result.nodes],
+            edges=[Edge.of(e) for e in result.edges],
+            cypher=result.cypher,
+            timings=result.timings,
+            session_id=result.session_id,
+        )
+
 
 @strawberry.type
 class Subgraph:
@@ -275,18 +290,7 @@ class Query:
             )
         except FlowragError as exc:
             raise _translate(exc) from exc
-        return Answer(
-            question=result.question,
-            answer=result.answer,
-            mode=result.mode,
-            language=result.language,
-            citations=[Citation(**c.__dict__) for c in result.citations],
-            nodes=[Node.of(n) for n in result.nodes],
-            edges=[Edge.of(e) for e in result.edges],
-            cypher=result.cypher,
-            timings=result.timings,
-            session_id=result.session_id,
-        )
+        return Answer.of(result)
 
     @strawberry.field(permission_classes=[IsReader])
     async def search(
@@ -515,11 +519,51 @@ class Mutation:
 
 
 @strawberry.type
+class AskEvent:
+    """One event of ``askStream``: a piece of answer text, then (last) the complete answer."""
+
+    token: str | None = None
+    answer: Answer | None = None
+
+
+@strawberry.type
 class Subscription:
     @strawberry.subscription(permission_classes=[IsReader])
     async def job_progress(self, info: Info[Context, None], id: strawberry.ID) -> AsyncGenerator[Job, None]:
         async for state in info.context.jobs.follow(str(id)):
             yield Job.of(state)
+
+    @strawberry.subscription(permission_classes=[IsReader])
+    async def ask_stream(
+        self,
+        info: Info[Context, None],
+        question: str,
+        sources: list[str] | None = None,
+        collections: list[str] | None = None,
+        session_id: str | None = None,
+        top_k: int = 8,
+        language: str | None = None,
+    ) -> AsyncGenerator[AskEvent, None]:
+        """``ask``, with the answer's tokens pushed as the LLM writes them."""
+        from flowrag.answer.service import Answerer, AnswerResult
+
+        rt = info.context.runtime
+        stream = Answerer(rt.store, rt.embedder, rt.nlp, rt.settings.llm).ask_stream(
+            question,
+            sources=tuple(sources or ()),
+            collections=tuple(collections or ()),
+            session_id=session_id,
+            top_k=max(1, min(top_k, 50)),
+            language=language,
+        )
+        try:
+            async for item in stream:
+                if isinstance(item, AnswerResult):
+                    yield AskEvent(answer=Answer.of(item))
+                else:
+                    yield AskEvent(token=item)
+        except FlowragError as exc:
+            raise _translate(exc) from exc
 
 
 def _should_mask(error: GraphQLError) -> bool:
