@@ -382,6 +382,142 @@ def ask(
     _print_answer(run_async(lambda: _with_runtime(go)), as_json)
 
 
+async def _ingest_corpus(rt: Any, gold: Any) -> list[Any]:
+    """Load what the gold file's `corpus` names (idempotent: a second run writes nothing)."""
+    from flowrag.errors import SourceError
+    from flowrag.ingest.code import ingest_code
+    from flowrag.ingest.monitoring import ingest_documents
+    from flowrag.ingest.openapi import ingest_openapi
+    from flowrag.ingest.writer import IngestReport
+
+    base = gold.path.parent
+    corpus = gold.corpus
+    reports = []
+    with _progress() as bar:
+        for spec in corpus.get("openapi") or []:
+            location = spec["location"] if "://" in spec["location"] else str(base / spec["location"])
+            reports.append(await ingest_openapi(rt.store, rt.embedder, location, spec.get("name")))
+        monitoring = corpus.get("monitoring")
+        if monitoring == "example":
+            from flowrag.examples.monitoring import example_database
+
+            progress = _bar_callback(bar)
+            for collection, docs in example_database(now=gold.now).items():
+                report = IngestReport("mongo", collection)
+                await ingest_documents(
+                    rt.store,
+                    rt.embedder,
+                    rt.vocabulary,
+                    collection,
+                    docs,
+                    report,
+                    progress=progress,
+                    total=len(docs),
+                )
+                reports.append(report.finish())
+        elif monitoring:
+            from flowrag.ingest.monitoring import ingest_json_dump
+
+            path = base / str(monitoring)
+            reports += await ingest_json_dump(rt.store, rt.embedder, rt.vocabulary, path, _bar_callback(bar))
+        for spec in corpus.get("code") or []:
+            path = base / spec["path"]
+            if not path.is_dir():
+                raise SourceError(f"corpus code path {path} is not a directory")
+            reports.append(
+                await ingest_code(rt.store, rt.embedder, str(path), spec.get("name"), _bar_callback(bar))
+            )
+    return reports
+
+
+@app.command("eval")
+def eval_cmd(
+    path: Annotated[Path, typer.Argument(help="Gold set (YAML): questions with expected evidence.")],
+    k: Annotated[int, typer.Option(help="Evidence items scored (recall@k).")] = 5,
+    ingest: Annotated[bool, typer.Option("--ingest", help="Ingest the gold file's corpus first.")] = False,
+    baseline: Annotated[bool, typer.Option(help="Also run the document-level vector baseline.")] = True,
+    llm: Annotated[bool, typer.Option("--llm", help="Generate answers with the configured LLM.")] = False,
+    details: Annotated[bool, typer.Option("--details", help="Per question: evidence vs expected.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Score the answer path on a gold set (recall@k, MRR, citation precision, no-answer), side by
+    side with a plain vector-RAG baseline."""
+    from flowrag.answer.evaluation import DocumentBaseline, evaluate, load_gold, score
+    from flowrag.answer.service import Answerer
+
+    gold = run_async(lambda: _load(load_gold, path))
+
+    async def go(rt: Any) -> Any:
+        if ingest:
+            _print_reports(await _ingest_corpus(rt, gold), False)
+        answerer = Answerer(rt.store, rt.embedder, rt.nlp, rt.settings.llm)
+        other = DocumentBaseline(rt.store, rt.embedder) if baseline else None
+        if other is not None:
+            with err.status("embedding the baseline's documents"):
+                await other.build()
+        with err.status(f"asking {len(gold.items)} questions"):
+            return await evaluate(answerer, gold, k, use_llm=llm, baseline=other)
+
+    ours, theirs = run_async(lambda: _with_runtime(go))
+    if details:
+        from flowrag.answer.evaluation import matches
+
+        for o in ours:
+            hits = [u for u in o.ranked[:k] if matches(u, (*o.item.expected, *o.item.relevant))]
+            mark = (
+                "ok " if all(any(matches(u, [e]) for u in o.ranked[:k]) for e in o.item.expected) else "MISS"
+            )
+            out.print(f"{mark} {o.item.id}: {o.item.question}", highlight=False)
+            if mark == "MISS" or o.item.no_answer:
+                out.print(f"     expected: {', '.join(o.item.expected) or '(no answer)'}", highlight=False)
+                for i, uid in enumerate(o.ranked[:k], 1):
+                    out.print(f"     {i}. {'+' if uid in hits else ' '} {uid}", highlight=False)
+    _print_eval(score(ours, k), score(theirs, k) if theirs else None, k, as_json)
+
+
+async def _load(fn: Callable[[Path], T], path: Path) -> T:
+    return fn(path)
+
+
+def _print_eval(ours: Any, theirs: Any, k: int, as_json: bool) -> None:
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {"flowrag": ours.__dict__, "baseline": theirs.__dict__ if theirs else None}, default=str
+            )
+        )
+        return
+    table = Table(title=f"evaluation: {ours.questions} questions")
+    table.add_column("metric")
+    table.add_column("flowrag", justify="right")
+    if theirs:
+        table.add_column("baseline (1 vector per document)", justify="right")
+    rows = [
+        (f"recall@{k}", "recall_at_k"),
+        ("MRR", "mrr"),
+        ("citation precision", "citation_precision"),
+        ("fact recall", "fact_recall"),
+        ("no-answer accuracy", "no_answer_accuracy"),
+    ]
+    for name, attr in rows:
+        table.add_row(
+            name, f"{getattr(ours, attr):.3f}", *([f"{getattr(theirs, attr):.3f}"] if theirs else [])
+        )
+    table.add_row(
+        "false no-answer", str(ours.false_no_answer), *([str(theirs.false_no_answer)] if theirs else [])
+    )
+    table.add_row(
+        "median ms / question", f"{ours.median_ms:.0f}", *([f"{theirs.median_ms:.0f}"] if theirs else [])
+    )
+    for category, value in ours.by_category.items():
+        other = [f"{theirs.by_category.get(category, float('nan')):.3f}"] if theirs else []
+        label = "answered 'no answer'" if category == "no-answer" else f"recall@{k}"
+        table.add_row(f"  {category}: {label}", f"{value:.3f}", *other)
+    out.print(table)
+    if ours.misses:
+        out.print(f"flowrag misses (recall@{k} < 1): {', '.join(ours.misses)}", highlight=False)
+
+
 @app.command()
 def demo(
     fresh: Annotated[bool, typer.Option(help="Start from an empty demo store.")] = True,
