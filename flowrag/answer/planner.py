@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from flowrag.extract.nlp import NLP, detect_language
 from flowrag.timeutil import to_iso
 
-__all__ = ["SOURCES", "Plan", "TimeWindow", "parse_time_window", "plan_question"]
+__all__ = ["SOURCES", "Plan", "TimeWindow", "answer_types", "parse_time_window", "plan_question"]
 
 SOURCES = ("mongo", "code", "openapi", "html")
 
@@ -31,7 +31,7 @@ _WEEKDAYS = {
     "sunday": 6,
 }
 _STATUS_WORDS = {
-    "FAILED": r"échou\w*|echou\w*|échec\w*|echec\w*|en erreur|erreurs?|plant\w*|ko\b|failed|failures?|failing|errors?|crash\w*|broke\w*",
+    "FAILED": r"échou\w*|echou\w*|échec\w*|echec\w*|en erreur|erreurs?|plant\w*|ko\b|fail(?:ed|s|ing|ures?)?\b|errors?|crash\w*|broke\w*",
     "SUCCESS": r"réussi\w*|succès|success\w*|succeeded|passed|ok\b",
     "RUNNING": r"en cours|running|in progress",
 }
@@ -45,6 +45,35 @@ _SOURCE_HINTS = {
     "openapi": r"endpoints?|api\b|swagger|openapi|payload|opérations?|operations?|schémas?|schemas?",
     "mongo": r"\bflows?\b|\bflux\b|pipelines?|\bruns?\b|exécutions?|monitoring|supervision|échou|failed",
 }
+
+
+# Expected answer type: the noun right after the question word names the label that answers it
+# ("which endpoint…" -> Endpoint, "quel programme…" -> Function, "qui appelle…" -> Function).
+_ANSWER_NOUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"endpoints?|opérations?|operations?|api calls?|appels? d'api", ("Endpoint",)),
+    (r"fonctions?|functions?|méthodes?|methods?|code|programmes?|programs?|scripts?", ("Function",)),
+    (r"classes?|services?|tables?|vues?|views?", ("Class",)),
+    (r"routes?", ("Route",)),
+    (r"pipelines?|flows?|flux|dags?|traitements?", ("Pipeline",)),
+    (r"technolog(?:y|ies|ie|ies)", ("Technology",)),
+    (r"schémas?|schemas?|paramètres|parameters|payloads?|corps|body", ("Schema",)),
+    (r"erreurs?|errors?", ("Error",)),
+    (r"hôtes?|hosts?|machines?|serveurs?|servers?", ("Host",)),
+    (r"alertes?|alerts?", ("Record",)),
+)
+_ASKING = re.compile(r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s)\s+((?:[\w'-]+\s*){1,3})", re.IGNORECASE)
+_WHO_CALLS = re.compile(r"\b(?:qui|who)\s+(?:appelle|calls|utilise|uses)\b", re.IGNORECASE)
+
+
+def answer_types(question: str) -> tuple[str, ...]:
+    if _WHO_CALLS.search(question):
+        return ("Function",)
+    for match in _ASKING.finditer(question):
+        for word in match.group(1).lower().split():  # the next three words: "which Delphix endpoint"
+            for pattern, labels in _ANSWER_NOUNS:
+                if re.fullmatch(pattern, word):
+                    return labels
+    return ()
 
 
 _STOPWORDS = frozenset(
@@ -76,6 +105,9 @@ class Plan:
     entity_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     aggregate: bool = False
     keywords: tuple[str, ...] = ()  # content words (+ English doc terms) for full-text search
+    terms: tuple[tuple[str, ...], ...] = ()  # each content word with its lemma and translations
+    hints: tuple[str, ...] = ()  # sources the wording points to (soft preference, not a filter)
+    answer_types: tuple[str, ...] = ()  # labels the question asks for ("which endpoint" -> Endpoint)
 
 
 def _day(dt: datetime) -> datetime:
@@ -127,6 +159,15 @@ def parse_time_window(text: str, now: datetime) -> TimeWindow | None:
     return None
 
 
+def _names_collection(collection: str, low: str) -> bool:
+    """The question names the collection, or a word sharing its stem ("alerte" -> alerts)."""
+    name = collection.lower()
+    if re.search(rf"\b{re.escape(name)}\b", low):
+        return True
+    stem = name.rstrip("s")
+    return len(stem) >= 5 and bool(re.search(rf"\b{re.escape(stem[:5])}\w*", low))
+
+
 def plan_question(
     question: str,
     nlp: NLP,
@@ -143,7 +184,7 @@ def plan_question(
     statuses = tuple(s for s, pattern in _STATUS_WORDS.items() if re.search(pattern, low))
     window = parse_time_window(question, now)
     chosen = tuple(s for s in sources if s in SOURCES)
-    named = tuple(c for c in known_collections if re.search(rf"\b{re.escape(c.lower())}\b", low))
+    named = tuple(c for c in known_collections if _names_collection(c, low))
     colls = tuple(dict.fromkeys([*collections, *named]))
     if not chosen and colls:
         chosen = ("mongo",)
@@ -154,19 +195,33 @@ def plan_question(
     identifiers = tuple(
         dict.fromkeys(e.text for e in entities if e.label in {"PIPELINE", "HOST", "API_PATH", "ERROR_TYPE"})
     )
-    aggregate = bool((statuses or window) and _AGGREGATE.search(question)) and not re.search(
-        _SOURCE_HINTS["code"], low
+    # A structured query over runs: a status or a time window, about flows in general ("quels flux
+    # ont échoué hier") or a named pipeline ("pourquoi refresh_orders_qa a-t-il échoué"); not when
+    # the question is about code or the API, or names an error (retrieval finds its template).
+    about_runs = bool(_AGGREGATE.search(question)) or bool(types.get("PIPELINE"))
+    aggregate = (
+        bool(statuses or window)
+        and about_runs
+        and not re.search(_SOURCE_HINTS["code"], low)
+        and not re.search(_SOURCE_HINTS["openapi"], low)
+        and not types.get("ERROR_TYPE")
     )
     keywords: list[str] = []
+    terms: list[tuple[str, ...]] = []
     translations = nlp.vocabulary.translations
+    lemmas = nlp.lemmas(question, lang) if question.strip() else {}
     for raw in re.findall(r"[\w/{}.'-]+", low):
         word = raw.strip(".-'")
         word = word.split("'", 1)[-1] if "'" in word else word  # l'endpoint -> endpoint
         if len(word) < 3 or word in _STOPWORDS:
             continue
-        keywords.append(word)
-        if word in translations:
-            keywords.append(translations[word])
+        forms = [word]
+        lemma = lemmas.get(word, word)
+        if lemma != word and len(lemma) >= 3 and lemma not in _STOPWORDS:
+            forms.append(lemma)  # creates -> create, arrête -> arrêter
+        forms += [translations[f] for f in list(forms) if f in translations]
+        keywords += forms
+        terms.append(tuple(dict.fromkeys(forms)))
     return Plan(
         question=question,
         language=lang,
@@ -178,4 +233,7 @@ def plan_question(
         entity_types={k: tuple(dict.fromkeys(v)) for k, v in types.items()},
         aggregate=aggregate,
         keywords=tuple(dict.fromkeys(keywords)),
+        terms=tuple(dict.fromkeys(terms)),
+        hints=tuple(src for src, pattern in _SOURCE_HINTS.items() if re.search(pattern, low)),
+        answer_types=answer_types(question),
     )

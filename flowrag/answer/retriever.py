@@ -16,7 +16,7 @@ from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore, StoredEdge, StoredNode
 from flowrag.schema import ONTOLOGY
 
-__all__ = ["LABELS_BY_SOURCE", "STRATEGIES", "Evidence", "RetrievalStrategy", "Retriever"]
+__all__ = ["EDGE_WEIGHTS", "LABELS_BY_SOURCE", "STRATEGIES", "Evidence", "RetrievalStrategy", "Retriever"]
 
 LABELS_BY_SOURCE: dict[str, tuple[str, ...]] = {
     "mongo": ("Record", "Run", "Pipeline", "Error", "Technology", "Host", "Environment", "Collection"),
@@ -27,14 +27,14 @@ LABELS_BY_SOURCE: dict[str, tuple[str, ...]] = {
 
 # What to follow from a node of each label (per-type templates).
 EXPANSION: dict[str, tuple[str, ...]] = {
-    "Endpoint": ("ACTS_ON", "ACCEPTS", "RETURNS", "TARGETS", "IMPLEMENTS", "TAGGED"),
+    "Endpoint": ("ACTS_ON", "ACCEPTS", "RETURNS", "TARGETS", "IMPLEMENTS", "TAGGED", "CALLS_ENDPOINT"),
     "Schema": ("ACCEPTS", "RETURNS", "REPRESENTS", "EXTENDS"),
     "DelphixKind": ("ACTS_ON", "REPRESENTS"),
-    "Run": ("OF", "FAILED_WITH", "RAN_ON", "IN_ENVIRONMENT"),
+    "Run": ("OF", "FAILED_WITH", "RAN_ON", "IN_ENVIRONMENT", "DESCRIBES"),
     "Record": ("DESCRIBES", "MENTIONS", "HAS_RECORD"),
     "Pipeline": ("OF", "USES", "IMPLEMENTS"),
     "Error": ("FAILED_WITH",),
-    "Function": ("MAKES", "SERVES", "CALLS", "IMPLEMENTS", "CONTAINS"),
+    "Function": ("MAKES", "SERVES", "CALLS", "IMPLEMENTS", "CONTAINS", "CALLS_ENDPOINT"),
     "Class": ("CONTAINS",),
     "File": ("CONTAINS", "IMPLEMENTS", "MAKES", "SERVES"),
     "HttpCall": ("TARGETS", "MAKES"),
@@ -44,6 +44,47 @@ EXPANSION: dict[str, tuple[str, ...]] = {
     "Technology": ("USES",),
     "Host": ("RAN_ON",),
 }
+
+
+# How much of a node's score flows along an edge, by (type, direction of travel). Fan-out from a
+# kind to its many instances (a pipeline to its runs, a collection to its records, a Delphix kind
+# to every endpoint acting on it) passes less than the way back; structural edges pass everything.
+EDGE_WEIGHTS: dict[tuple[str, str], float] = {
+    ("OF", "in"): 0.6,
+    ("HAS_RECORD", "out"): 0.3,
+    ("RAN_ON", "in"): 0.6,
+    ("FAILED_WITH", "in"): 0.7,
+    ("IN_ENVIRONMENT", "in"): 0.5,
+    ("ACTS_ON", "in"): 0.3,
+    ("ACTS_ON", "out"): 0.5,
+    ("REPRESENTS", "in"): 0.5,
+    ("TAGGED", "out"): 0.3,
+    ("TAGGED", "in"): 0.3,
+    ("MENTIONS", "out"): 0.7,
+    ("MENTIONS", "in"): 0.7,
+    ("RAN_ON", "out"): 0.4,
+    ("IN_ENVIRONMENT", "out"): 0.3,
+    ("HAS_RECORD", "in"): 0.4,
+    ("RETURNS", "out"): 0.5,
+}
+
+# Attribute-like nodes are good paths but poor evidence: their rank is scaled down.
+LABEL_PRIOR: dict[str, float] = {
+    "Collection": 0.4,
+    "Environment": 0.4,
+    "Tag": 0.4,
+    "Parameter": 0.5,
+    "DelphixKind": 0.5,
+    "ApiSpec": 0.5,
+    "Repository": 0.5,
+    "Host": 0.7,
+}
+# Instances that share a parent (runs of one pipeline, runs failing with one error template): the
+# best SIBLINGS_KEPT keep their rank, the others step back so the parent and other facts show.
+SIBLING_PARENTS: frozenset[str] = frozenset({"OF", "FAILED_WITH"})
+SIBLINGS_KEPT = 2
+SOURCE_HINT_BOOST = 1.25
+ANSWER_TYPE_BOOST = 1.5
 
 
 @dataclass(frozen=True)
@@ -56,9 +97,14 @@ class RetrievalStrategy:
     hops: int = 2
     cap_per_node: int = 10  # relationships per node, type and direction (hubs stay bounded)
     hop_decay: float = 0.5
-    # e5-small cosines are compressed: on the demo graph unrelated FR/EN questions score <= 0.82,
-    # related ones >= 0.835 (exact cosine); below this a vector hit is not evidence.
+    # e5-small cosines are compressed: unrelated FR/EN questions score 0.77-0.86 against the DCT
+    # spec + runs + code, related ones 0.84-0.96 (eval/gold.yaml). Below min_vector_score a vector
+    # hit is not evidence; up to confident_vector_score it is evidence only if at least
+    # min_term_coverage of the question's content words occur in the corpus (Kubernetes, tarte tatin
+    # and football do not; "supprimer un bookmark" does through its translation).
     min_vector_score: float = 0.83
+    confident_vector_score: float = 0.875
+    min_term_coverage: float = 0.5
 
 
 STRATEGIES: dict[str, RetrievalStrategy] = {
@@ -77,6 +123,7 @@ class Evidence:
     seeds: list[str] = field(default_factory=list)
     best_vector: float = 0.0
     fulltext_hits: int = 0
+    term_coverage: float = 1.0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -102,6 +149,52 @@ class Retriever:
         self._store = store
         self._embedder = embedder
         self.strategy = strategy
+
+    @staticmethod
+    def _rank(
+        plan: Plan,
+        scores: dict[str, float],
+        nodes: dict[str, StoredNode],
+        edges: dict[tuple[str, str, str], StoredEdge],
+    ) -> dict[str, float]:
+        final = dict(scores)
+        for edge in edges.values():  # a Record and the Run it describes are one document: keep the Run
+            if edge.type == "DESCRIBES" and edge.start in final and edge.end in final:
+                final[edge.end] = max(final[edge.end], final.pop(edge.start))
+        hinted = {label for hint in plan.hints for label in LABELS_BY_SOURCE.get(hint, ())}
+        for uid in final:
+            node = nodes.get(uid)
+            if node is not None:
+                final[uid] *= LABEL_PRIOR.get(node.label, 1.0)
+                if node.label in hinted:
+                    final[uid] *= SOURCE_HINT_BOOST
+                if node.label in plan.answer_types:
+                    final[uid] *= ANSWER_TYPE_BOOST
+        parents: dict[str, list[str]] = defaultdict(list)
+        for edge in edges.values():
+            if edge.type in SIBLING_PARENTS and edge.start in final and edge.end in final:
+                parents[edge.start].append(edge.end)
+        seen: dict[str, int] = defaultdict(int)
+        for uid in sorted(final, key=lambda u: -final[u]):
+            groups = parents.get(uid, ())
+            if any(seen[g] >= SIBLINGS_KEPT for g in groups):
+                final[uid] *= 0.5
+            for group in groups:
+                seen[group] += 1
+        return final
+
+    async def _on_topic(self, plan: Plan, ev: Evidence, labels: list[str]) -> bool:
+        s = self.strategy
+        if ev.best_vector < s.min_vector_score:
+            return False
+        if ev.best_vector >= s.confident_vector_score or not plan.terms:
+            return True
+        known = 0
+        for forms in plan.terms:  # one tiny full-text probe per content word (any of its forms)
+            if await self._store.fulltext_search(" ".join(forms), labels, 1):
+                known += 1
+        ev.term_coverage = known / len(plan.terms)
+        return ev.term_coverage >= s.min_term_coverage
 
     async def retrieve(self, plan: Plan, extra_seeds: Sequence[str] = ()) -> Evidence:
         s = self.strategy
@@ -136,7 +229,7 @@ class Retriever:
             # identifiers found verbatim weigh double: exact names beat paraphrases
             fused[hit.node.uid] += (2.0 if plan.identifiers else 1.0) / (s.rrf_k + rank + 1)
             nodes[hit.node.uid] = hit.node
-        if not plan.identifiers and ev.best_vector < s.min_vector_score and not extra_seeds:
+        if not plan.identifiers and not extra_seeds and not await self._on_topic(plan, ev, labels):
             # Keyword matches alone ("point", "format") are not evidence: without an exact
             # identifier or a semantically close node, the graph does not hold the answer.
             ev.timings["expand_ms"] = 0.0
@@ -146,14 +239,23 @@ class Retriever:
         if extra_seeds:
             for node in await self._store.get_nodes(list(extra_seeds)):
                 nodes[node.uid] = node
-        seeds = sorted(fused, key=lambda u: -fused[u])[: s.seeds]
+        ranked = sorted(fused, key=lambda u: -fused[u])
+        # RRF favours nodes found by both searches; the best hits of each search keep a seat anyway
+        # (an error template that matches every word but is one of many similar vectors)
+        firsts = [
+            h.node.uid for h in vector_hits[:2] if h.node.uid in fused and h.score >= s.min_vector_score
+        ]
+        firsts += [h.node.uid for h in text_hits[:2] if h.node.uid in fused]
+        seeds = sorted(list(dict.fromkeys([*firsts, *ranked]))[: s.seeds], key=lambda u: -fused[u])
         ev.seeds = seeds
         top = max(fused.values(), default=1.0)
         scores = {uid: fused[uid] / top for uid in seeds}
         t0 = time.perf_counter()
         edges: dict[tuple[str, str, str], StoredEdge] = {}
+        contributed: set[tuple[str, str]] = set()
         frontier = [nodes[u] for u in seeds if u in nodes]
         for hop in range(1, s.hops + 1):
+            base = dict(scores)  # contributions of this hop come from the scores before it
             by_label: dict[str, list[str]] = defaultdict(list)
             for node in frontier:
                 if node.label in EXPANSION:
@@ -165,27 +267,22 @@ class Retriever:
                 hood_nodes = {n.uid: n for n in hood.nodes}
                 for edge in hood.edges:
                     edges[(edge.type, edge.start, edge.end)] = edge
-                    for src, dst in ((edge.start, edge.end), (edge.end, edge.start)):
-                        if (
-                            src in scores
-                            and dst in hood_nodes
-                            and _allowed(hood_nodes[dst], plan, label_set | {"DelphixKind"})
-                        ):
-                            propagated = scores[src] * s.hop_decay
-                            if propagated > scores.get(dst, 0.0):
-                                if dst not in scores:
-                                    reached.append(hood_nodes[dst])
-                                scores[dst] = propagated
-                                nodes[dst] = hood_nodes[dst]
+                    for src, dst, direction in ((edge.start, edge.end, "out"), (edge.end, edge.start, "in")):
+                        if src not in base or dst not in hood_nodes or (src, dst) in contributed:
+                            continue
+                        if not _allowed(hood_nodes[dst], plan, label_set | {"DelphixKind"}):
+                            continue
+                        contributed.add((src, dst))
+                        share = base[src] * s.hop_decay * EDGE_WEIGHTS.get((edge.type, direction), 1.0)
+                        if dst not in scores:
+                            reached.append(hood_nodes[dst])
+                            nodes[dst] = hood_nodes[dst]
+                        # noisy-OR: a node reached from several evidence nodes rises, with
+                        # diminishing returns (a pipeline seen from ten runs of a host)
+                        scores[dst] = 1 - (1 - scores.get(dst, 0.0)) * (1 - share)
             frontier = reached
         ev.timings["expand_ms"] = (time.perf_counter() - t0) * 1000
-        # A node reached from several seeds is more central: small bonus per extra edge.
-        degree: dict[str, int] = defaultdict(int)
-        for edge in edges.values():
-            if edge.start in scores and edge.end in scores:
-                degree[edge.start] += 1
-                degree[edge.end] += 1
-        final = {uid: sc * (1 + 0.05 * min(degree[uid], 6)) for uid, sc in scores.items()}
+        final = self._rank(plan, scores, nodes, edges)
         ev.scores = final
         ev.nodes = sorted((nodes[u] for u in final if u in nodes), key=lambda n: -final[n.uid])
         kept = {n.uid for n in ev.nodes}

@@ -22,7 +22,7 @@ from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 __all__ = ["EXTRACTOR_VERSION", "extract_file", "file_digest"]
 
 #: Bump when extraction output changes for the same input (forces re-extraction of every file).
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 _CONFIG = {"yaml", "json", "toml"}
 
 

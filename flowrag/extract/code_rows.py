@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from flowrag.extract.secrets import redact
+from flowrag.extract.vocabulary import identifier_words
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 
 __all__ = [
@@ -105,7 +106,8 @@ def symbol_row(repo: str, path: str, symbol: Symbol) -> NodeRow:
         props |= {"signature": redact(head)[:500], "docstring": redact(doc[:1000])}
         if symbol.calls:
             props["calls"] = sorted(set(symbol.calls))[:60]
-    text = f"{head} in {path}:{symbol.line}. {doc[:600]}\n{symbol.body[:1500]}"
+    words = identifier_words(symbol.qualname.rsplit(".", 1)[-1])
+    text = f"{head} ({words}) in {path}:{symbol.line}. {doc[:600]}\n{symbol.body[:1500]}"
     # Embed a short text: e5-small on 2 cores does ~130 texts/s at 10 words and ~20/s at 80, so the
     # body stays in the full-text index and the evidence, and the vector carries name + purpose.
     embed = f"{symbol.kind} {symbol.qualname} ({path}): {head[:160]}. {first_sentence(doc)}"

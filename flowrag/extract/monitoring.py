@@ -302,7 +302,10 @@ def extract_document(
                 "_shared",
                 template.template_id,
                 name=template.template[:120],
-                text=template.template,
+                # the template is what is embedded; a raw example makes its masked values
+                # ("return code 137", "ORA-01555 … segment 12") findable by full-text
+                text=f"{template.template}\nexample: {error_text[:300]}",
+                embed_text=template.template,
                 props={"example": error_text[:500]},
             )
         )

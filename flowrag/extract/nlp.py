@@ -173,6 +173,7 @@ class NLP:
     def __init__(self, vocabulary_file: Path | None = None) -> None:
         self._vocabulary_file = vocabulary_file
         self._pipelines: dict[str, Any] = {}
+        self._lemmatizers: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.truncated = 0
 
@@ -229,6 +230,21 @@ class NLP:
                 }
             )
         return patterns
+
+    def lemmas(self, text: str, lang: str) -> dict[str, str]:
+        """Lower-cased word -> lemma for the words of a (short) question: "arrête" -> "arrêter", "creates" ->
+        "create". A separate pipeline with the lemmatizer, loaded on first use: ingestion's NER
+        pipeline leaves it out for speed."""
+        with self._lock:
+            if lang not in self._lemmatizers:
+                import spacy
+
+                try:
+                    self._lemmatizers[lang] = spacy.load(_MODELS[lang], exclude=["parser", "ner"])
+                except OSError as exc:
+                    raise ModelError(f"spaCy model {_MODELS[lang]} is not installed") from exc
+            nlp = self._lemmatizers[lang]
+        return {t.lower_: t.lemma_.lower() for t in nlp(self._prepare(text)[:2000]) if t.is_alpha}
 
     def entities(self, text: str, lang: str | None = None) -> list[Entity]:
         return self.entities_many([text], lang)[0]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowrag.extract.vocabulary import identifier_words
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 
 __all__ = ["DELPHIX_KINDS", "SpecExtract", "delphix_operation", "extract_spec", "path_kinds"]
@@ -289,7 +290,7 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
         props = _properties(schema, resolver)
         required = set(schema.get("required", []) or [])
         text = (
-            f"Schema {schema_name}: {str(schema.get('description', ''))[:600]} "
+            f"Schema {schema_name} ({identifier_words(schema_name)}): {str(schema.get('description', ''))[:600]} "
             f"Properties: {_describe_props(props, resolver, required)}"
         )
         out.nodes.append(
@@ -409,7 +410,8 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
                 if kind:
                     extra.append(kind)
             text = (
-                f"{upper} {path} ({op_id}). {op.get('summary', '')} {str(op.get('description', ''))[:800]} "
+                f"{upper} {path} ({op_id}: {identifier_words(op_id)}). {op.get('summary', '')} "
+                f"{str(op.get('description', ''))[:800]} "
                 f"Tags: {', '.join(tags) or '-'}. Operation: {operation}"
                 + (f" on {', '.join(kinds)}" if kinds else "")
                 + ". "

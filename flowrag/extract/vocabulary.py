@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
 import yaml
 
 from flowrag.errors import ConfigError
+from flowrag.schema import content_hash
 
-__all__ = ["Vocabulary", "load_vocabulary", "normalise_name"]
+__all__ = [
+    "Vocabulary",
+    "identifier_words",
+    "load_vocabulary",
+    "normalise_name",
+]
 
 
 def normalise_name(name: str) -> str:
@@ -30,10 +36,24 @@ class Vocabulary:
     translations: dict[str, str] = field(default_factory=dict)  # French question word -> doc term
 
     def canonical_technology(self, text: str) -> str | None:
-        return self._alias_index(self.technologies).get(text.strip().lower())
+        return self._technology_index.get(text.strip().lower())
 
     def canonical_delphix(self, text: str) -> str | None:
-        return self._alias_index(self.delphix_objects).get(text.strip().lower())
+        return self._delphix_index.get(text.strip().lower())
+
+    # built once per vocabulary: a million monitoring records each look their technology up
+    @cached_property
+    def _technology_index(self) -> dict[str, str]:
+        return self._alias_index(self.technologies)
+
+    @cached_property
+    def _delphix_index(self) -> dict[str, str]:
+        return self._alias_index(self.delphix_objects)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes when the tables change, so content hashes that depend on them change too."""
+        return content_hash(self.technologies, self.delphix_objects, self.pipeline_keywords)
 
     @staticmethod
     def _alias_index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -92,3 +112,12 @@ def load_vocabulary(extra: Path | None = None) -> Vocabulary:
     if extra is not None:
         translations.update(_pairs(_read(extra).get("translations")))
     return Vocabulary(tech, delphix, tuple(dict.fromkeys(keywords)), translations)
+
+
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def identifier_words(name: str) -> str:
+    """``RefreshVDBBySnapshotParameters`` -> ``Refresh VDB By Snapshot Parameters`` (also snake and
+    kebab case), so full-text search finds identifiers by their words."""
+    return " ".join(_CAMEL.findall(name))

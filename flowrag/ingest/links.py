@@ -7,7 +7,11 @@
   ↔ pipeline ``ingest_trades``);
 - ``(File)-[:IMPORTS]->(File)``: import specifiers resolved inside the same repository;
 - ``(Function)-[:CALLS]->(Function)``: a called name resolved to a function of the same file, else
-  to the only function of that name in the repository (ambiguous names link nothing).
+  to the only function of that name in the repository (ambiguous names link nothing);
+- ``(Function)-[:CALLS_ENDPOINT]->(Endpoint)``: derived — the endpoints a function reaches through its
+  own HTTP calls or those of its callees (up to ``CALL_DEPTH`` calls deep), so "which endpoint does
+  the code of this flow call" is one hop from the function, not four. Kept in sync: edges of a
+  function whose reach changed are replaced, unchanged ones are not rewritten.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = ["link_all", "match_endpoint", "normalise_path"]
 _ID = re.compile(r"^(\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Z]+-\d+)$", re.IGNORECASE)
 _PARAM = re.compile(r"^(\{[^}]*\}|:\w+|<[^>]+>|\$\{[^}]*\})$")
 _PAGE = 5000
+CALL_DEPTH = 3
 
 
 def normalise_path(url: str) -> tuple[str, ...]:
@@ -107,6 +112,42 @@ def _call_links(functions: list[StoredNode]) -> list[RelRow]:
     return rels
 
 
+async def _sync_calls_endpoint(
+    store: GraphStore, functions: list[StoredNode], call_targets: list[RelRow]
+) -> int:
+    uids = [f.uid for f in functions]
+    if not uids:
+        return 0
+    hood = await store.neighbours(uids, ["MAKES", "CALLS", "CALLS_ENDPOINT"], 10_000)
+    direct: dict[str, set[str]] = defaultdict(set)
+    target_of = {r.start_uid: r.end_uid for r in call_targets}
+    callees: dict[str, set[str]] = defaultdict(set)
+    existing: dict[str, set[str]] = defaultdict(set)
+    for edge in hood.edges:
+        if edge.type == "MAKES" and edge.end in target_of:
+            direct[edge.start].add(target_of[edge.end])
+        elif edge.type == "CALLS":
+            callees[edge.start].add(edge.end)
+        elif edge.type == "CALLS_ENDPOINT":
+            existing[edge.start].add(edge.end)
+    wanted: dict[str, set[str]] = {}
+    for uid in uids:
+        reach: set[str] = set(direct.get(uid, ()))
+        frontier, seen = {uid}, {uid}
+        for _ in range(CALL_DEPTH):
+            frontier = {c for f in frontier for c in callees.get(f, ()) if c not in seen}
+            seen |= frontier
+            for callee in frontier:
+                reach |= direct.get(callee, set())
+        wanted[uid] = reach
+    changed = [u for u in uids if wanted[u] != existing.get(u, set())]
+    if not changed:
+        return 0
+    await store.delete_relationships(changed, ["CALLS_ENDPOINT"])
+    rows = [RelRow(RelType.CALLS_ENDPOINT, u, e) for u in changed for e in sorted(wanted[u])]
+    return await store.upsert_relationships(rows) if rows else 0
+
+
 async def link_all(store: GraphStore) -> int:
     endpoints: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
     for ep in await _all(store, "Endpoint"):
@@ -132,6 +173,7 @@ async def link_all(store: GraphStore) -> int:
     files = await _all(store, "File")
     functions = await _all(store, "Function")
     rels += _import_links(files) + _call_links(functions)
+    targets = [r for r in rels if r.type == RelType.TARGETS]
     pipelines = {p.key: p.uid for p in await _all(store, "Pipeline")}
     if pipelines:
         for file in files:
@@ -142,4 +184,5 @@ async def link_all(store: GraphStore) -> int:
             name = normalise_name(fn.name.rsplit(".", 1)[-1])
             if name in pipelines:
                 rels.append(RelRow(RelType.IMPLEMENTS, fn.uid, pipelines[name]))
-    return await store.upsert_relationships(rels) if rels else 0
+    written = await store.upsert_relationships(rels) if rels else 0
+    return written + await _sync_calls_endpoint(store, functions, targets)

@@ -90,6 +90,7 @@ class RelType(StrEnum):
     SERVES = "SERVES"  # Function -> Route
     MAKES = "MAKES"  # Function -> HttpCall
     TARGETS = "TARGETS"  # HttpCall -> Endpoint
+    CALLS_ENDPOINT = "CALLS_ENDPOINT"  # Function -> Endpoint (directly or through its callees)
     IMPLEMENTS = "IMPLEMENTS"  # Route -> Endpoint, File/Function -> Pipeline
     DEFINES = "DEFINES"  # ApiSpec -> Endpoint | Schema | Tag
     TAGGED = "TAGGED"  # Endpoint -> Tag
@@ -196,6 +197,12 @@ _RELS: tuple[RelSpec, ...] = (
     RelSpec(_R.SERVES, (_L.FUNCTION, _L.FILE), (_L.ROUTE,), "handler serves the route"),
     RelSpec(_R.MAKES, (_L.FUNCTION, _L.FILE), (_L.HTTP_CALL,), "code makes the HTTP call"),
     RelSpec(_R.TARGETS, (_L.HTTP_CALL,), (_L.ENDPOINT,), "call targets the documented endpoint"),
+    RelSpec(
+        _R.CALLS_ENDPOINT,
+        (_L.FUNCTION,),
+        (_L.ENDPOINT,),
+        "function reaches the documented endpoint, itself or through its callees (derived, up to 3 calls deep)",
+    ),
     RelSpec(
         _R.IMPLEMENTS,
         (_L.ROUTE, _L.FILE, _L.FUNCTION),

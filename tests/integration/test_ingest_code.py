@@ -172,3 +172,29 @@ async def test_links_are_created_whatever_the_order(
     assert (await store.neighbours([target], ["TARGETS"])).edges == ()
     await ingest_openapi(store, cached_embedder, SPEC, "delphix-dct")
     assert len((await store.neighbours([target], ["TARGETS"])).edges) == 1
+
+
+async def test_functions_reach_endpoints_through_their_callees(
+    store: GraphStore, cached_embedder: Any, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path)
+    await ingest_openapi(store, cached_embedder, SPEC, "delphix-dct")
+    await ingest_code(store, cached_embedder, str(repo), "vdb-tools")
+    dag = make_uid(NodeLabel.FUNCTION, "vdb-tools/dags/refresh_orders_qa.py::refresh_orders_qa")
+    refresh = make_uid(NodeLabel.ENDPOINT, "delphix-dct:POST /vdbs/{vdbId}/refresh_by_snapshot")
+    jobs = make_uid(NodeLabel.ENDPOINT, "delphix-dct:GET /jobs/{jobId}")
+
+    async def reached() -> set[str]:
+        hood = await store.neighbours([dag], ["CALLS_ENDPOINT"])
+        return {e.end for e in hood.edges if e.start == dag}
+
+    # the DAG calls DelphixClient.refresh_vdb_by_snapshot, which makes the HTTP call: one hop now
+    assert await reached() == {refresh}
+    (repo / "dags" / "refresh_orders_qa.py").write_text(
+        "from delphix.client import DelphixClient\n\n\n"
+        "def refresh_orders_qa():\n    return DelphixClient('u', 'k').job_status('JOB-1')\n"
+    )
+    await ingest_code(store, cached_embedder, str(repo), "vdb-tools")
+    assert await reached() == {jobs}  # the stale edge went with the change
+    again = await ingest_code(store, cached_embedder, str(repo), "vdb-tools")
+    assert again.relationships == 0

@@ -93,7 +93,8 @@ def test_mapping_is_detected_and_run_extracted() -> None:
     assert run.props["duration_s"] == 1800
     labels = {n.label.value: n for n in rows.nodes}
     assert labels["Technology"].name == "Spark"
-    assert labels["Error"].text == "Container killed on host <HOST> after <NUM>"
+    assert labels["Error"].embed_text == "Container killed on host <HOST> after <NUM>"  # what is embedded
+    assert labels["Error"].text.endswith("example: Container killed on host linux-db-07 after 3600s")
     assert {r.type.value for r in rows.rels} >= {
         "OF",
         "USES",

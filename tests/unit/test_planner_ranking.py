@@ -1,0 +1,95 @@
+"""Planner rules (answer types, status words, when a question is a structured query, translated
+terms) and the retriever's ranking step (collapse, priors, boosts, sibling cap) on hand-built graphs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from flowrag.answer.planner import Plan, answer_types, plan_question
+from flowrag.answer.retriever import Retriever
+from flowrag.graph.port import StoredEdge, StoredNode
+
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which Delphix endpoint does the code of the flow call?", ("Endpoint",)),
+        ("Quelle opération de l'API arrête une VDB ?", ("Endpoint",)),
+        ("Quel programme arrête une VDB ?", ("Function",)),
+        ("Qui appelle l'endpoint POST /vdbs/{vdbId}/stop ?", ("Function",)),
+        ("Which pipelines run on the host linux-db-07?", ("Pipeline",)),
+        ("What technology does ledger_reconciliation use?", ("Technology",)),
+        ("Quels paramètres envoyer pour rafraîchir une VDB ?", ("Schema",)),
+        ("Comment supprimer un bookmark ?", ()),
+        ("Which Airflow task exited with code 137?", ()),
+    ],
+)
+def test_answer_types(question: str, expected: tuple[str, ...]) -> None:
+    assert answer_types(question) == expected
+
+
+def test_structured_query_or_retrieval(nlp: Any) -> None:
+    def plan(q: str) -> Plan:
+        return plan_question(q, nlp, now=NOW, known_collections=("runs", "alerts"))
+
+    assert plan("Pourquoi le flux refresh_orders_qa a-t-il échoué ?").aggregate  # a named pipeline
+    since = plan("Did refresh_orders_qa fail since Monday?")
+    assert since.aggregate and since.statuses == ("FAILED",) and since.window is not None
+    assert not plan("Which endpoint abandons a running job?").aggregate  # about the API, not runs
+    assert not plan("Quels flux ont eu une erreur OutOfMemoryError ?").aggregate  # names an error
+    assert plan("Y a-t-il une alerte critique ?").collections == ("alerts",)  # by stem
+    assert plan("Quels flux ont échoué hier ?").aggregate
+
+
+def test_terms_carry_lemmas_and_translations(nlp: Any) -> None:
+    terms = dict((t[0], t) for t in plan_question("Quelle opération arrête une VDB ?", nlp, now=NOW).terms)
+    assert "stop" in terms["arrête"]  # arrête -> arrêter (lemma) -> stop (translation)
+    english = dict((t[0], t) for t in plan_question("Which endpoint creates a bookmark?", nlp, now=NOW).terms)
+    assert "create" in english["creates"]
+
+
+def _node(uid: str, label: str) -> StoredNode:
+    return StoredNode(uid, label, uid.split(":", 1)[1], uid, "", "s", "s", uid, "", "", "")
+
+
+def test_rank_collapses_records_and_caps_siblings() -> None:
+    uids = {
+        "Record:r/1": "Record",
+        "Run:r/1": "Run",
+        "Run:r/2": "Run",
+        "Run:r/3": "Run",
+        "Error:e": "Error",
+        "Pipeline:p": "Pipeline",
+        "Environment:prod": "Environment",
+    }
+    nodes = {u: _node(u, lbl) for u, lbl in uids.items()}
+    scores = {
+        "Record:r/1": 1.0,
+        "Run:r/1": 0.4,
+        "Run:r/2": 0.95,
+        "Run:r/3": 0.9,
+        "Error:e": 0.6,
+        "Pipeline:p": 0.5,
+        "Environment:prod": 0.9,
+    }
+    edges = {
+        ("DESCRIBES", "Record:r/1", "Run:r/1"): StoredEdge("DESCRIBES", "Record:r/1", "Run:r/1"),
+        **{
+            (t, f"Run:r/{i}", end): StoredEdge(t, f"Run:r/{i}", end)
+            for i in (1, 2, 3)
+            for t, end in (("FAILED_WITH", "Error:e"), ("OF", "Pipeline:p"))
+        },
+    }
+    plan = Plan("q", "en", answer_types=("Pipeline",))
+    final = Retriever._rank(plan, scores, nodes, edges)
+    assert "Record:r/1" not in final and final["Run:r/1"] == 1.0  # one document: the Run keeps its score
+    assert final["Run:r/3"] == pytest.approx(0.45)  # third run of the same error/pipeline steps back
+    assert final["Environment:prod"] == pytest.approx(0.36)  # attribute node: prior 0.4
+    assert final["Pipeline:p"] == pytest.approx(0.75)  # the asked-for type: x1.5
+    ranked = sorted(final, key=lambda u: -final[u])
+    assert ranked.index("Pipeline:p") < ranked.index("Run:r/3")
