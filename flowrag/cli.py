@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flowrag.errors import FlowragError
+from flowrag.errors import ConfigError, FlowragError
 from flowrag.settings import Settings, StoreKind
 
 __all__ = ["app", "main"]
@@ -247,11 +247,42 @@ def ingest_mongo_cmd(
     full: Annotated[
         bool, typer.Option("--full", help="Re-read everything and remove deleted documents.")
     ] = False,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="Field mapping override, repeatable: collection.concept=field "
+            "(e.g. jobs.pipeline=job.name; empty field = ignore). Adds to FLOWRAG_MONGO__MAPPINGS.",
+        ),
+    ] = None,
+    query: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help='Query for one collection, repeatable: collection=JSON (e.g. runs={"env": "prod"}).',
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ingest every collection of a MongoDB database (incremental, resumable)."""
-    from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
+    from flowrag.ingest.monitoring import MongoOptions, ingest_mongo, parse_overrides
 
+    config = state.settings.mongo
+    mappings = {k: dict(v) for k, v in config.mappings.items()}
+    for collection, override in parse_overrides(mapping or ()).items():
+        mappings.setdefault(collection, {}).update(override)
+    filters: dict[str, Any] = dict(config.filters)
+    for item in query or ():
+        collection, sep, text = item.partition("=")
+        try:
+            parsed = json.loads(text) if sep else None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--filter {item!r}: not JSON ({exc})") from exc
+        if not collection or not isinstance(parsed, dict):
+            raise ConfigError(
+                f"bad --filter {item!r}", hint='write collection=JSON object, e.g. runs={"env": "prod"}'
+            )
+        filters[collection] = parsed
     options = MongoOptions(
         uri,
         db,
@@ -259,6 +290,9 @@ def ingest_mongo_cmd(
         tuple(c for c in exclude.split(",") if c),
         limit,
         full,
+        batch_size=config.batch_size,
+        filters=filters,
+        mappings=mappings,
     )
 
     async def go(rt: Any) -> Any:

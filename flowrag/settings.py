@@ -16,6 +16,7 @@ __all__ = [
     "ApiSettings",
     "EmbeddingSettings",
     "LLMSettings",
+    "MongoSettings",
     "NLPSettings",
     "Settings",
     "StoreKind",
@@ -83,6 +84,22 @@ class LLMSettings(BaseModel):
     context_tokens: int = Field(3000, ge=256, description="Token budget for evidence.")
 
 
+class MongoSettings(BaseModel):
+    mappings: dict[str, dict[str, str | None]] = Field(
+        default_factory=dict,
+        description=(
+            "Per-collection field mapping overrides, JSON: "
+            '{"jobs": {"pipeline": "job.name", "status": "state"}}; concepts: pipeline, technology, '
+            "status, error, start, end, host, environment, duration (null = ignore the field)."
+        ),
+    )
+    filters: dict[str, dict[str, object]] = Field(
+        default_factory=dict,
+        description='Per-collection MongoDB query, JSON: {"runs": {"env": "prod"}} (disables deletion sync).',
+    )
+    batch_size: int = Field(1000, ge=1, le=100_000, description="Documents per cursor batch and write.")
+
+
 class ApiSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Bind address of `flowrag serve`.")
     port: int = Field(8000, ge=1, le=65535)
@@ -110,6 +127,7 @@ class Settings(BaseSettings):
     nlp: NLPSettings = Field(default_factory=NLPSettings)  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
     api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
+    mongo: MongoSettings = Field(default_factory=MongoSettings)
 
     @property
     def store_path(self) -> Path:

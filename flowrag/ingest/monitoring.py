@@ -1,21 +1,26 @@
 """Monitoring ingestion: MongoDB collections (pymongo) or a JSON dump, into the graph.
 
-Incremental by default: a ``Checkpoint`` node per collection keeps the last ``_id`` written, so an
-interrupted run resumes there and a later run reads only newer documents. ``full=True`` reads every
-document (changed ones are detected by content hash) and removes the nodes of documents that no
-longer exist.
+Incremental by default: a ``Checkpoint`` node per collection keeps the last ``_id`` written (and the
+field mapping used), so an interrupted run resumes there and a later run reads only newer documents.
+``full=True`` reads every document and removes the nodes of documents that no longer exist.
+
+Each ``Record`` carries a hash of its raw document (with the mapping, the vocabulary and the
+extractor version), so a full re-run skips extraction for documents that did not change. A skip
+trusts that the Record's whole batch (nodes *and* relationships) was written, so the checkpoint
+also keeps the ``_id`` ranges of batches that were being written when a run died ("dirty"): those,
+and everything past ``last_id``, are extracted again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from flowrag.errors import SourceError
+from flowrag.errors import ConfigError, SourceError
 from flowrag.extract.bson_convert import to_jsonable
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.monitoring import SOURCE, FieldMapping, detect_mapping, extract_document
@@ -23,14 +28,25 @@ from flowrag.extract.vocabulary import Vocabulary
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
-from flowrag.schema import NodeLabel, NodeRow, make_uid
+from flowrag.schema import NodeLabel, NodeRow, content_hash, make_uid
 
-__all__ = ["MongoOptions", "ingest_documents", "ingest_json_dump", "ingest_mongo"]
+__all__ = [
+    "CollectionCheckpoint",
+    "MongoOptions",
+    "check_overrides",
+    "delete_unseen",
+    "ingest_documents",
+    "ingest_json_dump",
+    "ingest_mongo",
+    "parse_overrides",
+]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]  # (collection, done, total)
 MAX_DOC_BYTES = 2_000_000
+# bump when extract_document's output changes for the same input: every record is re-extracted once
+EXTRACTOR_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,52 @@ async def _write_checkpoint(store: GraphStore, key: str, scope: str, props: dict
     )
 
 
+def parse_overrides(items: Iterable[str]) -> dict[str, dict[str, str | None]]:
+    """``collection.concept=field`` (``field`` empty = ignore the concept) -> per-collection mapping.
+
+    Raises ConfigError naming the bad item: unknown concept, missing ``=`` or collection.
+    """
+    out: dict[str, dict[str, str | None]] = {}
+    concepts = sorted(FieldMapping.__dataclass_fields__)
+    for item in items:
+        target, sep, value = item.partition("=")
+        collection, dot, concept = target.strip().rpartition(".")
+        if not sep or not dot or not collection:
+            raise ConfigError(
+                f"bad mapping override {item!r}",
+                hint="write collection.concept=field, e.g. runs.pipeline=job.name",
+            )
+        if concept not in concepts:
+            raise ConfigError(
+                f"unknown concept {concept!r} in {item!r}", hint=f"one of: {', '.join(concepts)}"
+            )
+        out.setdefault(collection, {})[concept] = value.strip() or None
+    return out
+
+
+def check_overrides(mappings: Mapping[str, Mapping[str, str | None]]) -> None:
+    concepts = set(FieldMapping.__dataclass_fields__)
+    for collection, override in mappings.items():
+        unknown = sorted(set(override) - concepts)
+        if unknown:
+            raise ConfigError(
+                f"unknown mapping concept(s) {', '.join(unknown)} for collection {collection}",
+                hint=f"one of: {', '.join(sorted(concepts))}",
+            )
+
+
+def _stored_mapping(checkpoint: Mapping[str, Any]) -> FieldMapping | None:
+    text = checkpoint.get("mapping")
+    if not text:
+        return None
+    try:
+        values = json.loads(str(text))
+        return FieldMapping(**{k: values.get(k) for k in FieldMapping.__dataclass_fields__})
+    except (json.JSONDecodeError, TypeError, AttributeError):
+        log.warning("ignoring an unreadable field mapping stored in a checkpoint")
+        return None
+
+
 def _encode_id(value: Any) -> str:
     kind = type(value).__name__
     if kind == "ObjectId":
@@ -90,10 +152,15 @@ async def ingest_documents(
     batch_size: int = 1000,
     progress: Progress | None = None,
     total: int | None = None,
-    on_batch: Callable[[Mapping[str, Any]], Any] | None = None,
     seen: set[str] | None = None,
+    guard: BatchGuard | None = None,
 ) -> FieldMapping:
-    """Extract and write documents of one collection in batches. Returns the mapping used."""
+    """Extract and write documents of one collection in batches. Returns the mapping used.
+
+    With a ``guard`` (the Mongo checkpoint), documents it trusts whose raw content hash equals
+    their stored ``Record`` hash are counted unchanged without being extracted, and the guard
+    hears about each batch before and after it is written.
+    """
     writer = Writer(store, embedder)
     coll_node = NodeRow(
         NodeLabel.COLLECTION,
@@ -105,31 +172,51 @@ async def ingest_documents(
         text=f"MongoDB collection {collection}",
     )
     await writer.write([coll_node], [], report)
-    batch: list[Mapping[str, Any]] = []
+    batch: list[_Doc] = []
     done = 0
+    salt = ""
 
-    async def flush(docs: list[Mapping[str, Any]]) -> None:
-        nonlocal mapping, done
+    async def flush(docs: list[_Doc]) -> None:
+        nonlocal mapping, done, salt
         if mapping is None:
-            mapping = detect_mapping(docs[:200]).merged(override or {})
+            mapping = detect_mapping([d.doc for d in docs[:200]]).merged(override or {})
             log.info("collection %s mapping: %s", collection, mapping)
+        if not salt:
+            if guard is not None:
+                guard.mapping = mapping
+            salt = content_hash(EXTRACTOR_VERSION, vocabulary.fingerprint, repr(mapping))
+        for d in docs:
+            d.hash = content_hash(salt, d.blob)
+        stored = await store.existing_hashes([d.record_uid for d in docs if d.trusted])
         nodes: list[NodeRow] = []
         rels = []
-        for doc in docs:
+        repair: list[str] = []
+        for d in docs:
+            if d.trusted and stored.get(d.record_uid) == d.hash:
+                report.unchanged += 1
+                if seen is not None:
+                    seen.update((d.record_uid, make_uid(NodeLabel.RUN, d.ref)))
+                continue
             try:
-                extracted = extract_document(doc, collection, mapping, vocabulary)
+                extracted = extract_document(d.doc, collection, mapping, vocabulary)
             except Exception as exc:
                 report.skipped["extraction error"] += 1
-                report.errors.append(f"{collection}/{doc.get('_id')}: {exc.__class__.__name__}: {exc}")
+                report.errors.append(f"{d.ref}: {exc.__class__.__name__}: {exc}")
                 continue
-            nodes.extend(extracted.nodes)
+            for node in extracted.nodes:
+                nodes.append(replace(node, hash=d.hash) if node.uid == d.record_uid else node)
             rels.extend(extracted.rels)
+            if d.dirty:
+                repair.extend(n.uid for n in extracted.nodes if n.scope == collection)
             if seen is not None:
                 seen.update(n.uid for n in extracted.nodes if n.scope == collection)
-        await writer.write(nodes, rels, report)
+        span = (docs[0].raw_id, docs[-1].raw_id)
+        if guard is not None and nodes:
+            await guard.before(*span)
+        await writer.write(nodes, rels, report, repair=repair)
         done += len(docs)
-        if on_batch is not None:
-            await on_batch(docs[-1])
+        if guard is not None:
+            await guard.after(*span)
         if progress is not None:
             progress(collection, done, total)
 
@@ -139,19 +226,115 @@ async def ingest_documents(
         if not isinstance(doc, dict):
             report.skipped["not a document"] += 1
             continue
-        if len(json.dumps(doc, default=str)) > MAX_DOC_BYTES:
+        blob = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
+        if len(blob) > MAX_DOC_BYTES:
             report.skipped[f"larger than {MAX_DOC_BYTES // 1_000_000} MB"] += 1
             log.warning(
                 "skipped %s/%s: document larger than %d bytes", collection, doc.get("_id"), MAX_DOC_BYTES
             )
             continue
-        batch.append(doc)
+        raw_id = raw.get("_id") if isinstance(raw, Mapping) else None
+        item = _Doc(doc, blob, collection, raw_id)
+        if guard is not None:
+            item.dirty = guard.dirty(raw_id)
+            item.trusted = not item.dirty and guard.trusted(raw_id)
+        batch.append(item)
         if len(batch) >= batch_size:
             await flush(batch)
             batch = []
     if batch:
         await flush(batch)
     return mapping or FieldMapping()
+
+
+class _Doc:
+    """A converted document on its way through a batch."""
+
+    __slots__ = ("blob", "dirty", "doc", "hash", "raw_id", "record_uid", "ref", "trusted")
+
+    def __init__(self, doc: dict[str, Any], blob: str, collection: str, raw_id: Any) -> None:
+        self.doc = doc
+        self.raw_id = raw_id
+        self.dirty = False  # in a batch that a killed run was writing: relationships are rewritten
+        self.blob = blob
+        self.ref = f"{collection}/{doc.get('_id', '')}"
+        self.record_uid = make_uid(NodeLabel.RECORD, self.ref)
+        self.trusted = False  # written by a finished batch: may be skipped when its hash matches
+        self.hash = ""
+
+
+def _le(a: Any, b: Any) -> bool | None:
+    """``a <= b`` for two ``_id`` values of the same type; None when they do not compare."""
+    if a is None or b is None or type(a) is not type(b):
+        return None
+    try:
+        return bool(a <= b)
+    except TypeError:
+        return None
+
+
+class BatchGuard(Protocol):
+    mapping: FieldMapping | None
+
+    def trusted(self, raw_id: Any) -> bool: ...
+
+    def dirty(self, raw_id: Any) -> bool: ...
+
+    async def before(self, first: Any, last: Any) -> None: ...
+
+    async def after(self, first: Any, last: Any) -> None: ...
+
+
+class CollectionCheckpoint:
+    """The ``Checkpoint`` node of one collection: resume point, mapping, dirty batch ranges.
+
+    ``last_id`` only moves forward (a full pass re-reads from the start but keeps the furthest
+    position reached); ``dirty`` holds the ranges of batches started and not finished.
+    """
+
+    def __init__(self, store: GraphStore, key: str, scope: str, database: str, props: Mapping[str, Any]):
+        self._store, self._key, self._scope, self._database = store, key, scope, database
+        self.last_id = _decode_id(str(props["last_id"])) if props.get("last_id") else None
+        self.dirty_ranges: list[tuple[Any, Any]] = [
+            (_decode_id(a), _decode_id(b)) for a, b in json.loads(str(props.get("dirty") or "[]"))
+        ]
+        self.mapping: FieldMapping | None = _stored_mapping(props)
+
+    def trusted(self, raw_id: Any) -> bool:
+        """Written by a finished batch (at or before ``last_id``, in no dirty range)."""
+        return bool(_le(raw_id, self.last_id)) and not self.dirty(raw_id)
+
+    def dirty(self, raw_id: Any) -> bool:
+        """Inside the range of a batch that was being written when a run stopped (or incomparable)."""
+        return any(
+            _le(lo, raw_id) is not False and _le(raw_id, hi) is not False for lo, hi in self.dirty_ranges
+        )
+
+    async def before(self, first: Any, last: Any) -> None:
+        await self._save(extra=[(first, last)])
+
+    async def after(self, first: Any, last: Any) -> None:
+        # a finished batch re-extracted every untrusted document of its range
+        self.dirty_ranges = [
+            (lo, hi) for lo, hi in self.dirty_ranges if not (_le(first, lo) and _le(hi, last))
+        ]
+        if self.last_id is None or _le(self.last_id, last):
+            self.last_id = last
+        await self._save()
+
+    async def finished_full_pass(self) -> None:
+        self.dirty_ranges = []
+        await self._save()
+
+    async def _save(self, extra: Sequence[tuple[Any, Any]] = ()) -> None:
+        props: dict[str, Any] = {"database": self._database}
+        if self.last_id is not None:
+            props["last_id"] = _encode_id(self.last_id)
+        dirty = [*self.dirty_ranges, *extra]
+        props["dirty"] = json.dumps([[_encode_id(lo), _encode_id(hi)] for lo, hi in dirty])
+        if self.mapping is not None:
+            props["mapping"] = json.dumps(asdict(self.mapping), sort_keys=True)
+        await _write_checkpoint(self._store, self._key, self._scope, props)
 
 
 async def ingest_json_dump(
@@ -183,13 +366,13 @@ async def ingest_json_dump(
             total=len(docs),
             seen=seen,
         )
-        await _delete_unseen(store, collection, seen, report)
+        await delete_unseen(store, collection, seen, report)
         reports.append(report.finish())
     await link_all(store)
     return reports
 
 
-async def _delete_unseen(store: GraphStore, collection: str, seen: set[str], report: IngestReport) -> None:
+async def delete_unseen(store: GraphStore, collection: str, seen: set[str], report: IngestReport) -> None:
     existing = await store.scope_uids(SOURCE, collection)
     existing.discard(make_uid(NodeLabel.COLLECTION, collection))
     stale = sorted(existing - seen)
@@ -239,6 +422,7 @@ async def ingest_mongo(
     options: MongoOptions,
     progress: Progress | None = None,
 ) -> list[IngestReport]:
+    check_overrides(options.mappings)
     client = _connect(options)
     try:
         db = client[options.database]
@@ -264,45 +448,35 @@ async def _ingest_collection(
 ) -> IngestReport:
     report = IngestReport(SOURCE, name)
     key = _checkpoint_key(options.database, name)
-    checkpoint = await _read_checkpoint(store, key)
+    checkpoint = CollectionCheckpoint(store, key, name, options.database, await _read_checkpoint(store, key))
     query: dict[str, Any] = dict(options.filters.get(name, {}))
-    if not options.full and checkpoint.get("last_id"):
-        query = (
-            {"$and": [query, {"_id": {"$gt": _decode_id(str(checkpoint["last_id"]))}}]}
-            if query
-            else {"_id": {"$gt": _decode_id(str(checkpoint["last_id"]))}}
-        )
+    if not options.full and checkpoint.last_id is not None:
+        after = {"_id": {"$gt": checkpoint.last_id}}
+        query = {"$and": [query, after]} if query else after
     total = coll.count_documents(query) if progress else None
     if options.limit and total is not None:
         total = min(total, options.limit)
     seen: set[str] | None = set() if options.full else None
-    raw_last: list[Any] = []
-
-    async def on_batch(last_doc: Mapping[str, Any]) -> None:
-        last = raw_last[-1] if raw_last else last_doc.get("_id")
-        await _write_checkpoint(store, key, name, {"last_id": _encode_id(last), "database": options.database})
-
-    def documents() -> Iterator[Any]:
-        for doc in _cursor(coll, query, options.batch_size, options.limit):
-            raw_last.append(doc.get("_id"))
-            if len(raw_last) > 1:
-                del raw_last[0]
-            yield doc
-
+    # the mapping detected on the first run is kept, so later runs (which may only see a few new
+    # documents) extract the same way; an override given now still wins
+    override = options.mappings.get(name)
+    mapping = checkpoint.mapping.merged(override) if checkpoint.mapping and override else checkpoint.mapping
     await ingest_documents(
         store,
         embedder,
         vocabulary,
         name,
-        documents(),
+        _cursor(coll, query, options.batch_size, options.limit),
         report,
-        override=options.mappings.get(name),
+        mapping=mapping,
+        override=override,
         batch_size=options.batch_size,
         progress=progress,
         total=total,
-        on_batch=on_batch,
         seen=seen,
+        guard=checkpoint,
     )
     if seen is not None and not options.limit and name not in options.filters:
-        await _delete_unseen(store, name, seen, report)
+        await checkpoint.finished_full_pass()
+        await delete_unseen(store, name, seen, report)
     return report.finish()

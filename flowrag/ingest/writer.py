@@ -67,8 +67,19 @@ class Writer:
         self._embedder = embedder
         self._batch = batch_size
 
-    async def write(self, nodes: Sequence[NodeRow], rels: Iterable[RelRow], report: IngestReport) -> set[str]:
-        """Upsert ``nodes`` and the relationships touching a changed node; returns changed uids."""
+    async def write(
+        self,
+        nodes: Sequence[NodeRow],
+        rels: Iterable[RelRow],
+        report: IngestReport,
+        *,
+        repair: Iterable[str] = (),
+    ) -> set[str]:
+        """Upsert ``nodes`` and the relationships touching a changed node; returns changed uids.
+
+        Relationships touching a ``repair`` uid are written even when its node is unchanged: the
+        caller knows an earlier write may have stopped between the nodes and their relationships.
+        """
         latest: dict[str, NodeRow] = {}
         for node in nodes:
             latest[node.uid] = node
@@ -85,7 +96,8 @@ class Writer:
             report.created += result.created
             report.updated += result.updated
         touched = {n.uid for n in changed}
-        fresh = [r for r in rels if r.start_uid in touched or r.end_uid in touched]
+        linked = touched | set(repair)
+        fresh = [r for r in rels if r.start_uid in linked or r.end_uid in linked]
         for start in range(0, len(fresh), self._batch):
             report.relationships += await self._store.upsert_relationships(fresh[start : start + self._batch])
         return touched

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -92,3 +93,39 @@ def test_neo4j_browser_is_served(neo4j_server: Neo4jServer) -> None:
     response = httpx.get(f"{neo4j_server.http_url}/browser/", timeout=30)
     assert response.status_code == 200
     assert "Neo4j Browser" in response.text or "neo4j" in response.text.lower()
+
+
+def test_ingest_mongo_with_a_mapping_override(tmp_path: Path, models_dir: Path, mongo_server: Any) -> None:
+    """A collection whose field names the detector does not know becomes runs through --map."""
+    from pymongo import MongoClient
+
+    (tmp_path / "models").symlink_to(models_dir, target_is_directory=True)
+    client: Any = MongoClient(mongo_server.uri)
+    client.drop_database("cli_map")
+    client.cli_map.jobs.insert_many(
+        [
+            {"_id": i, "job": {"label": f"nightly_{i % 2}"}, "etat": "KO" if i % 3 == 0 else "OK"}
+            for i in range(6)
+        ]
+    )
+    base = ["ingest", "mongo", "--uri", mongo_server.uri, "--db", "cli_map", "--json"]
+    plain = run(base, tmp_path)
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    assert json.loads(plain.stdout)[0]["read"] == 6
+    stats = run(["stats", "--json"], tmp_path)
+    assert json.loads(stats.stdout)["nodes"].get("Run", 0) == 0  # records only: no known field names
+    mapped = run(
+        [*base, "--full", "--map", "jobs.pipeline=job.label", "--map", "jobs.status=etat"],
+        tmp_path,
+    )
+    assert mapped.returncode == 0, mapped.stderr[-2000:]
+    counts = json.loads(run(["stats", "--json"], tmp_path).stdout)["nodes"]
+    assert counts["Run"] == 6 and counts["Pipeline"] == 2
+    bad = run([*base, "--map", "jobs.colour=x"], tmp_path)
+    assert bad.returncode == 1 and "unknown concept 'colour'" in bad.stderr and "Traceback" not in bad.stderr
+    bad_filter = run([*base, "--filter", "jobs={nope"], tmp_path)
+    assert bad_filter.returncode == 1 and "not JSON" in bad_filter.stderr
+    bad_env = run(base, tmp_path, FLOWRAG_MONGO__MAPPINGS='{"jobs": {"colour": "x"}}')
+    assert bad_env.returncode == 1 and "unknown mapping concept(s) colour" in bad_env.stderr
+    client.drop_database("cli_map")
+    client.close()

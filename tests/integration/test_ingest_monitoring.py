@@ -49,7 +49,7 @@ def options(db: Any, mongo_server: Any, **kw: Any) -> MongoOptions:
 
 
 async def test_full_ingest_then_rerun_is_a_noop(
-    store: GraphStore, cached_embedder: Any, mongo_db: Any, mongo_server: Any
+    store: GraphStore, cached_embedder: Any, mongo_db: Any, mongo_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reports = {
         r.scope: r for r in await ingest_mongo(store, cached_embedder, VOCAB, options(mongo_db, mongo_server))
@@ -67,10 +67,21 @@ async def test_full_ingest_then_rerun_is_a_noop(
     pipeline = next(n for n in hood.nodes if n.label == "Pipeline")
     uses = await store.neighbours([pipeline.uid], ["USES"])
     assert any(n.label == "Technology" for n in uses.nodes)
+    extracted: list[str] = []
+    original = mon.extract_document
+
+    def counting(doc: Any, *args: Any) -> Any:
+        extracted.append(str(doc.get("_id")))
+        return original(doc, *args)
+
+    monkeypatch.setattr(mon, "extract_document", counting)
     again = await ingest_mongo(store, cached_embedder, VOCAB, options(mongo_db, mongo_server, full=True))
     for report in again:
         assert report.writes == 0, report.as_dict()
         assert report.embedded == 0
+    # unchanged documents are recognised by their raw hash, before extraction
+    assert extracted == []
+    assert sum(r.unchanged for r in again) == 126 + 3  # the documents, and the three Collection nodes
 
 
 async def test_added_changed_deleted_documents_propagate(
@@ -111,11 +122,11 @@ async def test_killed_run_resumes_without_duplicates_or_loss(
     calls = {"n": 0}
     original = mon.Writer.write
 
-    async def dying_write(self: Any, nodes: Any, rels: Any, report: Any) -> Any:
+    async def dying_write(self: Any, nodes: Any, rels: Any, report: Any, **kw: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 4:  # collection node, then two batches, then die mid-collection
             raise KeyboardInterrupt
-        return await original(self, nodes, rels, report)
+        return await original(self, nodes, rels, report, **kw)
 
     monkeypatch.setattr(mon.Writer, "write", dying_write)
     with pytest.raises(KeyboardInterrupt):
@@ -127,6 +138,34 @@ async def test_killed_run_resumes_without_duplicates_or_loss(
     assert resumed[0].read == 120 - partial
     assert await store.count_nodes("Run") == 120
     assert await store.count_nodes("Record", [Filter("scope", "=", "runs")]) == 120
+
+
+async def test_run_killed_between_nodes_and_relationships_is_repaired(
+    store: GraphStore, cached_embedder: Any, mongo_db: Any, mongo_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Record whose hash was written but whose relationships were not must not be skipped later."""
+    opts = options(mongo_db, mongo_server, include=("runs",), batch_size=25, full=True)
+    await ingest_mongo(store, cached_embedder, VOCAB, opts)
+    mongo_db.runs.update_one({"_id": "run-00000003"}, {"$set": {"pipeline": "moved_flow"}})
+    original = type(store).upsert_relationships
+
+    async def dying(self: Any, rows: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(store), "upsert_relationships", dying)
+    with pytest.raises(KeyboardInterrupt):
+        await ingest_mongo(store, cached_embedder, VOCAB, opts)
+    run_uid = make_uid(NodeLabel.RUN, "runs/run-00000003")
+    assert (await store.get_nodes([run_uid]))[0].props["pipeline"] == "moved_flow"  # node written…
+    hood = await store.neighbours([run_uid], ["OF"])
+    assert make_uid(NodeLabel.PIPELINE, "moved_flow") not in {n.uid for n in hood.nodes}  # …edge not
+    monkeypatch.setattr(type(store), "upsert_relationships", original)
+    await ingest_mongo(store, cached_embedder, VOCAB, opts)
+    hood = await store.neighbours([run_uid], ["OF"])
+    assert make_uid(NodeLabel.PIPELINE, "moved_flow") in {n.uid for n in hood.nodes}
+    # and the next full pass, with nothing dirty left, skips every document again
+    again = await ingest_mongo(store, cached_embedder, VOCAB, opts)
+    assert again[0].unchanged == 120 + 1 and again[0].writes == 0
 
 
 async def test_include_exclude_limit(

@@ -1,0 +1,62 @@
+"""Mapping overrides from the CLI/config, and which documents a checkpoint lets a re-run skip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowrag.errors import ConfigError
+from flowrag.graph.embedded import EmbeddedStore
+from flowrag.ingest.monitoring import CollectionCheckpoint, check_overrides, parse_overrides
+from flowrag.schema import NodeLabel, make_uid
+
+
+def test_overrides_parse_per_collection() -> None:
+    parsed = parse_overrides(["jobs.pipeline=job.name", "jobs.host=", "my.coll.status=state"])
+    assert parsed == {"jobs": {"pipeline": "job.name", "host": None}, "my.coll": {"status": "state"}}
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("jobs.pipeline", "bad mapping override"),  # no '='
+        ("pipeline=job", "bad mapping override"),  # no collection
+        ("jobs.colour=x", "unknown concept 'colour'"),
+    ],
+)
+def test_bad_overrides_are_clear_errors(item: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_overrides([item])
+
+
+def test_config_overrides_are_checked() -> None:
+    check_overrides({"runs": {"pipeline": "flow"}})
+    with pytest.raises(ConfigError, match=r"unknown mapping concept.*colour.*for collection runs"):
+        check_overrides({"runs": {"colour": "x"}})
+
+
+async def test_checkpoint_trusts_only_finished_batches(tmp_path: Path) -> None:
+    store = EmbeddedStore.open(tmp_path / "g")
+    await store.migrate(8)
+    cp = CollectionCheckpoint(store, "k", "runs", "db", {})
+    assert not cp.trusted("a")  # nothing written yet
+    await cp.before("a", "c")
+    await cp.after("a", "c")
+    await cp.before("d", "f")  # … and the run dies here
+    found = await store.get_nodes([make_uid(NodeLabel.CHECKPOINT, "k")])
+    again = CollectionCheckpoint(store, "k", "runs", "db", dict(found[0].props))
+    assert again.last_id == "c"
+    assert again.trusted("b") and not again.dirty("b")
+    assert again.dirty("e") and not again.trusted("e")
+    assert not again.trusted("z")  # past the checkpoint
+    assert not again.trusted(5)  # an _id of another type never compares: extracted again
+    await again.before("d", "e")  # a smaller batch does not cover the whole dirty range…
+    await again.after("d", "e")
+    assert again.dirty("f")
+    await again.before("d", "h")
+    await again.after("d", "h")  # …a covering one clears it
+    assert not again.dirty("f") and again.trusted("f") and again.last_id == "h"
+    await again.after("a", "b")  # a full pass restarting from the beginning keeps the furthest point
+    assert again.last_id == "h"
+    await store.close()
