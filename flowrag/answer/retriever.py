@@ -105,6 +105,12 @@ class RetrievalStrategy:
     min_vector_score: float = 0.83
     confident_vector_score: float = 0.875
     min_term_coverage: float = 0.5
+    # Between floor_vector_score and min_vector_score a question is still on topic when every
+    # one of at least full_coverage_terms content words occurs in the corpus: masked templates
+    # ("exited with return code <NUM> on <HOST>") embed a little further from a question that
+    # names the values ("return code 137") than the raw text would.
+    floor_vector_score: float = 0.80
+    full_coverage_terms: int = 4
 
 
 STRATEGIES: dict[str, RetrievalStrategy] = {
@@ -185,15 +191,17 @@ class Retriever:
 
     async def _on_topic(self, plan: Plan, ev: Evidence, labels: list[str]) -> bool:
         s = self.strategy
-        if ev.best_vector < s.min_vector_score:
+        if ev.best_vector < s.floor_vector_score:
             return False
         if ev.best_vector >= s.confident_vector_score or not plan.terms:
-            return True
+            return ev.best_vector >= s.min_vector_score
         known = 0
         for forms in plan.terms:  # one tiny full-text probe per content word (any of its forms)
             if await self._store.fulltext_search(" ".join(forms), labels, 1):
                 known += 1
         ev.term_coverage = known / len(plan.terms)
+        if ev.best_vector < s.min_vector_score:
+            return known == len(plan.terms) >= s.full_coverage_terms
         return ev.term_coverage >= s.min_term_coverage
 
     async def retrieve(self, plan: Plan, extra_seeds: Sequence[str] = ()) -> Evidence:

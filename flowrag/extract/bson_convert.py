@@ -35,7 +35,14 @@ def _binary(value: Any) -> str:
 def to_jsonable(value: Any, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         return "<nested too deep>"
-    if value is None or isinstance(value, bool | str):
+    kind_ = type(value)  # exact-type fast paths first: this runs for every field of every document
+    if kind_ is str or kind_ is bool or value is None:
+        return value
+    if kind_ is dict:
+        return {str(k): to_jsonable(v, depth + 1) for k, v in value.items()}
+    if kind_ is int:
+        return value
+    if isinstance(value, bool | str):
         return value
     if isinstance(value, int):
         return int(value)  # Int64 is an int subclass

@@ -9,9 +9,11 @@ status (auto-detected from field names, overridable per collection), it also bec
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flowrag.extract.templates import extract_template
@@ -182,6 +184,34 @@ def _text(flat: Mapping[str, Any], limit: int = 4000) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+
+
+_cached_template = lru_cache(maxsize=65_536)(extract_template)
+
+
+def _template(value: str) -> str:
+    return _cached_template(value).template
+
+
+def _masked(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int | float):
+        return "<NUM>"
+    if isinstance(value, str):
+        return "<TS>" if _ISO_TIME.fullmatch(value) else _template(value)
+    return _template(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _embed_text(flat: Mapping[str, Any], limit: int = 4000) -> str:
+    """The record's text with variable values masked field by field (times, numbers, ids, hosts):
+    records of the same kind share one text, hence one cached embedding. Values repeat across a
+    collection (pipelines, statuses, error messages), so masking is memoised per value."""
+    text = "; ".join(f"{key}: {_masked(value)}" for key, value in flat.items() if key != "_id")
+    return text[:limit]
+
+
 def _duration(start: str | None, end: str | None) -> float | None:
     if not start or not end:
         return None
@@ -221,7 +251,7 @@ def extract_document(
             ref,
             name=ref,
             text=text,
-            embed_text=extract_template(text).template,
+            embed_text=_embed_text(flat),
             props={"collection": collection, "doc_id": doc_id},
         )
     )
@@ -233,6 +263,11 @@ def extract_document(
     status_raw = get(mapping.status or "")
     if pipeline_raw in (None, "") or status_raw in (None, ""):
         return out
+    # A run's document is not embedded: its meaning is carried by embedded Pipeline and Error
+    # nodes and by the Run's fields (Cypher, full-text). A million runs of a few hundred kinds
+    # would otherwise put a million near-identical vectors in the index, and a vector search
+    # would return k copies of one kind instead of k different answers.
+    out.nodes[0] = replace(out.nodes[0], embed=False)
     pipeline = normalise_name(str(pipeline_raw))
     status = normalise_status(status_raw)
     start = str(get(mapping.start)) if mapping.start and get(mapping.start) is not None else None
@@ -292,7 +327,7 @@ def extract_document(
         )
         out.rels.append(RelRow(RelType.USES, pipe_uid, tech_uid))
     if error_text and status != "SUCCESS":
-        template = extract_template(error_text)
+        template = _cached_template(error_text)
         err_uid = make_uid(NodeLabel.ERROR, template.template_id)
         out.nodes.append(
             NodeRow(

@@ -13,9 +13,12 @@ and everything past ``last_id``, are extracted again.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,7 +31,7 @@ from flowrag.extract.vocabulary import Vocabulary
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
-from flowrag.schema import NodeLabel, NodeRow, content_hash, make_uid
+from flowrag.schema import NodeLabel, NodeRow, RelRow, content_hash, make_uid
 
 __all__ = [
     "CollectionCheckpoint",
@@ -46,7 +49,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]  # (collection, done, total)
 MAX_DOC_BYTES = 2_000_000
 # bump when extract_document's output changes for the same input: every record is re-extracted once
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -172,12 +175,14 @@ async def ingest_documents(
         text=f"MongoDB collection {collection}",
     )
     await writer.write([coll_node], [], report)
-    batch: list[_Doc] = []
     done = 0
     salt = ""
+    salt_key = b""
+
+    pending: asyncio.Future[None] | None = None
 
     async def flush(docs: list[_Doc]) -> None:
-        nonlocal mapping, done, salt
+        nonlocal mapping, salt, salt_key, pending
         if mapping is None:
             mapping = detect_mapping([d.doc for d in docs[:200]]).merged(override or {})
             log.info("collection %s mapping: %s", collection, mapping)
@@ -185,9 +190,13 @@ async def ingest_documents(
             if guard is not None:
                 guard.mapping = mapping
             salt = content_hash(EXTRACTOR_VERSION, vocabulary.fingerprint, repr(mapping))
+            salt_key = salt.encode("ascii")[:64]
         for d in docs:
-            d.hash = content_hash(salt, d.blob)
-        stored = await store.existing_hashes([d.record_uid for d in docs if d.trusted])
+            d.hash = hashlib.blake2b(
+                d.blob.encode("utf-8", "replace"), digest_size=16, key=salt_key
+            ).hexdigest()
+        trusted = [d.record_uid for d in docs if d.trusted]
+        stored = await store.existing_hashes(trusted) if trusted else {}
         nodes: list[NodeRow] = []
         rels = []
         repair: list[str] = []
@@ -210,31 +219,68 @@ async def ingest_documents(
                 repair.extend(n.uid for n in extracted.nodes if n.scope == collection)
             if seen is not None:
                 seen.update(n.uid for n in extracted.nodes if n.scope == collection)
-        span = (docs[0].raw_id, docs[-1].raw_id)
+        # the previous batch was being written (in the store's thread) while this one was
+        # extracted; batches still commit strictly one after the other
+        await drain()
+        pending = asyncio.ensure_future(
+            commit(nodes, rels, repair, (docs[0].raw_id, docs[-1].raw_id), len(docs))
+        )
+
+    async def commit(
+        nodes: list[NodeRow], rels: list[RelRow], repair: list[str], span: tuple[Any, Any], count: int
+    ) -> None:
+        nonlocal done
         if guard is not None and nodes:
             await guard.before(*span)
         await writer.write(nodes, rels, report, repair=repair)
-        done += len(docs)
+        done += count
         if guard is not None:
             await guard.after(*span)
         if progress is not None:
             progress(collection, done, total)
 
+    async def drain() -> None:
+        nonlocal pending
+        if pending is not None:
+            task, pending = pending, None
+            await task
+
+    try:
+        await _feed(documents, collection, report, guard, batch_size, flush)
+        await drain()
+    finally:
+        if pending is not None:  # stopped by an error: let the batch being written finish
+            with contextlib.suppress(Exception):
+                await pending
+    return mapping or FieldMapping()
+
+
+async def _feed(
+    documents: Iterable[Mapping[str, Any]],
+    collection: str,
+    report: IngestReport,
+    guard: BatchGuard | None,
+    batch_size: int,
+    flush: Callable[[list[_Doc]], Awaitable[None]],
+) -> None:
+    """Size-check, hash and batch the raw documents (conversion waits until a document is
+    known to need extraction: an unchanged re-run never converts)."""
+    batch: list[_Doc] = []
     for raw in documents:
         report.read += 1
-        doc = to_jsonable(raw)
-        if not isinstance(doc, dict):
+        serialised = _serialise(raw)
+        if serialised is None:
             report.skipped["not a document"] += 1
             continue
-        blob = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
+        doc, blob = serialised
         if len(blob) > MAX_DOC_BYTES:
             report.skipped[f"larger than {MAX_DOC_BYTES // 1_000_000} MB"] += 1
             log.warning(
-                "skipped %s/%s: document larger than %d bytes", collection, doc.get("_id"), MAX_DOC_BYTES
+                "skipped %s/%s: document larger than %d bytes", collection, raw.get("_id"), MAX_DOC_BYTES
             )
             continue
         raw_id = raw.get("_id") if isinstance(raw, Mapping) else None
-        item = _Doc(doc, blob, collection, raw_id)
+        item = _Doc(raw, doc, blob, collection, raw_id)
         if guard is not None:
             item.dirty = guard.dirty(raw_id)
             item.trusted = not item.dirty and guard.trusted(raw_id)
@@ -244,23 +290,46 @@ async def ingest_documents(
             batch = []
     if batch:
         await flush(batch)
-    return mapping or FieldMapping()
+
+
+def _serialise(raw: Any) -> tuple[dict[str, Any] | None, str] | None:
+    """(the converted document, or None when not converted yet; canonical JSON for the hash),
+    or None when ``raw`` is not a document."""
+    if type(raw) is dict:
+        try:  # plain JSON types in C; datetimes, ObjectIds… through str()
+            return None, json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+        except (TypeError, ValueError, RecursionError):  # mixed key types, very deep nesting
+            pass
+    doc = to_jsonable(raw)
+    if not isinstance(doc, dict):
+        return None
+    return doc, json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
 
 
 class _Doc:
-    """A converted document on its way through a batch."""
+    """A document on its way through a batch: raw, hashed, converted when needed."""
 
-    __slots__ = ("blob", "dirty", "doc", "hash", "raw_id", "record_uid", "ref", "trusted")
+    __slots__ = ("_doc", "blob", "dirty", "hash", "raw", "raw_id", "record_uid", "ref", "trusted")
 
-    def __init__(self, doc: dict[str, Any], blob: str, collection: str, raw_id: Any) -> None:
-        self.doc = doc
+    def __init__(
+        self, raw: Mapping[str, Any], doc: dict[str, Any] | None, blob: str, collection: str, raw_id: Any
+    ) -> None:
+        self.raw = raw
+        self._doc = doc
         self.raw_id = raw_id
         self.dirty = False  # in a batch that a killed run was writing: relationships are rewritten
         self.blob = blob
-        self.ref = f"{collection}/{doc.get('_id', '')}"
+        self.ref = f"{collection}/{to_jsonable(raw_id) if raw_id is not None else ''}"
         self.record_uid = make_uid(NodeLabel.RECORD, self.ref)
         self.trusted = False  # written by a finished batch: may be skipped when its hash matches
         self.hash = ""
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        if self._doc is None:
+            converted = to_jsonable(self.raw)
+            self._doc = converted if isinstance(converted, dict) else {}
+        return self._doc
 
 
 def _le(a: Any, b: Any) -> bool | None:

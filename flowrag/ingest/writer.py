@@ -117,5 +117,5 @@ class Writer:
         report.embedded += getattr(self._embedder, "misses", misses_before + len(set(texts))) - misses_before
         out = list(nodes)
         for i, vec in zip(todo, vectors, strict=True):
-            out[i] = replace(nodes[i], embedding=tuple(float(x) for x in vec))
+            out[i] = replace(nodes[i], embedding=tuple(vec.tolist()))
         return out

@@ -17,6 +17,12 @@ from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
 from flowrag.schema import NodeLabel, make_uid
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+class Killed(Exception):
+    """Stands for the process dying at that point (the batch in flight is not finished)."""
+
+
 VOCAB = load_vocabulary()
 
 
@@ -125,11 +131,11 @@ async def test_killed_run_resumes_without_duplicates_or_loss(
     async def dying_write(self: Any, nodes: Any, rels: Any, report: Any, **kw: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 4:  # collection node, then two batches, then die mid-collection
-            raise KeyboardInterrupt
+            raise Killed
         return await original(self, nodes, rels, report, **kw)
 
     monkeypatch.setattr(mon.Writer, "write", dying_write)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Killed):
         await ingest_mongo(store, cached_embedder, VOCAB, opts)
     partial = await store.count_nodes("Run")
     assert 0 < partial < 120
@@ -150,10 +156,10 @@ async def test_run_killed_between_nodes_and_relationships_is_repaired(
     original = type(store).upsert_relationships
 
     async def dying(self: Any, rows: Any) -> int:
-        raise KeyboardInterrupt
+        raise Killed
 
     monkeypatch.setattr(type(store), "upsert_relationships", dying)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Killed):
         await ingest_mongo(store, cached_embedder, VOCAB, opts)
     run_uid = make_uid(NodeLabel.RUN, "runs/run-00000003")
     assert (await store.get_nodes([run_uid]))[0].props["pipeline"] == "moved_flow"  # node written…
