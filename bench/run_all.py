@@ -22,6 +22,12 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("embed", ["embed.py", "--texts", "10000", "--distinct", "0.05", "--sample", "500"]),
     ("ner", ["ner.py", "--docs", "2000"]),
     ("openapi", ["ingest_openapi.py", "--runs", "3"]),
+    ("code", ["ingest_code.py", "--runs", "1"]),
+    ("mongo", ["ingest_mongo.py", "--records", "100000", "--wire", "20000"]),
+    ("eval", ["eval.py"]),
+    ("query-embedded", ["query.py", "--store", "embedded", "--nodes", "100000", "--repeats", "3"]),
+    ("query-neo4j", ["query.py", "--store", "neo4j", "--nodes", "100000", "--repeats", "3"]),
+    ("api", ["api.py", "--clients", "50", "--seconds", "60"]),
 ]
 # (bench, line key prefix, README label)
 HEADLINES = [
@@ -39,6 +45,33 @@ HEADLINES = [
     ("ner", "docs/s", "NER (FR+EN + domain ruler): docs/s"),
     ("openapi", "first ingest", "DCT spec end to end (417 operations), s"),
     ("openapi", "unchanged re-run", "DCT spec unchanged re-run, s"),
+    ("code", "first ingest, median s", "code: pymongo (~69k lines) first ingest, s (goal < 120)"),
+    ("code", "unchanged re-run, median s", "code: unchanged re-run, s"),
+    ("mongo", "first run rec/s", "monitoring: 100k records first run, rec/s (goal >= 2,000)"),
+    ("mongo", "unchanged re-run rec/s", "monitoring: unchanged full re-run, rec/s (goal >= 20,000)"),
+    ("mongo", "nx-27017 read rate", "monitoring: read rate from the nx-27017 wire server, docs/s"),
+    ("eval", "recall@5", "eval (57 FR/EN questions): recall@5 flowrag / baseline"),
+    ("eval", "MRR", "eval: MRR flowrag / baseline"),
+    ("eval", "no-answer accuracy", "eval: no-answer accuracy flowrag / baseline"),
+    (
+        "query-embedded",
+        "p50 / p95 ms, question embedding cached",
+        "answer path, embedded, 100k nodes: p50 / p95 ms",
+    ),
+    (
+        "query-embedded",
+        "p50 / p95 ms, question embedded",
+        "answer path incl. question embedding: p50 / p95 ms",
+    ),
+    (
+        "query-neo4j",
+        "p50 / p95 ms, question embedding cached",
+        "answer path, Neo4j, 100k nodes: p50 / p95 ms",
+    ),
+    ("api", "all: throughput", "GraphQL, 50 clients: search + ask req/s"),
+    ("api", "search: p50 / p95", "GraphQL search p50 / p95 ms (50 clients)"),
+    ("api", "ask: p50 / p95", "GraphQL ask (extractive) p50 / p95 ms (50 clients)"),
+    ("api", "errors", "GraphQL errors under load"),
 ]
 _LINE = re.compile(r"^  (\S.*?)\s{2,}(\S.*)$")
 

@@ -185,7 +185,7 @@ def _bar_callback(bar: Any) -> Callable[[str, int, int | None], None]:
     return progress
 
 
-def _print_reports(reports: list[Any], as_json: bool) -> None:
+def _print_reports(reports: list[Any], as_json: bool, console: Console | None = None) -> None:
     if as_json:
         out.print_json(json.dumps([r.as_dict() for r in reports]))
         return
@@ -219,7 +219,7 @@ def _print_reports(reports: list[Any], as_json: bool) -> None:
             skipped,
             f"{r.seconds:.1f}",
         )
-    out.print(table)
+    (console or out).print(table)
     for r in reports:
         for problem in r.errors[:10]:
             err.print(f"[yellow]{r.scope}:[/] {problem}", highlight=False)
@@ -482,8 +482,8 @@ def eval_cmd(
     gold = run_async(lambda: _load(load_gold, path))
 
     async def go(rt: Any) -> Any:
-        if ingest:
-            _print_reports(await _ingest_corpus(rt, gold), False)
+        if ingest:  # with --json, stdout carries the JSON only
+            _print_reports(await _ingest_corpus(rt, gold), False, err if as_json else out)
         answerer = Answerer(rt.store, rt.embedder, rt.nlp, rt.settings.llm)
         other = DocumentBaseline(rt.store, rt.embedder) if baseline else None
         if other is not None:
@@ -496,16 +496,17 @@ def eval_cmd(
     if details:
         from flowrag.answer.evaluation import matches
 
+        shown = err if as_json else out
         for o in ours:
             hits = [u for u in o.ranked[:k] if matches(u, (*o.item.expected, *o.item.relevant))]
             mark = (
                 "ok " if all(any(matches(u, [e]) for u in o.ranked[:k]) for e in o.item.expected) else "MISS"
             )
-            out.print(f"{mark} {o.item.id}: {o.item.question}", highlight=False)
+            shown.print(f"{mark} {o.item.id}: {o.item.question}", highlight=False)
             if mark == "MISS" or o.item.no_answer:
-                out.print(f"     expected: {', '.join(o.item.expected) or '(no answer)'}", highlight=False)
+                shown.print(f"     expected: {', '.join(o.item.expected) or '(no answer)'}", highlight=False)
                 for i, uid in enumerate(o.ranked[:k], 1):
-                    out.print(f"     {i}. {'+' if uid in hits else ' '} {uid}", highlight=False)
+                    shown.print(f"     {i}. {'+' if uid in hits else ' '} {uid}", highlight=False)
     _print_eval(score(ours, k), score(theirs, k) if theirs else None, k, as_json)
 
 

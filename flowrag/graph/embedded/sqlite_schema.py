@@ -49,6 +49,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     body,
     tokenize = "unicode61 remove_diacritics 2"
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
 """
 
 

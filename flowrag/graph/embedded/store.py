@@ -13,6 +13,7 @@ import logging
 import re
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -97,6 +98,18 @@ def _where(filters: Sequence[Filter], params: list[Any]) -> str:
             clauses.append(f"{column} {op} ?")
             params.append(flt.value)
     return " AND ".join(clauses)
+
+
+def _fold(term: str) -> str:
+    """A token as FTS5's unicode61 tokenizer stores it (lowercase, diacritics removed)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", term.lower()) if not unicodedata.combining(c))
+
+
+# A single word in more than this share of the rows (and at least _COMMON_MIN rows) is dropped from
+# an OR query: its BM25 weight is near zero, yet ranking every row that contains it is what made a
+# search on a 100k-node graph take 100-300 ms ("status" is in every monitoring record).
+_COMMON_SHARE = 0.05
+_COMMON_MIN = 5000
 
 
 def fts_query(text: str) -> str:
@@ -602,10 +615,12 @@ class EmbeddedStore:
         label_values = [s.label.value for s in specs]
 
         def run() -> list[ScoredNode]:
-            params: list[Any] = [query, *label_values]
+            match, ranked = self._prune_common(query)
+            params: list[Any] = [match, *label_values]
             sql = (
                 "SELECT fts.rowid, bm25(fts) AS rank FROM fts WHERE fts MATCH ? "
-                f"AND fts.label IN ({','.join('?' * len(label_values))}) ORDER BY rank LIMIT ?"
+                f"AND fts.label IN ({','.join('?' * len(label_values))})"
+                + (" ORDER BY rank LIMIT ?" if ranked else " LIMIT ?")
             )
             params.append(k * 4 if filters else k)
             hits = [(int(r[0]), -float(r[1])) for r in self._conn.execute(sql, params)]
@@ -615,6 +630,33 @@ class EmbeddedStore:
             return [ScoredNode(nodes[i], s) for i, s in hits if i in nodes]
 
         return await self._run(run)
+
+    def _prune_common(self, query: str) -> tuple[str, bool]:
+        """Drop very common single words from an OR query; (query, rank by BM25?). When every
+        word is common the query is kept and not ranked (any k matches: ranking them all would
+        cost a scan of most of the index for a near-zero score difference)."""
+        phrases = query.split(" OR ")
+        singles = {p: _fold(p.strip('"')) for p in phrases if " " not in p}
+        if not singles:
+            return query, True
+        top = self._conn.execute("SELECT max(id) FROM nodes").fetchone()[0] or 0
+        limit = max(_COMMON_MIN, int(top * _COMMON_SHARE))
+        if top <= limit:
+            return query, True
+        terms = sorted(set(singles.values()))
+        try:
+            counts = dict(
+                self._conn.execute(
+                    f"SELECT term, doc FROM fts_vocab WHERE term IN ({','.join('?' * len(terms))})", terms
+                ).fetchall()
+            )
+        except sqlite3.OperationalError:  # a store from before fts_vocab, opened read-only
+            return query, True
+        common = {p for p, term in singles.items() if counts.get(term, 0) > limit}
+        kept = [p for p in phrases if p not in common]
+        if kept:
+            return " OR ".join(kept), True
+        return query, False
 
     async def neighbours(
         self, uids: Sequence[str], rel_types: Sequence[str] = (), cap_per_node: int = 25
