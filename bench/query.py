@@ -137,7 +137,7 @@ def main() -> None:
             ("nodes", f"{total:,}"),
             ("graph build (ingest), s", f"{built:.0f}"),
             (
-                "p50 / p95 ms, question embedded by the model",
+                "p50 / p95 ms, first pass (questions embedded, caches cold)",
                 f"{median(first):.0f} / {percentile(first, 95):.0f}",
             ),
             (

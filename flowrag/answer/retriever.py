@@ -195,10 +195,11 @@ class Retriever:
             return False
         if ev.best_vector >= s.confident_vector_score or not plan.terms:
             return ev.best_vector >= s.min_vector_score
-        known = 0
-        for forms in plan.terms:  # one tiny full-text probe per content word (any of its forms)
-            if await self._store.fulltext_search(" ".join(forms), labels, 1):
-                known += 1
+        # one tiny full-text probe per content word (any of its forms), sent together
+        probes = await asyncio.gather(
+            *(self._store.fulltext_search(" ".join(forms), labels, 1) for forms in plan.terms)
+        )
+        known = sum(1 for hits in probes if hits)
         ev.term_coverage = known / len(plan.terms)
         if ev.best_vector < s.min_vector_score:
             return known == len(plan.terms) >= s.full_coverage_terms
@@ -269,9 +270,12 @@ class Retriever:
                 if node.label in EXPANSION:
                     by_label[node.label].append(node.uid)
             reached: list[StoredNode] = []
-            for label, uids in by_label.items():
-                cap = s.cap_per_node if hop == 1 else max(2, s.cap_per_node // 3)
-                hood = await self._store.neighbours(uids, EXPANSION[label], cap)
+            cap = s.cap_per_node if hop == 1 else max(2, s.cap_per_node // 3)
+            # one query per label group, sent together (a Neo4j round trip each), used in order
+            hoods = await asyncio.gather(
+                *(self._store.neighbours(uids, EXPANSION[label], cap) for label, uids in by_label.items())
+            )
+            for hood in hoods:
                 hood_nodes = {n.uid: n for n in hood.nodes}
                 for edge in hood.edges:
                     edges[(edge.type, edge.start, edge.end)] = edge

@@ -77,9 +77,11 @@ RETURN n {{.*, embedding: null}} AS node, [l IN labels(n) WHERE l <> '{BASE_LABE
 ORDER BY i
 """
 
+# one round trip for every label's index (each label has its own vector index)
 VECTOR_QUERY = """
-CALL db.index.vector.queryNodes($index, $k, $embedding) YIELD node, score
-RETURN node {.*, embedding: null} AS node, $label AS label, score
+UNWIND $indexes AS ix
+CALL db.index.vector.queryNodes(ix.index, $k, $embedding) YIELD node, score
+RETURN node {.*, embedding: null} AS node, ix.label AS label, score
 """
 
 FULLTEXT_QUERY = f"""

@@ -288,25 +288,21 @@ class Neo4jStore:
         fetch = k * 4 if filters else k
         hits: list[ScoredNode] = []
         vector = [float(x) for x in embedding]
-        for spec in specs:
-            try:
-                records = await self._read(
-                    q.VECTOR_QUERY,
-                    index=q.vector_index_name(spec.label),
-                    k=fetch,
-                    embedding=vector,
-                    label=spec.label.value,
-                )
-            except StoreError as exc:
-                if "dimension" in str(exc).lower():
-                    raise EmbeddingDimensionError(
-                        f"query embedding has {len(vector)} dimensions, which the Neo4j vector "
-                        f"index {q.vector_index_name(spec.label)} does not accept",
-                        hint="query with the model the store was built with",
-                    ) from exc
-                raise
-            # Neo4j's cosine score is (1 + cos) / 2; report plain cosine like the embedded store.
-            hits.extend(ScoredNode(_stored(r["node"], r["label"]), 2 * r["score"] - 1) for r in records)
+        if not specs:
+            return []
+        indexes = [{"index": q.vector_index_name(s.label), "label": s.label.value} for s in specs]
+        try:
+            records = await self._read(q.VECTOR_QUERY, indexes=indexes, k=fetch, embedding=vector)
+        except StoreError as exc:
+            if "dimension" in str(exc).lower():
+                raise EmbeddingDimensionError(
+                    f"query embedding has {len(vector)} dimensions, which the Neo4j vector "
+                    f"indexes ({', '.join(i['index'] for i in indexes)}) do not accept",
+                    hint="query with the model the store was built with",
+                ) from exc
+            raise
+        # Neo4j's cosine score is (1 + cos) / 2; report plain cosine like the embedded store.
+        hits.extend(ScoredNode(_stored(r["node"], r["label"]), 2 * r["score"] - 1) for r in records)
         hits = [h for h in hits if node_matches(h.node, filters)]
         hits.sort(key=lambda h: -h.score)
         return hits[:k]
