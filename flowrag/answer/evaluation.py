@@ -45,7 +45,7 @@ from flowrag.answer.retriever import STRATEGIES
 from flowrag.answer.service import Answerer
 from flowrag.errors import SourceError
 from flowrag.extract.embeddings import Embedder
-from flowrag.graph.port import GraphStore, StoredNode
+from flowrag.graph.port import GraphStore, StoredNode, all_nodes
 
 __all__ = [
     "DocumentBaseline",
@@ -58,8 +58,6 @@ __all__ = [
     "matches",
     "score",
 ]
-
-_PAGE = 5000
 
 
 @dataclass(frozen=True)
@@ -214,15 +212,6 @@ def score(outcomes: Sequence[Outcome], k: int) -> Scores:
     )
 
 
-async def _all(store: GraphStore, label: str) -> list[StoredNode]:
-    nodes: list[StoredNode] = []
-    while True:
-        page = await store.find_nodes(label, limit=_PAGE, offset=len(nodes))
-        nodes += page
-        if len(page) < _PAGE:
-            return nodes
-
-
 class DocumentBaseline:
     """One vector per source document, top-k cosine, nothing else (see the module docstring)."""
 
@@ -236,7 +225,7 @@ class DocumentBaseline:
     async def build(self) -> int:
         """Documents from the graph: texts as ingested, grouped back into their source documents."""
         docs: list[tuple[str, tuple[str, ...]]] = []
-        records = await _all(self._store, "Record")
+        records = await all_nodes(self._store, "Record")
         described = (
             await self._store.neighbours([r.uid for r in records], ["DESCRIBES"], 1) if records else None
         )
@@ -246,13 +235,13 @@ class DocumentBaseline:
         docs += [(r.text or r.name, (r.uid, *runs_of[r.uid])) for r in records]
         files: dict[tuple[str, str], list[StoredNode]] = defaultdict(list)
         for label in ("File", "Class", "Function", "Route", "HttpCall", "DocChunk"):
-            for node in await _all(self._store, label):
+            for node in await all_nodes(self._store, label):
                 files[(node.scope, str(node.props.get("path", "")))].append(node)
         for group in files.values():
             group.sort(key=lambda n: (n.label != "File", int(n.props.get("line", 0) or 0)))
             docs.append(("\n".join(n.text or n.name for n in group), tuple(n.uid for n in group)))
         for label in ("Endpoint", "Schema", "DocSection"):
-            docs += [(n.text or n.name, (n.uid,)) for n in await _all(self._store, label)]
+            docs += [(n.text or n.name, (n.uid,)) for n in await all_nodes(self._store, label)]
         texts = [t[:4000] for t, _ in docs]
         vectors = await asyncio.to_thread(self._embedder.embed_passages, texts) if texts else None
         self._covers = [c for _, c in docs]

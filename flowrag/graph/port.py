@@ -24,6 +24,7 @@ __all__ = [
     "StoredEdge",
     "StoredNode",
     "UpsertReport",
+    "all_nodes",
     "node_matches",
 ]
 
@@ -256,3 +257,13 @@ class GraphStore(Protocol):
 
     async def close(self) -> None:
         """Flush and release resources."""
+
+
+async def all_nodes(store: GraphStore, label: str, page: int = 5000) -> list[StoredNode]:
+    """Every node of ``label``, read in pages of ``page``."""
+    nodes: list[StoredNode] = []
+    while True:
+        batch = await store.find_nodes(label, limit=page, offset=len(nodes))
+        nodes += batch
+        if len(batch) < page:
+            return nodes

@@ -22,14 +22,13 @@ from urllib.parse import urlparse
 
 from flowrag.extract.imports import SuffixIndex, resolve_import
 from flowrag.extract.vocabulary import normalise_name
-from flowrag.graph.port import GraphStore, StoredNode
+from flowrag.graph.port import GraphStore, StoredNode, all_nodes
 from flowrag.schema import RelRow, RelType
 
 __all__ = ["link_all", "match_endpoint", "normalise_path"]
 
 _ID = re.compile(r"^(\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Z]+-\d+)$", re.IGNORECASE)
 _PARAM = re.compile(r"^(\{[^}]*\}|:\w+|<[^>]+>|\$\{[^}]*\})$")
-_PAGE = 5000
 CALL_DEPTH = 3
 
 
@@ -62,15 +61,6 @@ def match_endpoint(
         if best is None or n > best[0]:
             best = (n, uid)
     return best[1] if best else None
-
-
-async def _all(store: GraphStore, label: str) -> list[StoredNode]:
-    nodes: list[StoredNode] = []
-    while True:
-        page = await store.find_nodes(label, limit=_PAGE, offset=len(nodes))
-        nodes += page
-        if len(page) < _PAGE:
-            return nodes
 
 
 def _import_links(files: list[StoredNode]) -> list[RelRow]:
@@ -150,19 +140,19 @@ async def _sync_calls_endpoint(
 
 async def link_all(store: GraphStore) -> int:
     endpoints: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
-    for ep in await _all(store, "Endpoint"):
+    for ep in await all_nodes(store, "Endpoint"):
         endpoints[str(ep.props.get("method", "")).upper()].append(
             (normalise_path(str(ep.props.get("path", ""))), ep.uid)
         )
     rels: list[RelRow] = []
     if endpoints:
-        for call in await _all(store, "HttpCall"):
+        for call in await all_nodes(store, "HttpCall"):
             target = match_endpoint(
                 str(call.props.get("method", "")), normalise_path(str(call.props.get("url", ""))), endpoints
             )
             if target:
                 rels.append(RelRow(RelType.TARGETS, call.uid, target))
-        for route in await _all(store, "Route"):
+        for route in await all_nodes(store, "Route"):
             target = match_endpoint(
                 str(route.props.get("method", "")),
                 normalise_path(str(route.props.get("path_template", ""))),
@@ -170,11 +160,11 @@ async def link_all(store: GraphStore) -> int:
             )
             if target:
                 rels.append(RelRow(RelType.IMPLEMENTS, route.uid, target))
-    files = await _all(store, "File")
-    functions = await _all(store, "Function")
+    files = await all_nodes(store, "File")
+    functions = await all_nodes(store, "Function")
     rels += _import_links(files) + _call_links(functions)
     targets = [r for r in rels if r.type == RelType.TARGETS]
-    pipelines = {p.key: p.uid for p in await _all(store, "Pipeline")}
+    pipelines = {p.key: p.uid for p in await all_nodes(store, "Pipeline")}
     if pipelines:
         for file in files:
             name = normalise_name(str(file.props.get("path", file.name)))

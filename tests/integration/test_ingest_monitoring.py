@@ -191,3 +191,32 @@ async def test_unreachable_mongo_is_a_clear_error(store: GraphStore, cached_embe
         await ingest_mongo(
             store, cached_embedder, VOCAB, MongoOptions("mongodb://127.0.0.1:9", "x", timeout_ms=500)
         )
+
+
+async def test_bad_documents_are_skipped_or_converted_never_fatal(
+    store: GraphStore, cached_embedder: Any
+) -> None:
+    """What each bad input gets: too large -> skipped with a reason; not a mapping -> skipped;
+    nesting too deep for json and mixed key types -> converted (capped) and ingested."""
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(3000):  # deeper than json.dumps can recurse
+        node["d"] = {}
+        node = node["d"]
+    docs: list[Any] = [
+        {"_id": "big", "blob": "x" * (mon.MAX_DOC_BYTES + 10)},
+        ["not", "a", "document"],
+        {"_id": "deep", "note": "nested", "payload": deep},
+        {"_id": "mixed", 1: "one", "two": 2},
+        {"_id": "ok", "note": "fine"},
+    ]
+    report = mon.IngestReport("mongo", "odd")
+    await mon.ingest_documents(store, cached_embedder, VOCAB, "odd", docs, report)
+    assert report.read == 5
+    assert report.skipped == {"larger than 2 MB": 1, "not a document": 1}
+    assert report.errors == []
+    stored = await store.get_nodes(
+        [make_uid(NodeLabel.RECORD, f"odd/{i}") for i in ("deep", "mixed", "ok", "big")]
+    )
+    assert sorted(n.key for n in stored) == ["odd/deep", "odd/mixed", "odd/ok"]
+    assert "<nested too deep>" in next(n.text for n in stored if n.key == "odd/deep")
