@@ -382,7 +382,26 @@ def _print_answer(result: Any, as_json: bool) -> None:
         out.print("[dim]sources :[/]" if result.language == "fr" else "[dim]sources:[/]")
         for c in result.citations[:8]:
             out.print(f"  [dim][{c.number}] {c.label} — {c.provenance} (uid {c.uid})[/]", highlight=False)
+    plan = result.plan_info
+    window = plan["window"]
+    parts = [
+        f"language {plan['language']}",
+        f"route {plan['route']}",
+        f"confidence {plan['confidence']}",
+    ]
+    if window:
+        parts.append(
+            f"window {window['start']} → {window['end']} ({window['timezone']}, « {window['phrase']} »)"
+        )
+    for key in ("statuses", "sources", "collections", "answer_types"):
+        if plan[key]:
+            parts.append(f"{key.replace('_', ' ')} {', '.join(plan[key])}")
+    out.print(f"[dim]plan: {' · '.join(parts)}[/]", highlight=False)
+    for note in result.notes:
+        out.print(f"[dim]note: {note}[/]", highlight=False)
     out.print(f"[dim]mode: {result.mode} · {result.timings.get('total_ms', 0):.0f} ms[/]")
+    if result.nodes:
+        out.print(f"[dim]Neo4j Browser: {result.cypher}[/]", highlight=False)
 
 
 @app.command()
@@ -397,14 +416,15 @@ def ask(
     no_llm: Annotated[
         bool, typer.Option("--no-llm", help="Extractive answer even if an LLM is configured.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the whole result (answer, citations, plan, subgraph) as JSON."),
+    ] = False,
 ) -> None:
-    """Answer a question from the graph, with citations."""
-    from flowrag.answer.service import Answerer
+    """Answer a question from the graph, with citations and the plan that was applied."""
 
     async def go(rt: Any) -> Any:
-        answerer = Answerer(rt.store, rt.embedder, rt.nlp, rt.settings.llm)
-        return await answerer.ask(
+        return await rt.answerer.ask(
             question,
             sources=tuple(source or ()),
             collections=tuple(collection or ()),
@@ -469,28 +489,42 @@ def eval_cmd(
     path: Annotated[Path, typer.Argument(help="Gold set (YAML): questions with expected evidence.")],
     k: Annotated[int, typer.Option(help="Evidence items scored (recall@k).")] = 5,
     ingest: Annotated[bool, typer.Option("--ingest", help="Ingest the gold file's corpus first.")] = False,
-    baseline: Annotated[bool, typer.Option(help="Also run the document-level vector baseline.")] = True,
+    split: Annotated[str, typer.Option(help="Questions to ask: dev, test or all.")] = "all",
+    baseline: Annotated[
+        bool, typer.Option(help="Also run the baselines (vector per document, BM25) in the same run.")
+    ] = True,
     llm: Annotated[bool, typer.Option("--llm", help="Generate answers with the configured LLM.")] = False,
     details: Annotated[bool, typer.Option("--details", help="Per question: evidence vs expected.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON on stdout.")] = False,
 ) -> None:
-    """Score the answer path on a gold set (recall@k, MRR, citation precision, no-answer), side by
-    side with a plain vector-RAG baseline."""
-    from flowrag.answer.evaluation import DocumentBaseline, evaluate, load_gold, score
-    from flowrag.answer.service import Answerer
+    """Score the answer path on a gold set (recall@k, MRR, citation precision, no-answer,
+    per language and category), side by side with a vector-RAG and a BM25 baseline."""
+    from flowrag.answer.evaluation import (
+        BM25Baseline,
+        DocumentBaseline,
+        evaluate,
+        load_gold,
+        score,
+        select,
+        source_documents,
+    )
 
-    gold = run_async(lambda: _load(load_gold, path))
+    gold = select(run_async(lambda: _load(load_gold, path)), split)
 
     async def go(rt: Any) -> Any:
         if ingest:  # with --json, stdout carries the JSON only
             _print_reports(await _ingest_corpus(rt, gold), False, err if as_json else out)
-        answerer = Answerer(rt.store, rt.embedder, rt.nlp, rt.settings.llm)
-        other = DocumentBaseline(rt.store, rt.embedder) if baseline else None
-        if other is not None:
-            with err.status("embedding the baseline's documents"):
-                await other.build()
+            rt.store_changed()
+        others: list[Any] = []
+        if baseline:
+            docs = await source_documents(rt.store)
+            others = [DocumentBaseline(rt.store, rt.embedder), BM25Baseline(rt.store)]
+            with err.status("indexing the baselines' documents"):
+                for other in others:
+                    await other.build(docs)
         with err.status(f"asking {len(gold.items)} questions"):
-            return await evaluate(answerer, gold, k, use_llm=llm, baseline=other)
+            ours, theirs = await evaluate(rt.answerer, gold, k, use_llm=llm, baselines=others)
+        return ours, list(zip([o.name for o in others], theirs, strict=True))
 
     ours, theirs = run_async(lambda: _with_runtime(go))
     if details:
@@ -502,52 +536,53 @@ def eval_cmd(
             mark = (
                 "ok " if all(any(matches(u, [e]) for u in o.ranked[:k]) for e in o.item.expected) else "MISS"
             )
+            if o.item.no_answer:
+                mark = "ok " if o.abstained else "MISS"
             shown.print(f"{mark} {o.item.id}: {o.item.question}", highlight=False)
             if mark == "MISS" or o.item.no_answer:
                 shown.print(f"     expected: {', '.join(o.item.expected) or '(no answer)'}", highlight=False)
                 for i, uid in enumerate(o.ranked[:k], 1):
                     shown.print(f"     {i}. {'+' if uid in hits else ' '} {uid}", highlight=False)
-    _print_eval(score(ours, k), score(theirs, k) if theirs else None, k, as_json)
+    _print_eval(score(ours, k), [(name, score(t, k)) for name, t in theirs], k, as_json, split)
 
 
 async def _load(fn: Callable[[Path], T], path: Path) -> T:
     return fn(path)
 
 
-def _print_eval(ours: Any, theirs: Any, k: int, as_json: bool) -> None:
+def _print_eval(ours: Any, theirs: list[tuple[str, Any]], k: int, as_json: bool, split: str) -> None:
     if as_json:
         out.print_json(
             json.dumps(
-                {"flowrag": ours.__dict__, "baseline": theirs.__dict__ if theirs else None}, default=str
+                {"split": split, "flowrag": ours.__dict__, "baselines": {n: t.__dict__ for n, t in theirs}},
+                default=str,
             )
         )
         return
-    table = Table(title=f"evaluation: {ours.questions} questions")
+    table = Table(title=f"evaluation: {ours.questions} questions (split: {split})")
     table.add_column("metric")
     table.add_column("flowrag", justify="right")
-    if theirs:
-        table.add_column("baseline (1 vector per document)", justify="right")
-    rows = [
-        (f"recall@{k}", "recall_at_k"),
-        ("MRR", "mrr"),
-        ("citation precision", "citation_precision"),
-        ("fact recall", "fact_recall"),
-        ("no-answer accuracy", "no_answer_accuracy"),
-    ]
-    for name, attr in rows:
-        table.add_row(
-            name, f"{getattr(ours, attr):.3f}", *([f"{getattr(theirs, attr):.3f}"] if theirs else [])
-        )
-    table.add_row(
-        "false no-answer", str(ours.false_no_answer), *([str(theirs.false_no_answer)] if theirs else [])
-    )
-    table.add_row(
-        "median ms / question", f"{ours.median_ms:.0f}", *([f"{theirs.median_ms:.0f}"] if theirs else [])
-    )
-    for category, value in ours.by_category.items():
-        other = [f"{theirs.by_category.get(category, float('nan')):.3f}"] if theirs else []
+    for name, _ in theirs:
+        table.add_column(name, justify="right")
+
+    def row(name: str, get: Callable[[Any], float | int], fmt: str = "{:.3f}") -> None:
+        table.add_row(name, fmt.format(get(ours)), *(fmt.format(get(t)) for _, t in theirs))
+
+    row(f"recall@{k}", lambda s: s.recall_at_k)
+    row("MRR", lambda s: s.mrr)
+    row("citation precision", lambda s: s.citation_precision)
+    row("no-answer accuracy", lambda s: s.no_answer_accuracy)
+    row("wrongful abstention (answerable)", lambda s: s.wrongful_abstention)
+    row("median ms / question", lambda s: s.median_ms, "{:.0f}")
+
+    def part(attr: str, key: str) -> Callable[[Any], float]:
+        return lambda s: float(getattr(s, attr).get(key, float("nan")))
+
+    for language in ours.by_language:
+        row(f"  {language}: recall@{k}", part("by_language", language))
+    for category in ours.by_category:
         label = "answered 'no answer'" if category == "no-answer" else f"recall@{k}"
-        table.add_row(f"  {category}: {label}", f"{value:.3f}", *other)
+        row(f"  {category}: {label}", part("by_category", category))
     out.print(table)
     if ours.misses:
         out.print(f"flowrag misses (recall@{k} < 1): {', '.join(ours.misses)}", highlight=False)

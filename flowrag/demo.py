@@ -80,7 +80,6 @@ async def ingest_example(runtime: Any, out: Console, err: Console) -> list[Any]:
 
 
 async def run_demo(settings: Settings, out: Console, err: Console, *, fresh: bool = True) -> None:
-    from flowrag.answer.service import Answerer
     from flowrag.runtime import Runtime
 
     settings = demo_settings(settings)
@@ -100,7 +99,7 @@ async def run_demo(settings: Settings, out: Console, err: Console, *, fresh: boo
                 f"{r.embedded} embedded ({r.seconds:.1f}s)",
                 highlight=False,
             )
-        answerer = Answerer(runtime.store, runtime.embedder, runtime.nlp, settings.llm)
+        answerer = runtime.answerer
         for question in DEMO_QUESTIONS:
             result = await answerer.ask(question)
             out.print(f"\n[bold cyan]? {question}[/]", highlight=False)

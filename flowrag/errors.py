@@ -12,6 +12,7 @@ __all__ = [
     "ModelError",
     "NotFoundError",
     "OntologyError",
+    "PlanError",
     "ReadOnlyQueryError",
     "SourceError",
     "StoreError",
@@ -31,6 +32,10 @@ class FlowragError(Exception):
 
 class ConfigError(FlowragError):
     """Invalid settings or command-line options."""
+
+
+class PlanError(FlowragError):
+    """A question's options name something the store does not hold (a source, a collection)."""
 
 
 class OntologyError(FlowragError):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flowrag.extract.embeddings import CachedEmbedder, SentenceTransformerEmbedder
 from flowrag.extract.nlp import NLP
 from flowrag.extract.vocabulary import Vocabulary, load_vocabulary
 from flowrag.graph import GraphStore, open_store
 from flowrag.settings import Settings
+
+if TYPE_CHECKING:
+    from flowrag.answer.service import Answerer
 
 __all__ = ["Runtime"]
 
@@ -20,6 +24,21 @@ class Runtime:
     embedder: CachedEmbedder
     nlp: NLP
     vocabulary: Vocabulary
+    _answerer: Answerer | None = field(default=None, repr=False)
+
+    @property
+    def answerer(self) -> Answerer:
+        """The one answer path of this process (built on first use, shared by every caller)."""
+        if self._answerer is None:
+            from flowrag.answer.service import Answerer
+
+            self._answerer = Answerer(self.store, self.embedder, self.nlp, self.settings.llm)
+        return self._answerer
+
+    def store_changed(self) -> None:
+        """An ingestion wrote to the store: measured backgrounds are stale."""
+        if self._answerer is not None:
+            self._answerer.invalidate()
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:

@@ -22,14 +22,20 @@ Gold file (YAML)::
 Metrics: recall@k (share of expected items found in the first k evidence items), MRR (first expected
 item), citation precision (cited items that are expected or relevant), fact recall, no-answer accuracy.
 
-The baseline mimics a plain vector RAG: one vector per source document (a Mongo record, a source
-file, an API operation or schema, a doc section), top-k by cosine, no full-text, no graph. It abstains
-below the same cosine threshold as flowrag's vector seeds."""
+Two baselines run on the same documents in the same run: a plain vector RAG (one vector per source
+document — a Mongo record, a source file, an API operation or schema, a doc section — top-k by
+cosine, no graph) and plain BM25 over the same documents (``bm25s``). Neither abstains: they always
+answer, so "no answer" accuracy measures only flowrag's relevance judgement.
+
+Questions may carry ``split: dev|test``: tune on dev, report test (``flowrag eval --split test``).
+Language is the question's (``-fr``/``-en`` id suffix, else detected), reported per language."""
 
 from __future__ import annotations
 
 import asyncio
 import fnmatch
+import os
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -41,13 +47,14 @@ from typing import Any
 import numpy as np
 import yaml
 
-from flowrag.answer.retriever import STRATEGIES
 from flowrag.answer.service import Answerer
 from flowrag.errors import SourceError
 from flowrag.extract.embeddings import Embedder
+from flowrag.extract.nlp import detect_language
 from flowrag.graph.port import GraphStore, StoredNode, all_nodes
 
 __all__ = [
+    "BM25Baseline",
     "DocumentBaseline",
     "GoldItem",
     "GoldSet",
@@ -57,6 +64,8 @@ __all__ = [
     "load_gold",
     "matches",
     "score",
+    "select",
+    "source_documents",
 ]
 
 
@@ -71,6 +80,8 @@ class GoldItem:
     no_answer: bool = False
     sources: tuple[str, ...] = ()
     collections: tuple[str, ...] = ()
+    split: str = "dev"
+    language: str = "fr"
 
 
 @dataclass(frozen=True)
@@ -106,8 +117,15 @@ def load_gold(path: Path) -> GoldSet:
         where = f"{path.name}: question #{i + 1}"
         if not isinstance(entry, dict) or not isinstance(entry.get("question"), str):
             raise SourceError(f"{where}: needs a 'question' string")
+        qid = str(entry.get("id") or f"q{i + 1}")
+        split = str(entry.get("split") or "dev")
+        if split not in ("dev", "test"):
+            raise SourceError(f"{where} ({qid}): split must be dev or test, not {split!r}")
+        suffix = re.search(r"-(fr|en)$", qid)
         item = GoldItem(
-            id=str(entry.get("id") or f"q{i + 1}"),
+            id=qid,
+            split=split,
+            language=suffix.group(1) if suffix else detect_language(entry["question"]),
             question=entry["question"],
             category=str(entry.get("category") or ("no-answer" if entry.get("no_answer") else "other")),
             expected=_strings(entry.get("expected"), where),
@@ -129,8 +147,49 @@ def load_gold(path: Path) -> GoldSet:
     if isinstance(now, datetime) and now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     return GoldSet(
-        path, tuple(items), now if isinstance(now, datetime) else None, dict(raw.get("corpus") or {})
+        path,
+        tuple(items),
+        now if isinstance(now, datetime) else None,
+        _expand_env(dict(raw.get("corpus") or {}), path),
     )
+
+
+_ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+def _expand_env(value: Any, path: Path) -> Any:
+    """``${FLOWRAG_EXTERNAL_DIR}/spec.yaml`` in corpus entries: material kept outside the repo."""
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise SourceError(
+                    f"{path.name}: the corpus needs the environment variable {name}",
+                    hint=f"set {name} (see {path.parent / 'README.md'} for what it should point to)",
+                )
+            return os.environ[name]
+
+        return _ENV.sub(sub, value)
+    if isinstance(value, list):
+        return [_expand_env(v, path) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand_env(v, path) for k, v in value.items()}
+    return value
+
+
+def select(gold: GoldSet, split: str) -> GoldSet:
+    """The questions of one split (``all`` keeps every question)."""
+    if split == "all":
+        return gold
+    if split not in ("dev", "test"):
+        raise SourceError(f"unknown split {split!r}", hint="use dev, test or all")
+    items = tuple(i for i in gold.items if i.split == split)
+    if not items:
+        raise SourceError(
+            f"{gold.path.name} has no {split} questions", hint="give questions a 'split: dev|test'"
+        )
+    return GoldSet(gold.path, items, gold.now, gold.corpus)
 
 
 @dataclass(frozen=True)
@@ -161,6 +220,8 @@ class Scores:
     by_category: dict[str, float]
     median_ms: float
     misses: tuple[str, ...]  # ids of answerable questions with recall@k < 1
+    by_language: dict[str, float] = field(default_factory=dict)  # recall@k per question language
+    wrongful_abstention: float = 0.0  # share of answerable questions answered "no answer"
 
 
 def score(outcomes: Sequence[Outcome], k: int) -> Scores:
@@ -171,6 +232,7 @@ def score(outcomes: Sequence[Outcome], k: int) -> Scores:
     no_answer: list[bool] = []
     false_no_answer = 0
     by_category: dict[str, list[float]] = defaultdict(list)
+    by_language: dict[str, list[float]] = defaultdict(list)
     misses: list[str] = []
     for o in outcomes:
         item = o.item
@@ -184,6 +246,7 @@ def score(outcomes: Sequence[Outcome], k: int) -> Scores:
         recall = len(found) / len(item.expected)
         recalls.append(recall)
         by_category[item.category].append(recall)
+        by_language[item.language].append(recall)
         if recall < 1:
             misses.append(item.id)
         rank = next((i + 1 for i, u in enumerate(o.ranked) if matches(u, item.expected)), None)
@@ -209,40 +272,54 @@ def score(outcomes: Sequence[Outcome], k: int) -> Scores:
         by_category={c: mean(v) for c, v in sorted(by_category.items())},
         median_ms=statistics.median([o.ms for o in outcomes]) if outcomes else float("nan"),
         misses=tuple(misses),
+        by_language={c: mean(v) for c, v in sorted(by_language.items())},
+        wrongful_abstention=false_no_answer / len(recalls) if recalls else 0.0,
     )
+
+
+async def source_documents(store: GraphStore) -> list[tuple[str, tuple[str, ...]]]:
+    """The corpus as a plain RAG would chunk it: one text per source document, with the node uids
+    it covers (a record and its run; a file and its symbols; an operation; a schema; a section)."""
+    docs: list[tuple[str, tuple[str, ...]]] = []
+    records = await all_nodes(store, "Record")
+    described = await store.neighbours([r.uid for r in records], ["DESCRIBES"], 1) if records else None
+    runs_of: dict[str, list[str]] = defaultdict(list)
+    for edge in described.edges if described else ():
+        runs_of[edge.start].append(edge.end)
+    docs += [(r.text or r.name, (r.uid, *runs_of[r.uid])) for r in records]
+    files: dict[tuple[str, str], list[StoredNode]] = defaultdict(list)
+    for label in ("File", "Class", "Function", "Route", "HttpCall", "DocChunk"):
+        for node in await all_nodes(store, label):
+            files[(node.scope, str(node.props.get("path", "")))].append(node)
+    for group in files.values():
+        group.sort(key=lambda n: (n.label != "File", int(n.props.get("line", 0) or 0)))
+        docs.append(("\n".join(n.text or n.name for n in group), tuple(n.uid for n in group)))
+    for label in ("Endpoint", "Schema", "DocSection"):
+        docs += [(n.text or n.name, (n.uid,)) for n in await all_nodes(store, label)]
+    return [(t[:4000], c) for t, c in docs]
+
+
+def _outcome(item: GoldItem, order: Sequence[int], covers: Sequence[tuple[str, ...]], ms: float) -> Outcome:
+    ranked: list[str] = []
+    for index in order:
+        ranked += [u for u in covers[index] if u not in ranked]
+    return Outcome(item, tuple(ranked), tuple(covers[i][0] for i in order), "", False, ms)
 
 
 class DocumentBaseline:
     """One vector per source document, top-k cosine, nothing else (see the module docstring)."""
 
-    def __init__(self, store: GraphStore, embedder: Embedder, threshold: float | None = None) -> None:
+    name = "vector (1 per document)"
+
+    def __init__(self, store: GraphStore, embedder: Embedder) -> None:
         self._store = store
         self._embedder = embedder
-        self._threshold = STRATEGIES["balanced"].min_vector_score if threshold is None else threshold
         self._covers: list[tuple[str, ...]] = []
         self._matrix: np.ndarray[Any, np.dtype[np.float32]] | None = None
 
-    async def build(self) -> int:
-        """Documents from the graph: texts as ingested, grouped back into their source documents."""
-        docs: list[tuple[str, tuple[str, ...]]] = []
-        records = await all_nodes(self._store, "Record")
-        described = (
-            await self._store.neighbours([r.uid for r in records], ["DESCRIBES"], 1) if records else None
-        )
-        runs_of: dict[str, list[str]] = defaultdict(list)
-        for edge in described.edges if described else ():
-            runs_of[edge.start].append(edge.end)
-        docs += [(r.text or r.name, (r.uid, *runs_of[r.uid])) for r in records]
-        files: dict[tuple[str, str], list[StoredNode]] = defaultdict(list)
-        for label in ("File", "Class", "Function", "Route", "HttpCall", "DocChunk"):
-            for node in await all_nodes(self._store, label):
-                files[(node.scope, str(node.props.get("path", "")))].append(node)
-        for group in files.values():
-            group.sort(key=lambda n: (n.label != "File", int(n.props.get("line", 0) or 0)))
-            docs.append(("\n".join(n.text or n.name for n in group), tuple(n.uid for n in group)))
-        for label in ("Endpoint", "Schema", "DocSection"):
-            docs += [(n.text or n.name, (n.uid,)) for n in await all_nodes(self._store, label)]
-        texts = [t[:4000] for t, _ in docs]
+    async def build(self, docs: list[tuple[str, tuple[str, ...]]] | None = None) -> int:
+        docs = docs if docs is not None else await source_documents(self._store)
+        texts = [t for t, _ in docs]
         vectors = await asyncio.to_thread(self._embedder.embed_passages, texts) if texts else None
         self._covers = [c for _, c in docs]
         self._matrix = None if vectors is None else np.asarray(vectors, dtype=np.float32)
@@ -254,16 +331,51 @@ class DocumentBaseline:
             return Outcome(item, (), (), "", True, 0.0)
         query = (await asyncio.to_thread(self._embedder.embed_queries, [item.question]))[0]
         sims = self._matrix @ np.asarray(query, dtype=np.float32)
-        order = np.argsort(-sims)[:k]
-        abstained = float(sims[order[0]]) < self._threshold
-        ranked: list[str] = []
-        for index in order:
-            ranked += [u for u in self._covers[index] if u not in ranked]
-        cited = tuple(self._covers[i][0] for i in order)
-        ms = (asyncio.get_running_loop().time() - t0) * 1000
-        return Outcome(
-            item, () if abstained else tuple(ranked), () if abstained else cited, "", abstained, ms
-        )
+        order = [int(i) for i in np.argsort(-sims)[:k]]
+        return _outcome(item, order, self._covers, (asyncio.get_running_loop().time() - t0) * 1000)
+
+
+class BM25Baseline:
+    """Plain BM25 (``bm25s``, English stop words) over the same documents as the vector baseline."""
+
+    name = "BM25 (bm25s)"
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+        self._covers: list[tuple[str, ...]] = []
+        self._index: Any = None
+
+    async def build(self, docs: list[tuple[str, tuple[str, ...]]] | None = None) -> int:
+        try:
+            import bm25s
+        except ImportError as exc:
+            raise SourceError(
+                "the BM25 baseline needs the bm25s package", hint="pip install 'flowrag[eval]'"
+            ) from exc
+        docs = docs if docs is not None else await source_documents(self._store)
+        self._covers = [c for _, c in docs]
+        if docs:
+            self._index = bm25s.BM25()
+            self._index.index(
+                bm25s.tokenize([t for t, _ in docs], stopwords="en", show_progress=False), show_progress=False
+            )
+        return len(docs)
+
+    async def ask(self, item: GoldItem, k: int) -> Outcome:
+        import bm25s
+
+        t0 = asyncio.get_running_loop().time()
+        if self._index is None:
+            return Outcome(item, (), (), "", True, 0.0)
+        tokens = bm25s.tokenize([item.question], stopwords="en", show_progress=False)
+        if not tokens.vocab:
+            return _outcome(item, [], self._covers, 0.0)
+        results, scores = self._index.retrieve(tokens, k=min(k, len(self._covers)), show_progress=False)
+        order = [int(i) for i, sc in zip(results[0], scores[0], strict=True) if sc > 0]
+        return _outcome(item, order, self._covers, (asyncio.get_running_loop().time() - t0) * 1000)
+
+
+Baseline = DocumentBaseline | BM25Baseline
 
 
 async def evaluate(
@@ -272,11 +384,11 @@ async def evaluate(
     k: int = 5,
     *,
     use_llm: bool = False,
-    baseline: DocumentBaseline | None = None,
-) -> tuple[list[Outcome], list[Outcome]]:
-    """Run every question through flowrag (and the baseline when given)."""
+    baselines: Sequence[Baseline] = (),
+) -> tuple[list[Outcome], list[list[Outcome]]]:
+    """Run every question through flowrag and through each baseline."""
     ours: list[Outcome] = []
-    theirs: list[Outcome] = []
+    theirs: list[list[Outcome]] = [[] for _ in baselines]
     for item in gold.items:
         result = await answerer.ask(
             item.question,
@@ -286,18 +398,18 @@ async def evaluate(
             now=gold.now,
             use_llm=use_llm,
         )
-        ranked = tuple(c.uid for c in sorted(result.citations, key=lambda c: c.number))
+        cited = tuple(c.uid for c in sorted(result.citations, key=lambda c: c.number))
         evidence = tuple(n.uid for n in result.nodes)
         ours.append(
             Outcome(
                 item,
                 evidence,
-                ranked[:k],
+                cited[:k],
                 result.answer,
                 result.mode == "no-answer",
                 result.timings.get("total_ms", 0.0),
             )
         )
-        if baseline is not None:
-            theirs.append(await baseline.ask(item, k))
+        for outcomes, baseline in zip(theirs, baselines, strict=True):
+            outcomes.append(await baseline.ask(item, k))
     return ours, theirs

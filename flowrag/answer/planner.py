@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from flowrag.errors import PlanError
 from flowrag.extract.nlp import NLP, detect_language
 from flowrag.timeutil import to_iso
 
-__all__ = ["SOURCES", "Plan", "TimeWindow", "answer_types", "parse_time_window", "plan_question"]
+__all__ = ["SOURCES", "Plan", "TimeWindow", "answer_types", "explain", "parse_time_window", "plan_question"]
 
 SOURCES = ("mongo", "code", "openapi", "html")
 
@@ -104,10 +105,34 @@ class Plan:
     identifiers: tuple[str, ...] = ()
     entity_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     aggregate: bool = False
-    keywords: tuple[str, ...] = ()  # content words (+ English doc terms) for full-text search
-    terms: tuple[tuple[str, ...], ...] = ()  # each content word with its lemma and translations
+    keywords: tuple[str, ...] = ()  # content words (and their lemmas) for full-text search
+    terms: tuple[tuple[str, ...], ...] = ()  # each content word with its lemma
     hints: tuple[str, ...] = ()  # sources the wording points to (soft preference, not a filter)
     answer_types: tuple[str, ...] = ()  # labels the question asks for ("which endpoint" -> Endpoint)
+
+
+def explain(plan: Plan, route: str, timezone: str = "UTC") -> dict[str, object]:
+    """What the answer path did with the question, for every output (CLI, JSON, GraphQL)."""
+    return {
+        "language": plan.language,
+        "route": route,
+        "window": (
+            {
+                "start": plan.window.start,
+                "end": plan.window.end,
+                "phrase": plan.window.phrase,
+                "timezone": timezone,
+            }
+            if plan.window
+            else None
+        ),
+        "statuses": list(plan.statuses),
+        "sources": list(plan.sources),
+        "collections": list(plan.collections),
+        "identifiers": list(plan.identifiers),
+        "answer_types": list(plan.answer_types),
+        "hints": list(plan.hints),
+    }
 
 
 def _day(dt: datetime) -> datetime:
@@ -183,7 +208,13 @@ def plan_question(
     low = question.lower()
     statuses = tuple(s for s, pattern in _STATUS_WORDS.items() if re.search(pattern, low))
     window = parse_time_window(question, now)
-    chosen = tuple(s for s in sources if s in SOURCES)
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise PlanError(
+            f"unknown source {unknown[0]!r}",
+            hint=f"sources are {', '.join(SOURCES)}",
+        )
+    chosen = tuple(dict.fromkeys(sources))
     named = tuple(c for c in known_collections if _names_collection(c, low))
     colls = tuple(dict.fromkeys([*collections, *named]))
     if not chosen and colls:
@@ -208,7 +239,6 @@ def plan_question(
     )
     keywords: list[str] = []
     terms: list[tuple[str, ...]] = []
-    translations = nlp.vocabulary.translations
     lemmas = nlp.lemmas(question, lang) if question.strip() else {}
     for raw in re.findall(r"[\w/{}.'-]+", low):
         word = raw.strip(".-'")
@@ -219,7 +249,6 @@ def plan_question(
         lemma = lemmas.get(word, word)
         if lemma != word and len(lemma) >= 3 and lemma not in _STOPWORDS:
             forms.append(lemma)  # creates -> create, arrête -> arrêter
-        forms += [translations[f] for f in list(forms) if f in translations]
         keywords += forms
         terms.append(tuple(dict.fromkeys(forms)))
     return Plan(

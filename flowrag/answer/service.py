@@ -13,10 +13,10 @@ from typing import Any
 
 from flowrag.answer.context import EvidenceItem, browser_cypher, build_context, provenance, render_evidence
 from flowrag.answer.llm import NO_ANSWER, SYSTEM_PROMPTS, LLMClient
-from flowrag.answer.planner import Plan, plan_question
-from flowrag.answer.retriever import STRATEGIES, Evidence, Retriever
+from flowrag.answer.planner import Plan, explain, plan_question
+from flowrag.answer.retrieval import STRATEGIES, Evidence, Retriever
 from flowrag.answer.sessions import SessionStore, Turn, rewrite_follow_up
-from flowrag.errors import LLMError
+from flowrag.errors import LLMError, PlanError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.nlp import NLP, detect_language
 from flowrag.extract.templates import extract_template
@@ -53,6 +53,16 @@ class AnswerResult:
     plan: Plan
     session_id: str | None = None
     notes: list[str] = field(default_factory=list)
+    route: str = "retrieval"  # "retrieval" | "aggregate"
+    confidence: str = "strong"  # "strong" | "weak" | "off-topic" (relevance against the store)
+    relevance: str = ""  # why, in numbers
+
+    @property
+    def plan_info(self) -> dict[str, Any]:
+        info = explain(self.plan, self.route)
+        info["confidence"] = self.confidence
+        info["relevance"] = self.relevance
+        return info
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +77,7 @@ class AnswerResult:
             "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
             "session_id": self.session_id,
             "notes": self.notes,
+            "plan": self.plan_info,
         }
 
 
@@ -84,6 +95,9 @@ class _Prepared:
     timings: dict[str, float]
     started: float
     notes: list[str] = field(default_factory=list)
+    route: str = "retrieval"
+    confidence: str = "strong"
+    relevance: str = ""
 
 
 _LABEL = {
@@ -107,6 +121,14 @@ class Answerer:
         self._llm_settings = llm
         self._retriever = Retriever(store, embedder, STRATEGIES[strategy])
         self.sessions = SessionStore(store)
+
+    def invalidate(self) -> None:
+        """The store changed (an ingestion finished): relevance background is measured again."""
+        self._retriever.invalidate()
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._retriever
 
     async def ask(
         self,
@@ -186,6 +208,17 @@ class Answerer:
         history = await self.sessions.history(session_id) if session_id else []
         retrieval_question = rewrite_follow_up(question, history)
         known = tuple(n.key for n in await self._store.find_nodes("Collection", limit=500))
+        missing = [c for c in collections if c not in known]
+        if missing:
+            raise PlanError(
+                f"no collection {missing[0]!r} in the store",
+                hint=(
+                    f"collections: {', '.join(sorted(known))}"
+                    if known
+                    else "no monitoring data is ingested yet"
+                )
+                + " (flowrag stats lists what is ingested)",
+            )
         t0 = time.perf_counter()
         plan = plan_question(
             retrieval_question,
@@ -201,18 +234,46 @@ class Answerer:
         timings["plan_ms"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         summary: str | None = None
-        if plan.aggregate:
+        notes: list[str] = []
+        route, confidence, relevance = "retrieval", "strong", ""
+        # run aggregates only when the store holds runs (a question about "chaînes" on an API-only
+        # store is answered from what the store does hold)
+        if plan.aggregate and await self._store.find_nodes("Run", limit=1):
+            route = "aggregate"
             items, edges, summary = await self._aggregate(plan, top_k)
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         else:
             evidence = await self._retriever.retrieve(plan)
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
             timings.update({f"retrieve.{k}": v for k, v in evidence.timings.items()})
+            if evidence.judgement is not None:
+                confidence, relevance = evidence.judgement.verdict, evidence.judgement.reason
+            if evidence.bridged:
+                bridged = "; ".join(f"{w} → {', '.join(t)}" for w, t in evidence.bridged.items())
+                notes.append(f"corpus words for question words it lacks: {bridged}")
+            if confidence == "weak":
+                notes.append(f"low confidence: {relevance}")
+            elif confidence == "off-topic" and not evidence.nodes:
+                notes.append(f"no answer: {relevance}")
             items = build_context(
                 evidence.nodes[: top_k * 3], evidence.scores, self._llm_settings.context_tokens
             )
             edges = self._edges(evidence, items)
-        return _Prepared(question, plan, items, edges, summary, history, session_id, timings, started)
+        return _Prepared(
+            question,
+            plan,
+            items,
+            edges,
+            summary,
+            history,
+            session_id,
+            timings,
+            started,
+            notes,
+            route,
+            confidence,
+            relevance,
+        )
 
     async def _finish(self, prepared: _Prepared, answer: str, mode: str) -> AnswerResult:
         cited = {int(n) for n in _CITE.findall(answer)}
@@ -238,6 +299,9 @@ class Answerer:
             prepared.plan,
             prepared.session_id,
             prepared.notes,
+            prepared.route,
+            prepared.confidence,
+            prepared.relevance,
         )
 
     @staticmethod

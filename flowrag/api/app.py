@@ -129,7 +129,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         rt = runtime or await Runtime.open(settings)
         state["runtime"] = rt
-        state["jobs"] = JobManager(rt.store)
+        state["jobs"] = JobManager(rt.store, rt.store_changed)
         interrupted = await state["jobs"].recover()
         if interrupted:
             log.warning("%d job(s) from a previous run marked INTERRUPTED", interrupted)

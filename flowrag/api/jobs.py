@@ -76,8 +76,9 @@ def _from_props(key: str, text: str, props: dict[str, Any]) -> JobState:
 
 
 class JobManager:
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore, on_written: Callable[[], None] | None = None) -> None:
         self._store = store
+        self._on_written = on_written  # told after every job that may have written to the store
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._states: dict[str, JobState] = {}
         self._listeners: dict[str, list[asyncio.Queue[JobState]]] = {}
@@ -149,6 +150,8 @@ class JobManager:
             job = replace(job, state="FAILED", message=str(getattr(exc, "message", exc))[:2000])
         finally:
             self._tasks.pop(job.id, None)
+            if self._on_written is not None:
+                self._on_written()
         await self._save(job)
 
     async def cancel(self, job_id: str) -> JobState | None:

@@ -20,6 +20,7 @@ from flowrag.api.jobs import JobManager, JobState
 from flowrag.errors import FlowragError
 from flowrag.graph.port import Filter, StoredEdge, StoredNode
 from flowrag.runtime import Runtime
+from flowrag.schema import ONTOLOGY
 
 __all__ = ["Context", "build_schema"]
 
@@ -125,6 +126,45 @@ class Citation:
     score: float
 
 
+@strawberry.type(description="What the answer path did with the question.")
+class AnswerPlan:
+    language: str
+    route: str = strawberry.field(
+        description="retrieval (graph search) or aggregate (a structured query over runs)"
+    )
+    confidence: str = strawberry.field(
+        description="strong, weak (answered, low confidence) or off-topic (not in the evidence), "
+        "judged against this store's background"
+    )
+    relevance: str = strawberry.field(description="the relevance judgement in numbers")
+    window_start: str | None
+    window_end: str | None
+    window_phrase: str | None
+    timezone: str | None
+    statuses: list[str]
+    sources: list[str]
+    collections: list[str]
+    answer_types: list[str]
+
+    @classmethod
+    def of(cls, info: dict[str, Any]) -> AnswerPlan:
+        window = info["window"] or {}
+        return cls(
+            language=info["language"],
+            route=info["route"],
+            confidence=info["confidence"],
+            relevance=info["relevance"],
+            window_start=window.get("start"),
+            window_end=window.get("end"),
+            window_phrase=window.get("phrase"),
+            timezone=window.get("timezone"),
+            statuses=info["statuses"],
+            sources=info["sources"],
+            collections=info["collections"],
+            answer_types=info["answer_types"],
+        )
+
+
 @strawberry.type
 class Answer:
     question: str
@@ -137,6 +177,8 @@ class Answer:
     cypher: str
     timings: JSON
     session_id: str | None
+    plan: AnswerPlan
+    notes: list[str]
 
     @classmethod
     def of(cls, result: Any) -> Answer:
@@ -151,6 +193,8 @@ class Answer:
             cypher=result.cypher,
             timings=result.timings,
             session_id=result.session_id,
+            plan=AnswerPlan.of(result.plan_info),
+            notes=list(result.notes),
         )
 
 
@@ -276,11 +320,10 @@ class Query:
         top_k: int = 8,
         language: str | None = None,
     ) -> Answer:
-        from flowrag.answer.service import Answerer
 
         rt = info.context.runtime
         try:
-            result = await Answerer(rt.store, rt.embedder, rt.nlp, rt.settings.llm).ask(
+            result = await rt.answerer.ask(
                 question,
                 sources=tuple(sources or ()),
                 collections=tuple(collections or ()),
@@ -296,25 +339,17 @@ class Query:
     async def search(
         self, info: Info[Context, None], text: str, labels: list[str] | None = None, top_k: int = 10
     ) -> list[ScoredNode]:
-        from flowrag.answer.retriever import LABELS_BY_SOURCE
+        from flowrag.answer.retrieval import domain_labels
 
+        if not 1 <= top_k <= 100:
+            raise GraphQLError("topK must be between 1 and 100", extensions={"code": "BAD_USER_INPUT"})
         rt = info.context.runtime
-        wanted = labels or [lbl for group in LABELS_BY_SOURCE.values() for lbl in group]
         try:
-            import asyncio
-
-            vector = (await asyncio.to_thread(rt.embedder.embed_queries, [text]))[0]
-            embedded = [lbl for lbl in wanted if lbl in {s.label.value for s in _embedded()}]
-            hits = await rt.store.vector_search(vector.tolist(), embedded, top_k) if embedded else []
-            hits += await rt.store.fulltext_search(text, wanted, top_k)
+            wanted = [ONTOLOGY.label(lbl).label.value for lbl in labels] if labels else domain_labels()
+            hits = await rt.answerer.retriever.search(text, wanted, top_k)
         except FlowragError as exc:
             raise _translate(exc) from exc
-        best: dict[str, Any] = {}
-        for hit in hits:
-            if hit.node.uid not in best or hit.score > best[hit.node.uid].score:
-                best[hit.node.uid] = hit
-        ranked = sorted(best.values(), key=lambda h: -h.score)[:top_k]
-        return [ScoredNode(node=Node.of(h.node), score=h.score) for h in ranked]
+        return [ScoredNode(node=Node.of(h.node), score=h.score) for h in hits]
 
     @strawberry.field(permission_classes=[IsReader])
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
@@ -545,10 +580,10 @@ class Subscription:
         language: str | None = None,
     ) -> AsyncGenerator[AskEvent, None]:
         """``ask``, with the answer's tokens pushed as the LLM writes them."""
-        from flowrag.answer.service import Answerer, AnswerResult
+        from flowrag.answer.service import AnswerResult
 
         rt = info.context.runtime
-        stream = Answerer(rt.store, rt.embedder, rt.nlp, rt.settings.llm).ask_stream(
+        stream = rt.answerer.ask_stream(
             question,
             sources=tuple(sources or ()),
             collections=tuple(collections or ()),

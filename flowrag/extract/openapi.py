@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowrag.extract.api_steps import Operation, prerequisites, produced_resources
 from flowrag.extract.vocabulary import identifier_words
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 
@@ -336,6 +337,7 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
 
     paths = doc.get("paths", {}) or {}
     out.paths = len(paths)
+    operations: list[Operation] = []
     for path, item in paths.items():
         item = resolver.resolve(item)
         if not isinstance(item, Mapping):
@@ -390,10 +392,14 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
                     _refs(param["schema"], body_refs)
                     body_props.update(_properties(param["schema"], resolver))
             resp_refs: list[str] = []
+            resp_array = False
             for code, resp in (op.get("responses", {}) or {}).items():
                 resp = resolver.resolve(resp)
                 if isinstance(resp, Mapping) and str(code).startswith("2"):
                     _refs(resp.get("content", resp.get("schema", {})), resp_refs)
+                    resp_array = resp_array or _is_array(resp, resolver)
+            made, lists = produced_resources(resp_refs, schemas, resp_array)
+            operations.append(Operation(uid, upper, str(path), tuple(body_props), made, lists))
             operation = delphix_operation(method, path, op_id)
             kinds = path_kinds(path)
             by = _BY.search(path.rsplit("/", 1)[-1])
@@ -485,4 +491,18 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
                             RelType.ACTS_ON, uid, kind_node(kind), {"operation": operation, "role": "source"}
                         )
                     )
+    for consumer, producer, param in prerequisites(operations):
+        out.rels.append(RelRow(RelType.NEEDS, consumer, producer, {"input": param}))
     return out
+
+
+def _is_array(response: Mapping[str, Any], resolver: _Resolver) -> bool:
+    """The success response's body is a JSON array (OpenAPI 3 content or Swagger 2 schema)."""
+    bodies = [response.get("schema")]
+    content = response.get("content")
+    if isinstance(content, Mapping):
+        bodies += [m.get("schema") for m in content.values() if isinstance(m, Mapping)]
+    return any(
+        isinstance(schema, Mapping) and schema.get("type") == "array"
+        for schema in (resolver.resolve(b) for b in bodies if b is not None)
+    )

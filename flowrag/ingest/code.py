@@ -22,6 +22,7 @@ from flowrag.extract.code import extract_file, file_digest
 from flowrag.extract.code_rows import SOURCE
 from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore
+from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
 from flowrag.schema import NodeLabel, NodeRow, RelRow, make_uid
@@ -290,4 +291,5 @@ async def _ingest_tree(
     if vanished:
         report.deleted += await store.delete_nodes(vanished)
     report.relationships += await link_all(store)
+    await refresh_lexicon(store, embedder)
     return report.finish()

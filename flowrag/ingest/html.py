@@ -10,6 +10,7 @@ from flowrag.errors import SourceError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.html_docs import SOURCE, extract_html
 from flowrag.graph.port import GraphStore
+from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.openapi import read_source
 from flowrag.ingest.writer import IngestReport, Writer
 
@@ -65,4 +66,5 @@ async def ingest_html(
     stale = sorted(await store.scope_uids(SOURCE, scope) - seen)
     if stale and urlparse(location).scheme not in ("http", "https"):
         report.deleted += await store.delete_nodes(stale)  # a directory is the whole site: vanished pages go
+    await refresh_lexicon(store, embedder)
     return report.finish()

@@ -29,6 +29,7 @@ from flowrag.extract.embeddings import Embedder
 from flowrag.extract.monitoring import SOURCE, FieldMapping, detect_mapping, extract_document
 from flowrag.extract.vocabulary import Vocabulary
 from flowrag.graph.port import GraphStore
+from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
 from flowrag.schema import NodeLabel, NodeRow, RelRow, content_hash, make_uid
@@ -438,6 +439,7 @@ async def ingest_json_dump(
         await delete_unseen(store, collection, seen, report)
         reports.append(report.finish())
     await link_all(store)
+    await refresh_lexicon(store, embedder)
     return reports
 
 
@@ -501,6 +503,7 @@ async def ingest_mongo(
                 await _ingest_collection(store, embedder, vocabulary, db[name], name, options, progress)
             )
         await link_all(store)
+        await refresh_lexicon(store, embedder)
         return reports
     finally:
         client.close()

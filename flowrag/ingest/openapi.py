@@ -16,6 +16,7 @@ from flowrag.errors import SourceError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.openapi import SOURCE, extract_spec
 from flowrag.graph.port import GraphStore
+from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
 
@@ -159,4 +160,5 @@ async def ingest_openapi(
     if stale:
         report.deleted += await store.delete_nodes(stale)
     report.relationships += await link_all(store)
+    await refresh_lexicon(store, embedder)
     return report.finish()

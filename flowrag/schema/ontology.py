@@ -17,6 +17,7 @@ __all__ = [
     "BASE_LABEL",
     "ONTOLOGY",
     "PROVENANCE_PROPERTIES",
+    "SOURCE_LABELS",
     "LabelSpec",
     "NodeLabel",
     "Ontology",
@@ -68,6 +69,8 @@ class NodeLabel(StrEnum):
     DELPHIX_KIND = "DelphixKind"
     DOC_PAGE = "DocPage"
     DOC_SECTION = "DocSection"
+    # retrieval index: the corpus vocabulary, embedded word by word (cross-lingual bridge)
+    TERM = "Term"
     # system state kept in the store (not domain data)
     CHECKPOINT = "Checkpoint"
     SESSION = "Session"
@@ -101,6 +104,7 @@ class RelType(StrEnum):
     EXTENDS = "EXTENDS"  # Schema -> Schema (allOf)
     ACTS_ON = "ACTS_ON"  # Endpoint -> DelphixKind {operation}
     REPRESENTS = "REPRESENTS"  # Schema -> DelphixKind
+    NEEDS = "NEEDS"  # Endpoint -> Endpoint {input}: the producer yields an id the consumer needs
     SECTION_OF = "SECTION_OF"  # DocSection -> DocPage
     IN_SESSION = "IN_SESSION"  # Message -> Session
 
@@ -113,6 +117,9 @@ class LabelSpec:
     embedded: bool = False  # carries an embedding and sits in a vector index
     fulltext: tuple[str, ...] = ()  # properties in the full-text index
     system: bool = False  # store-internal state, hidden from domain search
+    # attribute-like: a path to the answer more than an answer (a schema supports its endpoints,
+    # a host its runs); ranked after the nodes it supports unless the question asks for its label
+    support: bool = False
     indexed: tuple[str, ...] = ()  # properties with a range index (filters, ordering)
 
 
@@ -129,7 +136,9 @@ _R = RelType
 _NAMED = ("name", "text")
 
 _LABELS: tuple[LabelSpec, ...] = (
-    LabelSpec(_L.COLLECTION, "name", "A MongoDB collection (one ingestion scope).", False, ("name",)),
+    LabelSpec(
+        _L.COLLECTION, "name", "A MongoDB collection (one ingestion scope).", False, ("name",), support=True
+    ),
     LabelSpec(_L.RECORD, "ref", "One MongoDB document, flattened to readable text.", True, _NAMED),
     LabelSpec(_L.PIPELINE, "name", "A data flow / job / DAG, by normalised name.", True, _NAMED),
     LabelSpec(
@@ -140,18 +149,26 @@ _LABELS: tuple[LabelSpec, ...] = (
         _NAMED,
         indexed=("status", "started_at", "pipeline"),
     ),
-    LabelSpec(_L.TECHNOLOGY, "name", "Spark, Kafka, Informatica, Airflow, Oracle…", False, ("name",)),
+    LabelSpec(
+        _L.TECHNOLOGY, "name", "Spark, Kafka, Informatica, Airflow, Oracle…", False, ("name",), support=True
+    ),
     LabelSpec(_L.ERROR, "template_id", "A normalised error message template.", True, _NAMED),
-    LabelSpec(_L.HOST, "name", "A machine named in runs or logs (linux-db-07).", False, ("name",)),
-    LabelSpec(_L.ENVIRONMENT, "name", "dev / qa / prod or a Delphix environment.", False, ("name",)),
-    LabelSpec(_L.REPOSITORY, "name", "A source-code repository.", False, ("name",)),
+    LabelSpec(
+        _L.HOST, "name", "A machine named in runs or logs (linux-db-07).", False, ("name",), support=True
+    ),
+    LabelSpec(
+        _L.ENVIRONMENT, "name", "dev / qa / prod or a Delphix environment.", False, ("name",), support=True
+    ),
+    LabelSpec(_L.REPOSITORY, "name", "A source-code repository.", False, ("name",), support=True),
     LabelSpec(_L.FILE, "ref", "A source file (repo/path).", False, ("name", "path")),
     LabelSpec(_L.CLASS, "ref", "A class / type / interface.", True, _NAMED),
     LabelSpec(_L.FUNCTION, "ref", "A function or method with signature and docstring.", True, _NAMED),
     LabelSpec(_L.ROUTE, "ref", "An HTTP endpoint the code serves.", True, ("name", "path", "text")),
     LabelSpec(_L.HTTP_CALL, "ref", "An HTTP endpoint the code calls.", True, ("name", "path", "text")),
     LabelSpec(_L.DOC_CHUNK, "ref", "A Markdown/README section inside a repository.", True, _NAMED),
-    LabelSpec(_L.API_SPEC, "ref", "An OpenAPI/Swagger document (name@version).", False, ("name",)),
+    LabelSpec(
+        _L.API_SPEC, "ref", "An OpenAPI/Swagger document (name@version).", False, ("name",), support=True
+    ),
     LabelSpec(
         _L.ENDPOINT,
         "ref",
@@ -160,12 +177,24 @@ _LABELS: tuple[LabelSpec, ...] = (
         ("name", "path", "text"),
         indexed=("method", "path"),
     ),
-    LabelSpec(_L.SCHEMA, "ref", "A request/response object model.", True, _NAMED),
-    LabelSpec(_L.TAG, "ref", "An OpenAPI tag grouping operations.", False, ("name",)),
-    LabelSpec(_L.PARAMETER, "ref", "An operation parameter (path, query, header).", False, ("name",)),
-    LabelSpec(_L.DELPHIX_KIND, "name", "A Delphix object kind: VDB, DSource, Snapshot…", False, _NAMED),
-    LabelSpec(_L.DOC_PAGE, "ref", "An HTML documentation page.", False, ("name",)),
+    LabelSpec(_L.SCHEMA, "ref", "A request/response object model.", True, _NAMED, support=True),
+    LabelSpec(_L.TAG, "ref", "An OpenAPI tag grouping operations.", False, ("name",), support=True),
+    LabelSpec(
+        _L.PARAMETER, "ref", "An operation parameter (path, query, header).", False, ("name",), support=True
+    ),
+    LabelSpec(
+        _L.DELPHIX_KIND, "name", "A Delphix object kind: VDB, DSource, Snapshot…", False, _NAMED, support=True
+    ),
+    LabelSpec(_L.DOC_PAGE, "ref", "An HTML documentation page.", False, ("name",), support=True),
     LabelSpec(_L.DOC_SECTION, "ref", "A heading-delimited section of a doc page.", True, _NAMED),
+    LabelSpec(
+        _L.TERM,
+        "name",
+        "A word of the corpus vocabulary (identifiers split into words), embedded alone so that a "
+        "question word in another language finds the corpus words it means.",
+        embedded=True,
+        system=True,
+    ),
     LabelSpec(_L.CHECKPOINT, "ref", "Ingestion checkpoint of a scope.", system=True),
     LabelSpec(_L.SESSION, "ref", "A conversation session.", system=True, indexed=("updated_at",)),
     LabelSpec(_L.MESSAGE, "ref", "One turn of a conversation.", system=True, indexed=("session",)),
@@ -218,9 +247,33 @@ _RELS: tuple[RelSpec, ...] = (
     RelSpec(_R.EXTENDS, (_L.SCHEMA,), (_L.SCHEMA,), "allOf inheritance"),
     RelSpec(_R.ACTS_ON, (_L.ENDPOINT,), (_L.DELPHIX_KIND,), "operation acts on the kind"),
     RelSpec(_R.REPRESENTS, (_L.SCHEMA,), (_L.DELPHIX_KIND,), "schema models the kind"),
+    RelSpec(
+        _R.NEEDS,
+        (_L.ENDPOINT,),
+        (_L.ENDPOINT,),
+        "a prerequisite step: the end operation yields the id the start operation's input "
+        "names (path parameter or body field; derived from the spec's responses and paths)",
+    ),
     RelSpec(_R.SECTION_OF, (_L.DOC_SECTION,), (_L.DOC_PAGE,), "section of the page"),
     RelSpec(_R.IN_SESSION, (_L.MESSAGE,), (_L.SESSION,), "message of the session"),
 )
+
+#: Which labels each source writes (the ``sources`` filter of a question, GraphQL ``search``).
+SOURCE_LABELS: dict[str, tuple[NodeLabel, ...]] = {
+    "mongo": (
+        _L.RECORD,
+        _L.RUN,
+        _L.PIPELINE,
+        _L.ERROR,
+        _L.TECHNOLOGY,
+        _L.HOST,
+        _L.ENVIRONMENT,
+        _L.COLLECTION,
+    ),
+    "code": (_L.REPOSITORY, _L.FILE, _L.CLASS, _L.FUNCTION, _L.ROUTE, _L.HTTP_CALL, _L.DOC_CHUNK),
+    "openapi": (_L.API_SPEC, _L.ENDPOINT, _L.SCHEMA, _L.TAG, _L.PARAMETER, _L.DELPHIX_KIND),
+    "html": (_L.DOC_PAGE, _L.DOC_SECTION),
+}
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 

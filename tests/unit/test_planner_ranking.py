@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from flowrag.answer.planner import Plan, answer_types, plan_question
-from flowrag.answer.retriever import Retriever
+from flowrag.answer.retrieval.ranking import rank
+from flowrag.answer.retrieval.strategy import RetrievalStrategy
 from flowrag.graph.port import StoredEdge, StoredNode
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -46,9 +47,9 @@ def test_structured_query_or_retrieval(nlp: Any) -> None:
     assert plan("Quels flux ont échoué hier ?").aggregate
 
 
-def test_terms_carry_lemmas_and_translations(nlp: Any) -> None:
+def test_terms_carry_lemmas_not_dictionary_translations(nlp: Any) -> None:
     terms = dict((t[0], t) for t in plan_question("Quelle opération arrête une VDB ?", nlp, now=NOW).terms)
-    assert "stop" in terms["arrête"]  # arrête -> arrêter (lemma) -> stop (translation)
+    assert "arrêter" in terms["arrête"] and "stop" not in terms["arrête"]  # the corpus bridges, not a list
     english = dict((t[0], t) for t in plan_question("Which endpoint creates a bookmark?", nlp, now=NOW).terms)
     assert "create" in english["creates"]
 
@@ -86,10 +87,10 @@ def test_rank_collapses_records_and_caps_siblings() -> None:
         },
     }
     plan = Plan("q", "en", answer_types=("Pipeline",))
-    final = Retriever._rank(plan, scores, nodes, edges)
+    final = rank(plan, scores, nodes, edges, RetrievalStrategy())
     assert "Record:r/1" not in final and final["Run:r/1"] == 1.0  # one document: the Run keeps its score
     assert final["Run:r/3"] == pytest.approx(0.45)  # third run of the same error/pipeline steps back
-    assert final["Environment:prod"] == pytest.approx(0.36)  # attribute node: prior 0.4
+    assert final["Environment:prod"] == pytest.approx(0.45)  # supporting label: prior 0.5
     assert final["Pipeline:p"] == pytest.approx(0.75)  # the asked-for type: x1.5
     ranked = sorted(final, key=lambda u: -final[u])
     assert ranked.index("Pipeline:p") < ranked.index("Run:r/3")
