@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flowrag.errors import ConfigError, FlowragError
-from flowrag.settings import Settings, StoreKind
+from flowrag.settings import Settings, StoreKind, load_settings
 
 __all__ = ["app", "main"]
 
@@ -53,7 +53,13 @@ def _root(
     neo4j_uri: Annotated[str | None, typer.Option(help="Bolt URI (FLOWRAG_STORE__NEO4J_URI).")] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
 ) -> None:
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except FlowragError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"  hint: {exc.hint}", highlight=False)
+        raise typer.Exit(2) from None
     if store is not None:
         settings.store.kind = store
     if store_path is not None:
@@ -304,10 +310,16 @@ def ingest_mongo_cmd(
 
 @ingest_app.command("json")
 def ingest_json_cmd(
-    path: Annotated[Path, typer.Argument(help='JSON file {"collection": [documents…]} (a monitoring dump).')],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A monitoring dump: mongoexport JSON Lines or --jsonArray (Extended JSON), "
+            'a {"collection": \\[documents…]} file, or a folder with one file per collection.'
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ingestion reports as JSON.")] = False,
 ) -> None:
-    """Ingest a monitoring dump read directly from JSON (no MongoDB needed)."""
+    """Ingest a monitoring dump read from files (no MongoDB needed)."""
     from flowrag.ingest.monitoring import ingest_json_dump
 
     async def go(rt: Any) -> Any:
@@ -323,14 +335,22 @@ def ingest_openapi_cmd(
     name: Annotated[str | None, typer.Option(help="Spec name (graph scope), e.g. delphix-dct.")] = None,
     ca_bundle: Annotated[Path | None, typer.Option(help="CA bundle for servers with an internal CA.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds for URL fetches.")] = 30.0,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    allow_shrink: Annotated[
+        bool,
+        typer.Option("--allow-shrink", help="Accept a re-ingest that removes most of the spec's nodes."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ingestion report as JSON.")] = False,
 ) -> None:
     """Ingest an OpenAPI 3.x / Swagger 2.0 spec (Delphix DCT first)."""
     from flowrag.ingest.openapi import ingest_openapi
 
     async def go(rt: Any) -> Any:
         with err.status(f"ingesting {location}"):
-            return [await ingest_openapi(rt.store, rt.embedder, location, name, ca_bundle, timeout)]
+            report = await ingest_openapi(
+                rt.store, rt.embedder, location, name, ca_bundle, timeout, allow_shrink=allow_shrink
+            )
+            rt.store_changed()
+            return [report]
 
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)
 
@@ -603,13 +623,27 @@ def demo(
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (FLOWRAG_API__HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (FLOWRAG_API__PORT).")] = None,
+    insecure_no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-auth",
+            help="Serve a non-loopback address without API keys (anyone reaching it can ingest).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql) with uvicorn."""
     import uvicorn
 
-    from flowrag.api.app import create_app
+    from flowrag.api.app import check_exposure, create_app
 
     settings = state.settings
+    try:
+        check_exposure(host or settings.api.host, bool(settings.api.api_keys), insecure_no_auth)
+    except FlowragError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"  hint: {exc.hint}", highlight=False)
+        raise typer.Exit(2) from None
     try:
         application = create_app(settings)
     except FlowragError as exc:

@@ -6,6 +6,7 @@ environment at import time.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,6 +23,7 @@ __all__ = [
     "StoreKind",
     "StoreSettings",
     "default_data_dir",
+    "load_settings",
 ]
 
 
@@ -110,6 +112,18 @@ class ApiSettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
     max_depth: int = Field(10, ge=2)
     max_body_bytes: int = Field(1_000_000, ge=1024)
+    max_root_fields: int = Field(
+        10, ge=1, description="Root fields (aliases included) one GraphQL request may select."
+    )
+    ingest_roots: list[Path] = Field(
+        default_factory=list,
+        description="Local folders ingestion mutations may read (empty: mutations take http(s) URLs only).",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts ingestion mutations may fetch from ('dct.bank.lan', '*.bank.lan'); "
+        "empty = any public host. Private and loopback addresses need an entry.",
+    )
 
 
 class Settings(BaseSettings):
@@ -136,3 +150,40 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and ``.env``; a bad value is one :class:`ConfigError` line
+    naming the variable and the fix, never a pydantic traceback."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from flowrag.errors import ConfigError
+
+    try:
+        return Settings()
+    except SettingsError as exc:
+        match = re.search(r'field "(\w+)"', str(exc))
+        field = match.group(1) if match else "?"
+        section = Settings.model_fields.get(field)
+        nested = (
+            section is not None
+            and isinstance(section.annotation, type)
+            and issubclass(section.annotation, BaseModel)
+        )
+        variable = f"FLOWRAG_{field.upper()}"
+        hint = (
+            f"{variable} is a section: set its parts as {variable}__<NAME> (FLOWRAG_STORE__KIND=embedded), and "
+            "list values as JSON (FLOWRAG_API__API_KEYS='[\"read:<sha256>\"]'); docs/configuration.md lists them"
+            if nested
+            else "list values are JSON: FLOWRAG_API__API_KEYS='[\"read:<sha256>\"]'"
+        )
+        raise ConfigError(
+            f"cannot read {variable}…: {exc.__cause__ or exc}".splitlines()[0], hint=hint
+        ) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = "FLOWRAG_" + "__".join(str(p).upper() for p in first["loc"])
+        raise ConfigError(
+            f"{variable}: {first['msg']}", hint="docs/configuration.md lists every setting and its values"
+        ) from None

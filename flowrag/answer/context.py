@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flowrag.graph.port import StoredNode
 
-__all__ = ["EvidenceItem", "browser_cypher", "build_context", "provenance"]
+__all__ = ["EvidenceItem", "browser_cypher", "build_context", "neutralise", "provenance", "render_evidence"]
 
-_MARKERS = re.compile(r"</?\s*(evidence|item|system|instructions?)\b[^>]*>", re.IGNORECASE)
+_MARKERS = re.compile(r"</?\s*(evidence|item|system|instructions?|user|assistant)\b[^>]*>", re.IGNORECASE)
+# chat-template tokens (<|im_start|>, <|eot_id|>, [INST], <<SYS>>) and fake citation heads "[2] ("
+_TEMPLATE = re.compile(r"<\|[^|>]{0,40}\|>|\[/?INST\]|<</?SYS>>", re.IGNORECASE)
+_FAKE_CITATION = re.compile(r"(^|\n)\s*\[(\d{1,3})\]\s*\(", re.MULTILINE)
+# invisible characters that hide a marker from a plain-text filter
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+
+
+def neutralise(text: str) -> str:
+    """Text from a source, made safe to quote inside the evidence block: full-width and other
+    compatibility forms folded (NFKC), invisible characters removed, HTML entities decoded, then
+    evidence/role markers, chat-template tokens and citation-like line heads defused."""
+    folded = unicodedata.normalize("NFKC", html.unescape(text))
+    folded = _INVISIBLE.sub("", folded)
+    folded = _MARKERS.sub(" ", folded)
+    folded = _TEMPLATE.sub(" ", folded)
+    return _FAKE_CITATION.sub(lambda m: f"{m.group(1)}({m.group(2)}) (", folded)
 
 
 @dataclass(frozen=True)
@@ -49,13 +67,14 @@ def build_context(
     items: list[EvidenceItem] = []
     used = 0
     for node in nodes:
-        text = _MARKERS.sub(" ", node.text or node.name).strip()
+        text = neutralise(node.text or node.name).strip()
         snippet = text[:snippet_chars] + ("…" if len(text) > snippet_chars else "")
         cost = _tokens(snippet) + 20
         if used + cost > budget_tokens and items:
             break
         used += cost
-        items.append(EvidenceItem(len(items) + 1, node, scores.get(node.uid, 0.0), provenance(node), snippet))
+        where = neutralise(provenance(node))
+        items.append(EvidenceItem(len(items) + 1, node, scores.get(node.uid, 0.0), where, snippet))
     return items
 
 
@@ -63,7 +82,10 @@ def render_evidence(items: Sequence[EvidenceItem]) -> str:
     """The evidence block given to the LLM. Content is quoted data, never instructions."""
     lines = ["<evidence>"]
     for item in items:
-        lines.append(f"[{item.number}] ({item.node.label} — {item.provenance})\n{item.snippet}")
+        # every field comes from a source (the provenance holds an _id, a path, a URL): all are
+        # neutralised, and the snippet is indented so no line of it can start a new item
+        snippet = "\n".join(f"  {line}" for line in item.snippet.splitlines())
+        lines.append(f"[{item.number}] ({neutralise(item.node.label)} — {item.provenance})\n{snippet}")
     lines.append("</evidence>")
     return "\n\n".join(lines)
 

@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
 from flowrag.api.jobs import JobManager
 from flowrag.api.schema import Context, build_schema, node_loader
@@ -27,13 +28,31 @@ from flowrag.errors import ConfigError
 from flowrag.runtime import Runtime
 from flowrag.settings import Settings
 
-__all__ = ["GRAPHIQL_ASSETS", "create_app", "hash_key", "parse_keys"]
+__all__ = ["GRAPHIQL_ASSETS", "check_exposure", "create_app", "hash_key", "parse_keys"]
 
 log = logging.getLogger(__name__)
 
 #: GraphiQL's JavaScript/CSS, vendored by scripts/vendor_graphiql.py (strawberry's page loads them
 #: from unpkg.com, which a closed network cannot reach) and served at /graphiql-assets/.
 GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
+
+
+def check_exposure(host: str, has_keys: bool, insecure_no_auth: bool) -> None:
+    """Refuse to serve a non-loopback address without API keys (unless explicitly insecure)."""
+    import ipaddress
+
+    if has_keys or insecure_no_auth:
+        return
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise ConfigError(
+            f"refusing to serve {host} without API keys: anyone who can reach it could read the graph "
+            "and start ingestions",
+            hint="set FLOWRAG_API__API_KEYS (see docs/operations.md), bind 127.0.0.1, or pass --insecure-no-auth",
+        )
 
 
 def hash_key(key: str) -> str:
@@ -65,20 +84,45 @@ class BodyLimit:
         if scope["type"] == "http":
             length = dict(scope.get("headers") or []).get(b"content-length")
             if length is not None and int(length) > self.max_bytes:
-                response = JSONResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": f"request body larger than {self.max_bytes} bytes",
-                                "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-                            }
-                        ]
-                    },
-                    status_code=413,
-                )
+                response = _too_large(self.max_bytes)
                 await response(scope, receive, send)
                 return
+            received = 0
+
+            async def limited() -> Any:
+                """Count the bytes actually streamed (a chunked body has no Content-Length)."""
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > self.max_bytes:
+                        raise _TooLarge
+                return message
+
+            try:
+                await self.app(scope, limited, send)
+            except _TooLarge:
+                await _too_large(self.max_bytes)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _too_large(max_bytes: int) -> JSONResponse:
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "message": f"request body larger than {max_bytes} bytes",
+                    "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                }
+            ]
+        },
+        status_code=413,
+    )
 
 
 class FlowragGraphQL(GraphQL[Context, None]):
@@ -102,19 +146,29 @@ class FlowragGraphQL(GraphQL[Context, None]):
                 return scopes
         return frozenset()
 
+    async def on_ws_connect(self, context: Context) -> Any:
+        """``connection_init`` carries the key for browsers (they cannot set WebSocket headers)."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else None
+        if params:
+            scopes = self._scopes({}, params)
+            if scopes:
+                context.scopes = scopes
+        if self._keys and not context.scopes:
+            raise ConnectionRejectionError(
+                {"message": "an API key is needed (connection_init payload apiKey)"}
+            )
+        return await super().on_ws_connect(context)
+
     @property
     def graphql_ide_html(self) -> str:
         return super().graphql_ide_html.replace("https://unpkg.com/", "/graphiql-assets/")
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        params = None
-        if hasattr(request, "scope") and request.scope.get("type") == "websocket":
-            params = self._state.get("ws_params", {}).get(id(request))
         runtime: Runtime = self._state["runtime"]
         return Context(
             runtime=runtime,
             jobs=self._state["jobs"],
-            scopes=self._scopes(request.headers, params),
+            scopes=self._scopes(request.headers),
             nodes=node_loader(runtime),
             request=request,
             response=response,
@@ -140,7 +194,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             if runtime is None:
                 await rt.close()
 
-    graphql = FlowragGraphQL(state, keys, schema=build_schema(settings.api.max_depth), graphql_ide="graphiql")
+    graphql = FlowragGraphQL(
+        state,
+        keys,
+        schema=build_schema(settings.api.max_depth, settings.api.max_root_fields),
+        graphql_ide="graphiql",
+    )
 
     async def health(request: Request) -> JSONResponse:
         stats = await state["runtime"].store.stats()

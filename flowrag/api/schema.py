@@ -9,9 +9,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    ValidationRule,
+)
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaskErrors, QueryDepthLimiter
 from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -33,6 +40,7 @@ class Context:
     nodes: DataLoader[str, StoredNode | None]
     request: Any = None
     response: Any = None
+    connection_params: Any = None  # WebSocket connection_init payload (set by strawberry)
 
 
 def node_loader(runtime: Runtime) -> DataLoader[str, StoredNode | None]:
@@ -484,6 +492,28 @@ def _embedded() -> tuple[Any, ...]:
     return tuple(s for s in ONTOLOGY.labels if s.embedded)
 
 
+def _policy(info: Info[Context, None]) -> Any:
+    from flowrag.ingest.access import SourcePolicy
+
+    api = info.context.runtime.settings.api
+    return SourcePolicy(roots=tuple(api.ingest_roots), allowed_hosts=tuple(api.allowed_hosts))
+
+
+def _allowed(info: Info[Context, None], location: str, *, mongo: bool = False) -> Any:
+    """The server's source policy, after checking ``location`` against it (else a GraphQL error)."""
+    policy = _policy(info)
+    try:
+        if mongo:
+            policy.check_mongo(location)
+        else:
+            policy.check(location)
+    except FlowragError as exc:
+        raise GraphQLError(
+            f"{exc.message}: {exc.hint}" if exc.hint else exc.message, extensions={"code": "FORBIDDEN"}
+        ) from exc
+    return policy
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(permission_classes=[IsWriter])
@@ -491,9 +521,10 @@ class Mutation:
         from flowrag.ingest.openapi import ingest_openapi
 
         rt = info.context.runtime
+        policy = _allowed(info, location)
 
         async def work(progress: Any) -> list[Any]:
-            report = await ingest_openapi(rt.store, rt.embedder, location, name)
+            report = await ingest_openapi(rt.store, rt.embedder, location, name, policy=policy)
             progress(report.scope, report.read, report.read)
             return [report]
 
@@ -504,6 +535,7 @@ class Mutation:
         from flowrag.ingest.code import ingest_code
 
         rt = info.context.runtime
+        _allowed(info, location)
 
         async def work(progress: Any) -> list[Any]:
             return [await ingest_code(rt.store, rt.embedder, location, name, progress)]
@@ -524,6 +556,7 @@ class Mutation:
         from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
 
         rt = info.context.runtime
+        _allowed(info, uri, mongo=True)
         options = MongoOptions(
             uri, db, tuple(include or ()), tuple(exclude or ()), limit, full, batch_size=200
         )
@@ -539,9 +572,10 @@ class Mutation:
         from flowrag.ingest.html import ingest_html
 
         rt = info.context.runtime
+        policy = _allowed(info, location)
 
         async def work(progress: Any) -> list[Any]:
-            report = await ingest_html(rt.store, rt.embedder, location, site)
+            report = await ingest_html(rt.store, rt.embedder, location, site, policy=policy)
             progress(report.scope, report.read, report.read)
             return [report]
 
@@ -611,13 +645,45 @@ def _should_mask(error: GraphQLError) -> bool:
     return not (error.extensions or {}).get("code")
 
 
-def build_schema(max_depth: int) -> strawberry.Schema:
+def root_field_limit(limit: int) -> type[ValidationRule]:
+    """A validation rule: at most ``limit`` root fields per operation, aliases and fragments
+    included (200 aliased ``ask`` fields in one request would stall the server)."""
+
+    class RootFieldLimit(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            count = 0
+            stack = list(node.selection_set.selections)
+            seen: set[str] = set()
+            while stack:
+                selection = stack.pop()
+                if isinstance(selection, FieldNode):
+                    if not selection.name.value.startswith("__"):
+                        count += 1
+                elif isinstance(selection, InlineFragmentNode):
+                    stack += selection.selection_set.selections
+                elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                    seen.add(selection.name.value)
+                    fragment = self.context.get_fragment(selection.name.value)
+                    if fragment is not None:
+                        stack += fragment.selection_set.selections
+            if count > limit:
+                self.report_error(
+                    GraphQLError(
+                        f"an operation may select at most {limit} root fields, this one selects {count}"
+                    )
+                )
+
+    return RootFieldLimit
+
+
+def build_schema(max_depth: int, max_root_fields: int = 10) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: AddValidationRules([root_field_limit(max_root_fields)]),
             lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error"),
         ],
     )

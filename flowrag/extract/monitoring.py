@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -74,44 +75,43 @@ _CANDIDATES: dict[str, tuple[str, ...]] = {
     "duration": ("duration", "duration_s", "duree", "elapsed", "elapsed_s"),
 }
 
-_STATUS = {
-    "FAILED": (
-        "failed",
-        "failure",
-        "fail",
-        "error",
-        "ko",
-        "échec",
-        "echec",
-        "en erreur",
-        "erreur",
-        "aborted",
-        "killed",
-        "crashed",
+# Status classes by word stem (accents folded, any case, inside longer values such as
+# "EN ÉCHEC", "Failed (exit 3)", "TIMED_OUT"). A value with both a failure and a success stem
+# ("completed with errors", "partial success") is a WARNING. Numbers are return codes.
+STATUS_CLASSES = ("FAILED", "SUCCESS", "RUNNING", "WARNING", "CANCELLED", "SKIPPED")
+_STEMS: tuple[tuple[str, str], ...] = (
+    ("SKIPPED", r"skip|ignor|saut"),
+    ("CANCELLED", r"cancel|annul|abandon|revoked"),
+    ("RUNNING", r"running|started|in.?progress|en.?cours|processing|pending|queued|en.?attente|executing"),
+    ("WARNING", r"warn|avertis|partial|partiel|degrad"),
+    (
+        "FAILED",
+        r"fail|echec|echou|error|erreur|\bko\b|abort|kill|crash|timeout|timed.?out|expired|refus|rejet"
+        r"|plant|broken|fatal|panic|exception|\bnok\b",
     ),
-    "SUCCESS": (
-        "success",
-        "succeeded",
-        "ok",
-        "done",
-        "completed",
-        "complete",
-        "succès",
-        "succes",
-        "réussi",
-        "passed",
-        "finished",
-    ),
-    "RUNNING": ("running", "started", "in_progress", "en cours", "processing"),
-    "WARNING": ("warning", "warn", "partial", "degraded"),
-    "CANCELLED": ("cancelled", "canceled", "skipped", "annulé"),
-}
-_STATUS_INDEX = {alias: canonical for canonical, aliases in _STATUS.items() for alias in aliases}
+    ("SUCCESS", r"succe|success|\bok\b|done|complet|termin|reussi|passed|finished|fini\b|valid"),
+)
+_STEM_RE = tuple((status, re.compile(pattern)) for status, pattern in _STEMS)
 
 
-def normalise_status(value: Any) -> str:
-    text = str(value).strip().lower()
-    return _STATUS_INDEX.get(text, text.upper() or "UNKNOWN")
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def normalise_status(value: Any, warning_codes: frozenset[int] = frozenset()) -> str:
+    """One of ``STATUS_CLASSES`` (or UNKNOWN) from a status word in French or English, or from a
+    return code: 0 is SUCCESS, a code in ``warning_codes`` WARNING, any other FAILED."""
+    if isinstance(value, bool):
+        return "SUCCESS" if value else "FAILED"
+    text = str(value).strip()
+    if re.fullmatch(r"[+-]?\d+(?:\.0+)?", text):
+        code = int(float(text))
+        return "SUCCESS" if code == 0 else "WARNING" if code in warning_codes else "FAILED"
+    folded = _fold(text)
+    found = [status for status, pattern in _STEM_RE if pattern.search(folded)]
+    if "FAILED" in found and "SUCCESS" in found:
+        return "WARNING"
+    return found[0] if found else (text.upper() or "UNKNOWN")
 
 
 @dataclass(frozen=True)
@@ -281,6 +281,7 @@ def extract_document(
     pipe_uid = make_uid(NodeLabel.PIPELINE, pipeline)
     run_props: dict[str, Any] = {
         "status": status,
+        "status_raw": str(status_raw)[:100],
         "pipeline": pipeline,
         "started_at": start,
         "ended_at": end,

@@ -140,8 +140,12 @@ def list_repository(root: Path, report: IngestReport) -> list[str]:
         for name in sorted(files):
             rel = f"{rel_dir}/{name}" if rel_dir else name
             path = here / name
-            if path.is_symlink():
+            if not _utf8(name):
+                report.skipped["file name not valid UTF-8"] += 1
+            elif path.is_symlink():
                 report.skipped["symlink"] += 1
+            elif not path.is_file():  # a FIFO, socket or device would block the reader
+                report.skipped["not a regular file"] += 1
             elif _ignored(rel, specs, False):
                 report.skipped["gitignored"] += 1
             elif name in _LOCKFILES:
@@ -151,6 +155,14 @@ def list_repository(root: Path, report: IngestReport) -> list[str]:
             else:
                 found.append(rel)
     return found
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.walk keeps undecodable bytes as surrogates
+        return False
+    return True
 
 
 def read_source_file(path: Path, report: IngestReport) -> str | None:

@@ -10,6 +10,7 @@ from flowrag.errors import SourceError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.html_docs import SOURCE, extract_html
 from flowrag.graph.port import GraphStore
+from flowrag.ingest.access import SourcePolicy, inside
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.openapi import read_source
 from flowrag.ingest.writer import IngestReport, Writer
@@ -19,14 +20,23 @@ __all__ = ["ingest_html"]
 MAX_PAGE_BYTES = 10 * 1024 * 1024
 
 
-def _pages(location: str, ca_bundle: Path | None, timeout_s: float) -> list[tuple[str, str]]:
+def _pages(
+    location: str, ca_bundle: Path | None, timeout_s: float, policy: SourcePolicy
+) -> list[tuple[str, str]]:
     if urlparse(location).scheme in ("http", "https"):
-        return [(location, read_source(location, ca_bundle, timeout_s).decode("utf-8", errors="replace"))]
+        raw = read_source(location, ca_bundle, timeout_s, policy)
+        return [(location, raw.decode("utf-8", errors="replace"))]
+    policy.check(location)
     root = Path(location)
     if root.is_file():
         files = [root]
     elif root.is_dir():
-        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".html", ".htm") and p.is_file())
+        # symlinks leading out of the tree are not followed: a link to a secret file is not a page
+        files = sorted(
+            p
+            for p in root.rglob("*")
+            if p.suffix.lower() in (".html", ".htm") and p.is_file() and inside(p, root)
+        )
     else:
         raise SourceError(f"{location} is neither an HTML file, a directory of pages nor an http(s) URL")
     if not files:
@@ -46,8 +56,11 @@ async def ingest_html(
     site: str | None = None,
     ca_bundle: Path | None = None,
     timeout_s: float = 30.0,
+    policy: SourcePolicy | None = None,
 ) -> IngestReport:
-    pages = await asyncio.to_thread(_pages, location, ca_bundle, timeout_s)
+    pages = await asyncio.to_thread(
+        _pages, location, ca_bundle, timeout_s, policy or SourcePolicy.local_user()
+    )
     scope = site or (urlparse(location).netloc or Path(location).resolve().name)
     report = IngestReport(SOURCE, scope)
     writer = Writer(store, embedder)

@@ -40,13 +40,17 @@ _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 def _node_words(node: StoredNode) -> Iterable[str]:
     parts = [node.name, str(node.props.get("operation_id", "")), str(node.props.get("summary", ""))]
+    fields = node.props.get("properties")  # a schema's field names: email, bio, snapshot_id
+    if isinstance(fields, list):
+        parts += [str(f) for f in fields]
     for part in parts:
         for word in _WORD.findall(identifier_words(part)):
             yield word.lower()
 
 
 def corpus_words(nodes: Iterable[StoredNode], limit: int = 20000) -> list[str]:
-    """Distinct words of the nodes' names, identifiers and summaries, most frequent first."""
+    """Distinct words of the nodes' names, identifiers, summaries and schema field names, most
+    frequent first."""
     counts: dict[str, int] = {}
     for node in nodes:
         for word in _node_words(node):

@@ -29,6 +29,7 @@ from flowrag.extract.embeddings import Embedder
 from flowrag.extract.monitoring import SOURCE, FieldMapping, detect_mapping, extract_document
 from flowrag.extract.vocabulary import Vocabulary
 from flowrag.graph.port import GraphStore
+from flowrag.ingest.dumps import read_dump
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
@@ -414,13 +415,8 @@ async def ingest_json_dump(
     path: Path,
     progress: Progress | None = None,
 ) -> list[IngestReport]:
-    """A JSON file ``{"collection": [documents…]}`` (e.g. a mongoexport reshaped), full sync."""
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceError(f"cannot read monitoring dump {path}: {exc}") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
-        raise SourceError(f"{path} must be a JSON object mapping collection names to lists of documents")
+    """A dump file or folder (see :mod:`flowrag.ingest.dumps`), full sync per collection."""
+    data = await asyncio.to_thread(read_dump, path)
     reports = []
     for collection, docs in data.items():
         report = IngestReport(SOURCE, collection)

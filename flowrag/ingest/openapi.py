@@ -6,39 +6,56 @@ import asyncio
 import json
 import logging
 import ssl
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
 import yaml
 
-from flowrag.errors import SourceError
+from flowrag.errors import IngestError, SourceError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.openapi import SOURCE, extract_spec
 from flowrag.graph.port import GraphStore
+from flowrag.ingest.access import SourcePolicy, inside, same_origin
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
 
-__all__ = ["MAX_SPEC_BYTES", "ingest_openapi", "load_document", "read_source"]
+__all__ = ["MAX_SPEC_BYTES", "check_shape", "ingest_openapi", "load_document", "read_source"]
 
 log = logging.getLogger(__name__)
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
+MAX_NODES = 5_000_000  # values in a parsed spec (the DCT spec, 1.6 MB of YAML, has ~120k)
+MAX_NESTING = 200
+MAX_EXTERNAL_REFS = 10_000
+_MAX_REDIRECTS = 5
+MAX_SHRINK = 0.5  # share of a spec's nodes a re-ingest may remove without --allow-shrink
 _CA_HINT = "pass --ca-bundle /path/to/internal-ca.pem for servers signed by an internal CA"
 
 
-def _fetch(location: str, ca_bundle: Path | None, timeout_s: float) -> bytes:
+def _fetch(location: str, ca_bundle: Path | None, timeout_s: float, policy: SourcePolicy) -> bytes:
     import httpx
 
     verify: Any = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
     try:
-        with httpx.Client(verify=verify, timeout=timeout_s, follow_redirects=True) as client:
-            response = client.get(location)
-            response.raise_for_status()
-            if len(response.content) > MAX_SPEC_BYTES:
-                raise SourceError(f"{location} is larger than {MAX_SPEC_BYTES // 2**20} MB")
-            return response.content
+        with httpx.Client(verify=verify, timeout=timeout_s, follow_redirects=False) as client:
+            url = location
+            for _ in range(_MAX_REDIRECTS + 1):
+                policy.check(url, urls_only=True)  # every hop: a public URL may redirect inward
+                with client.stream("GET", url) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    response.raise_for_status()
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > MAX_SPEC_BYTES:
+                            raise SourceError(f"{location} is larger than {MAX_SPEC_BYTES // 2**20} MB")
+                    return bytes(body)
+            raise SourceError(f"{location} redirects more than {_MAX_REDIRECTS} times")
     except httpx.ConnectError as exc:
         if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
             raise SourceError(f"TLS verification failed for {location}: {exc}", hint=_CA_HINT) from exc
@@ -51,11 +68,17 @@ def _fetch(location: str, ca_bundle: Path | None, timeout_s: float) -> bytes:
         raise SourceError(f"cannot fetch {location}: {exc}") from exc
 
 
-def read_source(location: str, ca_bundle: Path | None, timeout_s: float) -> bytes:
+def read_source(
+    location: str, ca_bundle: Path | None, timeout_s: float, policy: SourcePolicy | None = None
+) -> bytes:
+    policy = policy or SourcePolicy.local_user()
     if urlparse(location).scheme in ("http", "https"):
-        return _fetch(location, ca_bundle, timeout_s)
+        return _fetch(location, ca_bundle, timeout_s, policy)
+    policy.check(location)
     path = Path(location)
     try:
+        if not path.is_file():  # a FIFO or a device would block or never end
+            raise SourceError(f"spec file not found: {path}")
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
             raise SourceError(
@@ -69,6 +92,16 @@ def read_source(location: str, ca_bundle: Path | None, timeout_s: float) -> byte
 
 
 def _parse(raw: bytes, location: str) -> Any:
+    try:
+        return _parse_text(raw, location)
+    except RecursionError:
+        raise SourceError(
+            f"{location} is nested too deeply to parse (more than ~{MAX_NESTING} levels?)",
+            hint="a real spec nests a few dozen levels; check how the file was generated",
+        ) from None
+
+
+def _parse_text(raw: bytes, location: str) -> Any:
     text = raw.decode("utf-8", errors="replace")
     stripped = text.lstrip()
     if stripped.startswith("{") or stripped.startswith("["):
@@ -88,52 +121,120 @@ def _parse(raw: bytes, location: str) -> Any:
         ) from exc
 
 
-def _inline_external(
-    node: Any,
-    base: str,
-    ca_bundle: Path | None,
-    timeout_s: float,
-    cache: dict[str, Any],
-    problems: list[str],
-    depth: int = 0,
-) -> Any:
-    """Replace ``$ref: other.yaml#/x`` by the referenced content (relative files and URLs)."""
-    if depth > 20:
+@dataclass
+class _Inliner:
+    """Inlines external ``$ref``s, staying inside the spec's own directory (local specs) or on the
+    spec's own origin (remote specs), with a budget on how many are expanded."""
+
+    root: str
+    ca_bundle: Path | None
+    timeout_s: float
+    policy: SourcePolicy
+    problems: list[str]
+    cache: dict[str, Any] = field(default_factory=dict)
+    expanded: int = 0
+
+    def _contained(self, location: str) -> bool:
+        if "://" in self.root:
+            return same_origin(location, self.root)
+        return inside(Path(location), Path(self.root).parent)
+
+    def run(self, node: Any, base: str, chain: frozenset[str] = frozenset(), depth: int = 0) -> Any:
+        if depth > MAX_NESTING:
+            raise SourceError(f"{self.root}: nested deeper than {MAX_NESTING} levels")
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                return self._inline(ref, base, chain, depth)
+            return {k: self.run(v, base, chain, depth + 1) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.run(v, base, chain, depth + 1) for v in node]
         return node
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and not ref.startswith("#"):
-            target, _, fragment = ref.partition("#")
-            location = urljoin(base, target) if "://" in base else str(Path(base).parent / target)
-            try:
-                if location not in cache:
-                    cache[location] = _parse(read_source(location, ca_bundle, timeout_s), location)
-                part: Any = cache[location]
-                for key in [p for p in fragment.split("/") if p]:
-                    part = part[key.replace("~1", "/").replace("~0", "~")]
-            except (SourceError, KeyError, TypeError) as exc:
-                problems.append(f"broken external $ref {ref}: {exc}")
-                return {}
-            return _inline_external(part, location, ca_bundle, timeout_s, cache, problems, depth + 1)
-        return {
-            k: _inline_external(v, base, ca_bundle, timeout_s, cache, problems, depth)
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_inline_external(v, base, ca_bundle, timeout_s, cache, problems, depth) for v in node]
-    return node
+
+    def _inline(self, ref: str, base: str, chain: frozenset[str], depth: int) -> Any:
+        target, _, fragment = ref.partition("#")
+        location = urljoin(base, target) if "://" in base else str(Path(base).parent / target)
+        key = f"{location}#{fragment}"
+        if not self._contained(location):
+            self.problems.append(
+                f"external $ref {ref} leaves the spec's own directory or origin: not followed"
+            )
+            return {}
+        if key in chain:
+            self.problems.append(f"external $ref {ref} refers back to itself: not followed")
+            return {}
+        self.expanded += 1
+        if self.expanded > MAX_EXTERNAL_REFS:
+            raise SourceError(f"{self.root}: more than {MAX_EXTERNAL_REFS} external $ref expansions")
+        try:
+            if location not in self.cache:
+                raw = read_source(location, self.ca_bundle, self.timeout_s, self.policy)
+                self.cache[location] = _parse(raw, location)
+            part: Any = self.cache[location]
+            for piece in [p for p in fragment.split("/") if p]:
+                part = part[piece.replace("~1", "/").replace("~0", "~")]
+        except (SourceError, KeyError, TypeError, IndexError) as exc:
+            self.problems.append(f"broken external $ref {ref}: {getattr(exc, 'message', exc)}")
+            return {}
+        return self.run(part, location, chain | {key}, depth + 1)
+
+
+def check_shape(doc: Any, location: str, budget: int = MAX_NODES) -> None:
+    """Refuse documents that expand past ``budget`` nodes (YAML alias bombs share objects that a
+    walk would expand), nest deeper than ``MAX_NESTING``, or have wrongly typed top-level parts;
+    each error names the JSON pointer."""
+    seen = 0
+    stack: list[tuple[Any, str, int]] = [(doc, "", 0)]
+    while stack:
+        node, pointer, depth = stack.pop()
+        seen += 1
+        if seen > budget:
+            raise SourceError(
+                f"{location} expands to more than {budget:,} values (YAML aliases?)",
+                hint="give the spec without YAML anchors/aliases, or as JSON",
+            )
+        if depth > MAX_NESTING:
+            raise SourceError(f"{location}: nested deeper than {MAX_NESTING} levels at {pointer or '/'}")
+        if isinstance(node, dict):
+            stack += [(v, f"{pointer}/{k}", depth + 1) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [(v, f"{pointer}/{i}", depth + 1) for i, v in enumerate(node)]
+    for pointer, path in (
+        ("/info", ("info",)),
+        ("/paths", ("paths",)),
+        ("/components", ("components",)),
+        ("/components/schemas", ("components", "schemas")),
+        ("/definitions", ("definitions",)),
+    ):
+        part: Any = doc
+        for key in path:
+            part = part.get(key) if isinstance(part, dict) else None
+        if part is not None and not isinstance(part, dict):
+            raise SourceError(
+                f"{location}: {pointer} must be an object, not {type(part).__name__}",
+                hint="check the spec against the OpenAPI schema",
+            )
 
 
 def load_document(
-    location: str, ca_bundle: Path | None = None, timeout_s: float = 30.0
+    location: str,
+    ca_bundle: Path | None = None,
+    timeout_s: float = 30.0,
+    policy: SourcePolicy | None = None,
 ) -> tuple[Any, list[str]]:
-    doc = _parse(read_source(location, ca_bundle, timeout_s), location)
+    policy = policy or SourcePolicy.local_user()
+    doc = _parse(read_source(location, ca_bundle, timeout_s, policy), location)
     if not isinstance(doc, dict):
         raise SourceError(f"{location} does not contain a JSON/YAML object")
     if "openapi" not in doc and "swagger" not in doc:
         raise SourceError(f"{location} is not an OpenAPI/Swagger document (no 'openapi' or 'swagger' field)")
+    check_shape(doc, location)
     problems: list[str] = []
-    return _inline_external(doc, location, ca_bundle, timeout_s, {}, problems), problems
+    inliner = _Inliner(location, ca_bundle, timeout_s, policy, problems)
+    inlined = inliner.run(doc, location)
+    if inliner.expanded:
+        check_shape(inlined, location)
+    return inlined, problems
 
 
 async def ingest_openapi(
@@ -143,8 +244,15 @@ async def ingest_openapi(
     name: str | None = None,
     ca_bundle: Path | None = None,
     timeout_s: float = 30.0,
+    *,
+    policy: SourcePolicy | None = None,
+    allow_shrink: bool = False,
+    max_shrink: float = MAX_SHRINK,
 ) -> IngestReport:
-    doc, problems = await asyncio.to_thread(load_document, location, ca_bundle, timeout_s)
+    """Ingest one spec. A re-ingest that would remove more than ``max_shrink`` of the spec's
+    nodes (a truncated download with the same title) stops before writing anything, unless
+    ``allow_shrink``."""
+    doc, problems = await asyncio.to_thread(load_document, location, ca_bundle, timeout_s, policy)
     spec_name = name or str((doc.get("info") or {}).get("title") or Path(location).stem).lower().replace(
         " ", "-"
     )
@@ -154,9 +262,16 @@ async def ingest_openapi(
     report.errors.extend(problems + extracted.problems)
     if extracted.problems:
         report.skipped["spec problems"] += len(extracted.problems)
-    await Writer(store, embedder).write(extracted.nodes, extracted.rels, report)
     seen = {n.uid for n in extracted.nodes if n.scope == spec_name}
-    stale = sorted(await store.scope_uids(SOURCE, spec_name) - seen)
+    existing = await store.scope_uids(SOURCE, spec_name)
+    stale = sorted(existing - seen)
+    if existing and len(stale) > max_shrink * len(existing) and not allow_shrink:
+        raise IngestError(
+            f"{location} would remove {len(stale)} of the {len(existing)} nodes of spec {spec_name!r}; "
+            "nothing was written",
+            hint="if the spec really shrank, run again with --allow-shrink",
+        )
+    await Writer(store, embedder).write(extracted.nodes, extracted.rels, report)
     if stale:
         report.deleted += await store.delete_nodes(stale)
     report.relationships += await link_all(store)

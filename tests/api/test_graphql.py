@@ -31,6 +31,9 @@ def settings_for(tmp: Path, models_dir: Path) -> Settings:
     s.store.path = tmp / "graph"
     s.api.api_keys = [f"read:{hash_key(READ)}", f"write:{hash_key(WRITE)}"]
     s.api.max_depth = 6
+    # the server may read the shared data and this checkout, and reach the loopback Mongo test port
+    s.api.ingest_roots = [SHARED_DATA, ROOT]
+    s.api.allowed_hosts = ["127.0.0.1"]
     if not (tmp / "models").exists():
         (tmp / "models").symlink_to(models_dir, target_is_directory=True)
     return s
@@ -311,7 +314,10 @@ def test_every_graphiql_asset_is_vendored(server: str) -> None:
 
 
 def test_failed_and_cancelled_jobs(server: str, tmp_path: Path) -> None:
-    failed = gql(server, 'mutation { ingestOpenApi(location: "/nonexistent/spec.yaml") { id } }', key=WRITE)
+    missing = str(ROOT / "no-such-spec.yaml")
+    failed = gql(
+        server, "mutation($l: String!) { ingestOpenApi(location: $l) { id } }", {"l": missing}, key=WRITE
+    )
     job_id = failed["data"]["ingestOpenApi"]["id"]
     for _ in range(100):
         job = gql(server, "query($id: ID!) { job(id: $id) { state message } }", {"id": job_id})["data"]["job"]

@@ -135,3 +135,44 @@ async def test_sessions_keep_the_conversation_in_the_store(answerer: Answerer, s
     answerer.sessions._ttl = timedelta(seconds=-1)  # everything is now idle
     assert await answerer.sessions.purge() == 3
     assert await answerer.sessions.history(sid) == []
+
+
+async def test_prerequisite_steps_and_the_plan_on_both_stores(answerer: Answerer, store: GraphStore) -> None:
+    hood = await store.neighbours(
+        ["Endpoint:delphix-dct:POST /vdbs/{vdbId}/refresh_by_snapshot"], ["NEEDS"], 10
+    )
+    producers = {e.end for e in hood.edges if e.start.endswith("refresh_by_snapshot")}
+    assert {"Endpoint:delphix-dct:GET /vdbs", "Endpoint:delphix-dct:POST /vdbs/search"} <= producers
+    result = await answerer.ask(
+        "What calls do I chain to refresh a VDB from a snapshot when I only know its name?",
+        sources=("openapi",),
+        now=NOW,
+    )
+    evidence = [n.uid for n in result.nodes]
+    assert "Endpoint:delphix-dct:POST /vdbs/{vdbId}/refresh_by_snapshot" in evidence[:3]
+    assert producers & set(evidence), "a step that yields the VDB id is in the evidence"
+    plan = result.as_dict()["plan"]
+    assert (
+        plan["route"] == "retrieval" and plan["language"] == "en" and plan["confidence"] in ("strong", "weak")
+    )
+
+
+async def test_relevance_is_judged_against_this_stores_background(answerer: Answerer) -> None:
+    background = await answerer.retriever.background()
+    assert len(background.vector) == len(background.coverage) > 20
+    off = await answerer.ask("Qui a peint la Joconde et en quelle année ?", now=NOW)
+    assert off.mode == "no-answer" and off.confidence == "off-topic"
+    assert any("background" in note for note in off.notes)
+    on = await answerer.ask("Comment démarrer une VDB arrêtée ?", now=NOW)
+    assert on.mode == "extractive" and on.confidence != "off-topic"
+    assert "Endpoint:delphix-dct:POST /vdbs/{vdbId}/start" in [c.uid for c in on.citations[:5]]
+
+
+async def test_unknown_sources_and_collections_are_errors(answerer: Answerer) -> None:
+    from flowrag.errors import PlanError
+
+    with pytest.raises(PlanError, match="unknown source 'mongodb'"):
+        await answerer.ask("Quels flux ont échoué ?", sources=("mongodb",), now=NOW)
+    with pytest.raises(PlanError, match="no collection 'runz'") as caught:
+        await answerer.ask("Quels flux ont échoué ?", collections=("runz",), now=NOW)
+    assert "runs" in (caught.value.hint or "")

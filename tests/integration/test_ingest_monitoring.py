@@ -220,3 +220,61 @@ async def test_bad_documents_are_skipped_or_converted_never_fatal(
     )
     assert sorted(n.key for n in stored) == ["odd/deep", "odd/mixed", "odd/ok"]
     assert "<nested too deep>" in next(n.text for n in stored if n.key == "odd/deep")
+
+
+async def test_mongoexport_dumps_in_extended_json(
+    store: GraphStore, cached_embedder: Any, tmp_path: Any
+) -> None:
+    """JSON Lines (mongoexport's default) and --jsonArray, canonical and relaxed Extended JSON, a
+    folder with one file per collection: ids and dates arrive as the server would give them."""
+    import json
+
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    lines = [
+        {
+            "_id": {"$oid": "65f0c0ffee00000000000001"},
+            "pipeline": "load_trades",
+            "status": "FAILED",
+            "technology": "Spark",
+            "start_time": {"$date": "2026-11-21T06:00:00Z"},
+            "error": "Executor lost on host spark-07",
+            "rows": {"$numberLong": "1234567890123"},
+        },
+        {
+            "_id": {"$oid": "65f0c0ffee00000000000002"},
+            "pipeline": "load_trades",
+            "status": "SUCCESS",
+            "technology": "Spark",
+            "start_time": {"$date": {"$numberLong": "1795244400000"}},
+        },
+    ]
+    (folder / "monitoring.runs.json").write_text("\n".join(json.dumps(d) for d in lines) + "\n")
+    (folder / "alerts.json").write_text(
+        json.dumps([{"_id": {"$oid": "65f0c0ffee00000000000003"}, "title": "disk"}])
+    )
+    reports = await mon.ingest_json_dump(store, cached_embedder, VOCAB, folder)
+    assert sorted((r.scope, r.read) for r in reports) == [("alerts", 1), ("runs", 2)]
+    runs = await store.find_nodes("Run", [Filter("scope", "=", "runs")], order_by="started_at")
+    assert sorted(r.props["doc_id"] for r in runs) == ["65f0c0ffee00000000000001", "65f0c0ffee00000000000002"]
+    assert [str(r.props["started_at"])[:16] for r in runs] == ["2026-11-21T06:00", "2026-11-21T07:00"]
+    assert {r.props["status"] for r in runs} == {"FAILED", "SUCCESS"}
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("", "is empty"),
+        ("[1, 2]", "must hold objects only"),
+        ('{"a": 1}\nnot json\n', "line 2 is not a JSON document"),
+        ("42", "holds a JSON int"),
+    ],
+)
+async def test_bad_dumps_say_how_to_make_a_good_one(
+    store: GraphStore, cached_embedder: Any, tmp_path: Any, content: str, words: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(SourceError, match=words) as caught:
+        await mon.ingest_json_dump(store, cached_embedder, VOCAB, path)
+    assert "mongoexport" in (caught.value.hint or "")

@@ -14,6 +14,7 @@ from flowrag.schema import NodeLabel, make_uid
 from tests.conftest import SHARED_DATA
 
 DCT = str(SHARED_DATA / "delphix" / "dct-openapi.yaml")
+DCT_SUBSET = str(Path(__file__).resolve().parents[2] / "flowrag" / "examples" / "data" / "dct-subset.yaml")
 
 
 async def test_dct_spec_ingests_links_and_reruns_as_noop(store: GraphStore, cached_embedder: object) -> None:
@@ -159,3 +160,26 @@ async def test_partial_spec_ingests_what_is_valid(
     assert any("broken $ref #/components/responses/Missing" in p for p in report.errors)
     assert any("/broken" in p for p in report.errors)
     assert await store.count_nodes("Endpoint", [Filter("scope", "=", "partial")]) == 1
+
+
+async def test_a_truncated_spec_stops_before_deleting(
+    store: object, cached_embedder: object, tmp_path: Path
+) -> None:
+    """Half a download with the same title would delete most of the spec: it stops, nothing lost."""
+    import yaml
+
+    from flowrag.errors import IngestError
+
+    full = yaml.safe_load(Path(DCT_SUBSET).read_text("utf-8"))
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(full))
+    await ingest_openapi(store, cached_embedder, str(path), "cut")  # type: ignore[arg-type]
+    before = await store.scope_uids("openapi", "cut")  # type: ignore[attr-defined]
+    kept = dict(list(full["paths"].items())[:3])
+    path.write_text(yaml.safe_dump({**full, "paths": kept, "components": {}}))
+    with pytest.raises(IngestError, match=r"would remove .* nothing was written") as caught:
+        await ingest_openapi(store, cached_embedder, str(path), "cut")  # type: ignore[arg-type]
+    assert "--allow-shrink" in (caught.value.hint or "")
+    assert await store.scope_uids("openapi", "cut") == before  # type: ignore[attr-defined]
+    report = await ingest_openapi(store, cached_embedder, str(path), "cut", allow_shrink=True)  # type: ignore[arg-type]
+    assert report.deleted > len(before) // 2

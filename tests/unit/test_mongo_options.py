@@ -60,3 +60,40 @@ async def test_checkpoint_trusts_only_finished_batches(tmp_path: Path) -> None:
     await again.after("a", "b")  # a full pass restarting from the beginning keeps the furthest point
     assert again.last_id == "h"
     await store.close()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("EN ÉCHEC", "FAILED"),
+        ("échoué", "FAILED"),
+        ("KO", "FAILED"),
+        ("Failed (exit 3)", "FAILED"),
+        ("TIMED_OUT", "FAILED"),
+        ("KILLED", "FAILED"),
+        ("succès", "SUCCESS"),
+        ("Terminé", "SUCCESS"),
+        ("completed with errors", "WARNING"),
+        ("en cours", "RUNNING"),
+        ("annulé", "CANCELLED"),
+        ("SKIPPED", "SKIPPED"),
+        ("0", "SUCCESS"),
+        (0, "SUCCESS"),
+        ("4", "FAILED"),
+        (12, "FAILED"),
+        ("something else", "SOMETHING ELSE"),
+    ],
+)
+def test_status_classes_from_words_and_return_codes(raw: object, expected: str) -> None:
+    from flowrag.extract.monitoring import normalise_status
+
+    assert normalise_status(raw) == expected
+
+
+def test_configured_warning_codes() -> None:
+    from flowrag.extract.monitoring import normalise_status
+
+    assert (
+        normalise_status("4", frozenset({4})) == "WARNING"
+        and normalise_status("8", frozenset({4})) == "FAILED"
+    )

@@ -66,6 +66,7 @@ class _Seeds:
     best_vector: float
     coverage: float
     bridged: dict[str, tuple[str, ...]]
+    firsts: list[str]  # the best hits of each list: they keep a seat whatever the fusion says
 
 
 class Retriever:
@@ -109,12 +110,19 @@ class Retriever:
                 bridged[b.word].append(b.term)
         known = [w for forms, hit in zip(terms, found, strict=True) if hit for w in forms]
         identifiers = list(plan.identifiers) if plan else []
-        text_terms = [*identifiers, *known, *(t for ts in bridged.values() for t in ts)]
-        text_hits = (
-            await self._store.fulltext_search(" ".join(dict.fromkeys(text_terms)), labels, s.fulltext_k)
-            if s.fulltext_k and text_terms
+        text_terms = [*identifiers, *known]
+        # the question's own words are one full-text list; each bridged word is a list of its own,
+        # so a bridged word's best matches are not drowned by another word's frequent neighbours
+        queries = [" ".join(dict.fromkeys(text_terms))] if text_terms else []
+        queries += [" ".join(ts) for ts in bridged.values()]
+        lists = (
+            await asyncio.gather(*(self._store.fulltext_search(q, labels, s.fulltext_k) for q in queries))
+            if s.fulltext_k and queries
             else []
         )
+        own = bool(text_terms)
+        text_hits = lists[0] if own and lists else []
+        bridged_lists = lists[1:] if own else lists
         fused: dict[str, float] = defaultdict(float)
         nodes: dict[str, StoredNode] = {}
         label_set = set(labels)
@@ -129,9 +137,24 @@ class Retriever:
             # identifiers found verbatim weigh double: exact names beat paraphrases
             fused[hit.node.uid] += (2.0 if identifiers else 1.0) / (s.rrf_k + position + 1)
             nodes[hit.node.uid] = hit.node
+        for hits in bridged_lists:  # a bridge is a guess: half the weight of a word found verbatim
+            for position, hit in enumerate(
+                h for h in hits if plan is None or _allowed(h.node, plan, label_set)
+            ):
+                fused[hit.node.uid] += 0.5 / (s.rrf_k + position + 1)
+                nodes[hit.node.uid] = hit.node
         coverage = sum(found) / len(found) if found else 0.0
+        firsts = [h.node.uid for h in vector_hits[:2]] + [h.node.uid for h in text_hits[:2]]
+        firsts += [hits[0].node.uid for hits in bridged_lists if hits and hits[0].node.uid in fused]
         return _Seeds(
-            fused, nodes, vector_hits, text_hits, best, coverage, {k: tuple(v) for k, v in bridged.items()}
+            fused,
+            nodes,
+            vector_hits,
+            text_hits,
+            best,
+            coverage,
+            {k: tuple(v) for k, v in bridged.items()},
+            firsts,
         )
 
     # ------------------------------------------------------------------ relevance
@@ -187,9 +210,8 @@ class Retriever:
             for node in await self._store.get_nodes(list(extra_seeds)):
                 nodes[node.uid] = node
         ranked = sorted(fused, key=lambda u: -fused[u])
-        # RRF favours nodes found by both searches; the best hits of each search keep a seat anyway
-        firsts = [h.node.uid for h in seeds.vector_hits[:2]] + [h.node.uid for h in seeds.text_hits[:2]]
-        chosen = sorted(list(dict.fromkeys([*firsts, *ranked]))[: s.seeds], key=lambda u: -fused[u])
+        # RRF favours nodes found by several lists; the best hits of each list keep a seat anyway
+        chosen = sorted(list(dict.fromkeys([*seeds.firsts, *ranked]))[: s.seeds], key=lambda u: -fused[u])
         ev.seeds = chosen
         top = max(fused.values(), default=1.0)
         scores = {uid: fused[uid] / top for uid in chosen}

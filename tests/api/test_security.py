@@ -1,0 +1,98 @@
+"""The API's answers to hostile requests, through the real ASGI app: ingestion mutations bounded
+by the source policy, root-field and argument limits, streamed body limit, WebSocket auth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from flowrag.api.app import create_app, hash_key
+from flowrag.settings import Settings, StoreKind
+
+READ, WRITE = "read-key-0123456789", "write-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[TestClient]:
+    tmp = tmp_path_factory.mktemp("api-security")
+    settings = Settings(data_dir=tmp)
+    settings.store.kind = StoreKind.EMBEDDED
+    settings.store.path = tmp / "graph"
+    settings.api.api_keys = [f"read:{hash_key(READ)}", f"write:{hash_key(WRITE)}"]
+    settings.api.max_body_bytes = 10_000
+    (tmp / "models").symlink_to(models_dir, target_is_directory=True)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def post(
+    client: TestClient, query: str, key: str = WRITE, variables: dict[str, object] | None = None
+) -> dict:
+    response = client.post(
+        "/graphql", headers={"X-API-Key": key}, json={"query": query, "variables": variables or {}}
+    )
+    return dict(response.json())
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        'ingestCode(location: "/etc") { id }',
+        'ingestCode(location: "/no/such/dir") { id }',
+        'ingestCode(location: "file:///etc") { id }',
+        'ingestOpenApi(location: "/etc/passwd") { id }',
+        'ingestOpenApi(location: "http://127.0.0.1:7687/spec.yaml") { id }',
+        'ingestHtml(location: "http://169.254.169.254/latest/meta-data/") { id }',
+        'ingestMongo(uri: "mongodb://127.0.0.1:27017", db: "x") { id }',
+    ],
+)
+def test_ingestion_mutations_cannot_read_files_or_reach_internal_hosts(
+    client: TestClient, mutation: str
+) -> None:
+    result = post(client, f"mutation {{ {mutation} }}")
+    assert result["data"] is None
+    error = result["errors"][0]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert error["message"].startswith("location not allowed")  # the same words whether it exists or not
+    jobs = post(client, "{ jobs { id } }", READ)["data"]["jobs"]
+    assert jobs == []  # nothing was started
+
+
+def test_root_fields_and_arguments_are_bounded(client: TestClient) -> None:
+    many = " ".join(f"a{i}: collections {{ name }}" for i in range(200))
+    result = post(client, f"{{ {many} }}", READ)
+    assert "at most 10 root fields" in result["errors"][0]["message"]
+    for top_k in (-5, 0, 101):
+        bad = post(client, f'{{ search(text: "vdb", topK: {top_k}) {{ score }} }}', READ)
+        assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    huge = post(client, '{ search(text: "vdb", topK: 2000000000) { score } }', READ)
+    assert huge["errors"] and huge.get("data") is None
+
+
+def test_a_chunked_body_over_the_limit_is_refused(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"query": "{ collections { name } }", "x": "'
+        for _ in range(100):
+            yield b"x" * 1000
+        yield b'"}'
+
+    response = client.post(
+        "/graphql", headers={"X-API-Key": READ, "content-type": "application/json"}, content=chunks()
+    )
+    assert response.status_code == 413
+
+
+def test_websocket_subscriptions_authenticate_through_connection_init(client: TestClient) -> None:
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_text(json.dumps({"type": "connection_init", "payload": {"apiKey": READ}}))
+        assert json.loads(ws.receive_text())["type"] == "connection_ack"
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_text(json.dumps({"type": "connection_init", "payload": {}}))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+        assert closed.value.code == 4403
