@@ -107,7 +107,7 @@ class ApiSettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535)
     api_keys: list[str] = Field(
         default_factory=list,
-        description="'scope:sha256hex' entries (scope read|write); empty = no auth (local use).",
+        description="'scope:sha256hex' entries (scope read|write); empty = no auth, so serve binds loopback only (unless --insecure-no-auth).",
     )
     cors_origins: list[str] = Field(default_factory=list)
     max_depth: int = Field(10, ge=2)

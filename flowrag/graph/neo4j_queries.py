@@ -25,6 +25,7 @@ __all__ = [
     "SCOPE_UIDS_LABEL",
     "SET_EMBEDDINGS",
     "SHOW_VECTOR_INDEXES",
+    "TERMS_PRESENT",
     "VECTOR_QUERY",
     "delete_relationships_query",
     "fulltext_index_ddl",
@@ -90,6 +91,17 @@ WITH node, score, [l IN labels(node) WHERE l <> '{BASE_LABEL}'][0] AS label
 WHERE label IN $labels
 RETURN node {{.*, embedding: null}} AS node, label, score
 ORDER BY score DESC
+"""
+
+# one round trip for every coverage probe: does any node match this term at all?
+TERMS_PRESENT = f"""
+UNWIND $queries AS item
+CALL {{
+  WITH item
+  CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', item.query, {{limit: 1}}) YIELD node
+  RETURN count(node) AS hits
+}}
+RETURN item.i AS i, hits
 """
 
 COUNT_LABEL = "MATCH (n:{label}) RETURN count(n) AS c"

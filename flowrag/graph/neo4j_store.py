@@ -323,6 +323,15 @@ class Neo4jStore:
         hits = [ScoredNode(_stored(r["node"], r["label"]), float(r["score"])) for r in records]
         return [h for h in hits if node_matches(h.node, filters)][:k]
 
+    async def terms_present(self, terms: Sequence[Sequence[str]]) -> list[bool]:
+        queries = [{"i": i, "query": q.lucene_query(" ".join(term))} for i, term in enumerate(terms)]
+        asked = [item for item in queries if item["query"]]
+        present = [False] * len(terms)
+        if asked:
+            for record in await self._read(q.TERMS_PRESENT, queries=asked):
+                present[int(record["i"])] = int(record["hits"]) > 0
+        return present
+
     async def neighbours(
         self, uids: Sequence[str], rel_types: Sequence[str] = (), cap_per_node: int = 25
     ) -> Neighbourhood:

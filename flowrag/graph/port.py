@@ -217,6 +217,10 @@ class GraphStore(Protocol):
     ) -> list[ScoredNode]:
         """Top-k full-text matches (identifiers such as ``orders_qa`` or ``/v3/vdbs/{id}``)."""
 
+    async def terms_present(self, terms: Sequence[Sequence[str]]) -> list[bool]:
+        """For each term (a word and its other forms), whether any form occurs in the full-text
+        index: the corpus-coverage probe of relevance, in one round trip."""
+
     async def neighbours(
         self,
         uids: Sequence[str],

@@ -169,6 +169,10 @@ async def test_fulltext_finds_exact_identifiers(store: GraphStore) -> None:
     assert hits[0].node.props["path"] == "/v3/vdbs/{vdbId}/refresh"
     assert await store.fulltext_search("orders_qa", ["Endpoint"], 5) == []
     assert await store.fulltext_search('" OR * AND (', ["Pipeline"], 5) == []
+    present = await store.terms_present(
+        [("rollback",), ("tarte", "tatin"), ("nope", "daily"), (), ('" OR *',)]
+    )
+    assert present == [True, False, True, False, False]
 
 
 async def test_neighbours_respect_types_and_degree_caps(store: GraphStore) -> None:

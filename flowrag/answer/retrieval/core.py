@@ -67,6 +67,7 @@ class _Seeds:
     coverage: float
     bridged: dict[str, tuple[str, ...]]
     firsts: list[str]  # the best hits of each list: they keep a seat whatever the fusion says
+    timings: dict[str, float]
 
 
 class Retriever:
@@ -86,28 +87,31 @@ class Retriever:
 
     # ------------------------------------------------------------------ seeds
     async def _coverage(self, words: Sequence[Sequence[str]], labels: list[str]) -> list[bool]:
-        """Which words (each with its other forms) the corpus holds: one-row full-text probes."""
-        if not words:
-            return []
-        probes = await asyncio.gather(
-            *(self._store.fulltext_search(" ".join(forms), labels, 1) for forms in words)
-        )
-        return [bool(hits) for hits in probes]
+        """Which words (each with its other forms) the corpus holds (one store round trip)."""
+        return await self._store.terms_present(words) if words else []
 
     async def _seeds(self, question: str, plan: Plan | None, labels: list[str]) -> _Seeds:
         s = self.strategy
         embedded = [lbl for lbl in labels if ONTOLOGY.label(lbl).embedded]
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
         query_vec = (await asyncio.to_thread(self._embedder.embed_queries, [question]))[0]
+        timings["embed_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
         terms = list(plan.terms) if plan and plan.terms else [(w,) for w in content_words(question)]
         vector_task = (
             self._store.vector_search(query_vec.tolist(), embedded, s.vector_k) if embedded else _empty()
         )
         vector_hits, found = await asyncio.gather(vector_task, self._coverage(terms, labels))
+        timings["vector_and_words_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
         unknown = [forms[0] for forms, hit in zip(terms, found, strict=True) if not hit]
         bridged: dict[str, list[str]] = defaultdict(list)
         if unknown and s.bridge_words:
             for b in await self._bridge.bridge(unknown, s.bridge_words):
                 bridged[b.word].append(b.term)
+        timings["bridge_ms"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
         known = [w for forms, hit in zip(terms, found, strict=True) if hit for w in forms]
         identifiers = list(plan.identifiers) if plan else []
         text_terms = [*identifiers, *known]
@@ -120,6 +124,7 @@ class Retriever:
             if s.fulltext_k and queries
             else []
         )
+        timings["fulltext_ms"] = (time.perf_counter() - t0) * 1000
         own = bool(text_terms)
         text_hits = lists[0] if own and lists else []
         bridged_lists = lists[1:] if own else lists
@@ -155,6 +160,7 @@ class Retriever:
             coverage,
             {k: tuple(v) for k, v in bridged.items()},
             firsts,
+            timings,
         )
 
     # ------------------------------------------------------------------ relevance
@@ -196,6 +202,7 @@ class Retriever:
         t0 = time.perf_counter()
         seeds = await self._seeds(plan.question, plan, labels)
         ev.timings["seeds_ms"] = (time.perf_counter() - t0) * 1000
+        ev.timings.update({f"seeds.{k}": v for k, v in seeds.timings.items()})
         ev.best_vector, ev.term_coverage, ev.bridged = seeds.best_vector, seeds.coverage, seeds.bridged
         ev.fulltext_hits = len(seeds.text_hits)
         t0 = time.perf_counter()

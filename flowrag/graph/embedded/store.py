@@ -631,6 +631,30 @@ class EmbeddedStore:
 
         return await self._run(run)
 
+    async def terms_present(self, terms: Sequence[Sequence[str]]) -> list[bool]:
+        """A form is present when every one of its tokens is in the index vocabulary."""
+        forms = [[[_fold(t) for t in _FTS_TOKEN.findall(form)] for form in term] for term in terms]
+        tokens = sorted({t for term in forms for form in term for t in form})
+        if not tokens:
+            return [False] * len(terms)
+
+        def run() -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(tokens), 500):
+                chunk = tokens[start : start + 500]
+                rows = self._conn.execute(
+                    f"SELECT term FROM fts_vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk
+                )
+                found.update(str(r[0]) for r in rows)
+            return found
+
+        try:
+            known = await self._run(run)
+        except sqlite3.OperationalError:  # a store from before fts_vocab, opened read-only
+            probes = [await self.fulltext_search(" ".join(term), [], 1) for term in terms]
+            return [bool(p) for p in probes]
+        return [any(form and all(t in known for t in form) for form in term) for term in forms]
+
     def _prune_common(self, query: str) -> tuple[str, bool]:
         """Drop very common single words from an OR query; (query, rank by BM25?). When every
         word is common the query is kept and not ranked (any k matches: ranking them all would
