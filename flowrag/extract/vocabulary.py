@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -33,7 +33,6 @@ class Vocabulary:
     technologies: dict[str, tuple[str, ...]]  # canonical -> aliases (lowercase)
     delphix_objects: dict[str, tuple[str, ...]]
     pipeline_keywords: tuple[str, ...]
-    translations: dict[str, str] = field(default_factory=dict)  # French question word -> doc term
 
     def canonical_technology(self, text: str) -> str | None:
         return self._technology_index.get(text.strip().lower())
@@ -108,10 +107,7 @@ def load_vocabulary(extra: Path | None = None) -> Vocabulary:
             for canonical, aliases in _table(more.get(key)).items():
                 target[canonical] = tuple(dict.fromkeys([*target.get(canonical, ()), *aliases]))
         keywords += _words(more.get("pipeline_keywords"))
-    translations = _pairs(base.get("translations"))
-    if extra is not None:
-        translations.update(_pairs(_read(extra).get("translations")))
-    return Vocabulary(tech, delphix, tuple(dict.fromkeys(keywords)), translations)
+    return Vocabulary(tech, delphix, tuple(dict.fromkeys(keywords)))
 
 
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
