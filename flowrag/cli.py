@@ -227,6 +227,9 @@ def _print_reports(reports: list[Any], as_json: bool, console: Console | None = 
         )
     (console or out).print(table)
     for r in reports:
+        if r.mapping:
+            fields = ", ".join(f"{concept} ← {where}" for concept, where in r.mapping.items())
+            (console or out).print(f"[dim]{r.scope} mapping: {fields}[/]", highlight=False)
         for problem in r.errors[:10]:
             err.print(f"[yellow]{r.scope}:[/] {problem}", highlight=False)
         if len(r.errors) > 10:

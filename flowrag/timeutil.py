@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
+from typing import Any
 
-__all__ = ["now_iso", "to_iso"]
+__all__ = ["now_iso", "parse_instant", "to_iso"]
 
 
 def to_iso(value: datetime) -> str:
@@ -15,3 +17,42 @@ def to_iso(value: datetime) -> str:
 
 def now_iso() -> str:
     return to_iso(datetime.now(UTC))
+
+
+_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def parse_instant(value: Any, assume: Any = UTC) -> str | None:
+    """A timestamp as a UTC ISO string, from a datetime, ISO-8601 text (any offset), epoch seconds
+    or milliseconds (as numbers or digit strings), or ``dd/mm/yyyy[ hh:mm[:ss]]``; None when it is
+    none of these. Naive values are taken in ``assume`` (UTC unless given a zone)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, datetime):
+        return to_iso(value if value.tzinfo else value.replace(tzinfo=assume))
+    if isinstance(value, date):
+        return to_iso(datetime(value.year, value.month, value.day, tzinfo=assume))
+    if isinstance(value, str) and re.fullmatch(r"\d{10}(?:\d{3})?(?:\.\d+)?", value.strip()):
+        value = float(value)
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value >= 1e12 else value
+        if not 1e8 <= seconds <= 4.2e9:
+            return None
+        return to_iso(datetime.fromtimestamp(seconds, UTC))
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if m := _DAY_FIRST.match(text):
+        day, month, year, hour, minute, second = m.groups()
+        try:
+            parsed = datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+            )
+        except ValueError:
+            return None
+        return to_iso(parsed.replace(tzinfo=assume))
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return to_iso(parsed if parsed.tzinfo else parsed.replace(tzinfo=assume))

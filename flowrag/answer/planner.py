@@ -52,7 +52,8 @@ _SOURCE_HINTS = {
 # ("which endpoint…" -> Endpoint, "quel programme…" -> Function, "qui appelle…" -> Function).
 _ANSWER_NOUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"endpoints?|opérations?|operations?|api calls?|appels? d'api", ("Endpoint",)),
-    (r"fonctions?|functions?|méthodes?|methods?|code|programmes?|programs?|scripts?", ("Function",)),
+    (r"scripts?", ("File", "Function")),
+    (r"fonctions?|functions?|méthodes?|methods?|code|programmes?|programs?", ("Function",)),
     (r"classes?|services?|tables?|vues?|views?", ("Class",)),
     (r"routes?", ("Route",)),
     (r"pipelines?|flows?|flux|dags?|traitements?", ("Pipeline",)),

@@ -10,10 +10,12 @@ it is even parsed."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from flowrag.extract.code_docs import extract_config, extract_markdown
 from flowrag.extract.code_langs import LANGUAGES, detect_language
 from flowrag.extract.code_python import extract_python
+from flowrag.extract.code_python_urls import Wrapper
 from flowrag.extract.code_rows import SOURCE, CodeExtract
 from flowrag.extract.code_treesitter import extract_treesitter
 from flowrag.extract.secrets import redact, redact_env
@@ -22,24 +24,30 @@ from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 __all__ = ["EXTRACTOR_VERSION", "extract_file", "file_digest"]
 
 #: Bump when extraction output changes for the same input (forces re-extraction of every file).
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"  # 4: Python HTTP wrappers followed to their call sites, script summaries
 _CONFIG = {"yaml", "json", "toml"}
 
 
-def file_digest(text: str) -> str:
-    data = f"{EXTRACTOR_VERSION}\x1f{text}".encode("utf-8", "replace")
+def file_digest(text: str, context: str = "") -> str:
+    data = f"{EXTRACTOR_VERSION}\x1f{context}\x1f{text}".encode("utf-8", "replace")
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def extract_file(repo: str, path: str, text: str) -> CodeExtract:
+def extract_file(
+    repo: str, path: str, text: str, wrappers: Mapping[str, Wrapper] | None = None, context: str = ""
+) -> CodeExtract:
+    """``wrappers``: the repository's Python HTTP wrappers (see ``code_python_urls``);
+    ``context``: a digest of them, part of every Python file's hash so that a changed helper
+    re-extracts its callers."""
     language = detect_language(path, text)
-    digest = file_digest(text)  # of the file as read, so the ingester can compare before parsing
+    # of the file as read, so the ingester can compare before parsing
+    digest = file_digest(text, context if language == "python" else "")
     if language == "dotenv":
         text = redact_env(text)
     parsed = CodeExtract()
     try:
         if language == "python":
-            parsed = extract_python(repo, path, text)
+            parsed = extract_python(repo, path, text, wrappers)
         elif language == "markdown":
             parsed = extract_markdown(repo, path, text)
         elif language in _CONFIG:
@@ -49,6 +57,7 @@ def extract_file(repo: str, path: str, text: str) -> CodeExtract:
     except RecursionError:
         parsed.problems.append(f"{path}: nested too deeply to parse; indexed as a file only")
     lines = text.count("\n") + 1
+    summary = " ".join(dict.fromkeys(part.strip() for part in parsed.summary if part.strip()))[:1500]
     file_row = NodeRow(
         NodeLabel.FILE,
         f"{repo}/{path}",
@@ -56,7 +65,8 @@ def extract_file(repo: str, path: str, text: str) -> CodeExtract:
         repo,
         path,
         name=path,
-        text=redact(f"{path} ({language}, {lines} lines)"),
+        text=redact(f"{path} ({language}, {lines} lines)" + (f". {summary}" if summary else "")),
+        embed=bool(summary),  # a script's purpose is searchable by meaning; a plain file is not
         props={
             "repo": repo,
             "path": path,
@@ -66,7 +76,7 @@ def extract_file(repo: str, path: str, text: str) -> CodeExtract:
         },
         hash=digest,
     )
-    out = CodeExtract(problems=parsed.problems, imports=parsed.imports)
+    out = CodeExtract(problems=parsed.problems, imports=parsed.imports, summary=parsed.summary)
     out.nodes = [file_row, *parsed.nodes]
     out.rels = [RelRow(RelType.CONTAINS, make_uid(NodeLabel.REPOSITORY, repo), file_row.uid), *parsed.rels]
     return out

@@ -8,7 +8,16 @@ Imports are kept as raw module names for the linker; calls as simple names."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
 
+from flowrag.extract.code_python_urls import (
+    Resolver,
+    Wrapper,
+    method_from_name,
+    module_constants,
+    strip_params,
+)
 from flowrag.extract.code_rows import (
     CodeExtract,
     Symbol,
@@ -21,7 +30,7 @@ from flowrag.extract.code_rows import (
 )
 from flowrag.schema import RelRow, RelType
 
-__all__ = ["extract_python", "url_template"]
+__all__ = ["extract_python", "find_wrappers", "url_template"]
 
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 _CLIENT_HINTS = ("requests", "httpx", "session", "client", "http", "api")
@@ -76,12 +85,35 @@ def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return f"{prefix} {fn.name}({args}){returns}"
 
 
+@dataclass
+class _Site:
+    """A call that may go through a wrapper, kept until every wrapper of the file is known."""
+
+    name: str
+    node: ast.Call
+    scope: dict[str, str]
+    owner: str
+    caller: str
+    within: str | None  # the function making the call (a wrapper does not resolve itself)
+
+
 class _Visitor(ast.NodeVisitor):
-    def __init__(self, repo: str, path: str, source: str, out: CodeExtract) -> None:
+    def __init__(self, repo: str, path: str, source: str, out: CodeExtract, tree: ast.Module) -> None:
         self.repo, self.path, self.source, self.out = repo, path, source, out
         self.file_uid = file_uid(repo, path)
         self.stack: list[tuple[str, str, bool]] = []  # (name, uid, is_class)
         self.calls: dict[str, list[str]] = {}  # function uid -> callee simple names
+        self.resolver = Resolver(module_constants(tree))
+        self.scopes: list[dict[str, str]] = [{}]  # names visible in the current function
+        self.params: list[tuple[str, ...]] = [()]
+        self.wrappers: dict[str, Wrapper] = {}
+        self.sites: list[_Site] = []
+        self.inner_calls: dict[str, list[int]] = {}  # wrapper name -> indexes of its own HttpCall rows
+        self.params_of: dict[str, tuple[str, ...]] = {}  # function name -> positional parameters
+        self.methods: set[str] = set()  # wrappers that are methods (not importable by name)
+        self.top_level: set[str] = {
+            n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
 
     def _owner(self) -> str:
         return self.stack[-1][1] if self.stack else self.file_uid
@@ -120,9 +152,19 @@ class _Visitor(ast.NodeVisitor):
         qual = self._qual(node.name)
         uid = symbol_uid(self.repo, self.path, qual, is_class=False)
         self.calls[uid] = []
+        names = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
+        if names and names[0] in ("self", "cls") and self.stack and self.stack[-1][2]:
+            names = names[1:]
+        keyword_only = [a.arg for a in node.args.kwonlyargs]
+        scope = {**self.scopes[-1], **{n: "{param:" + n + "}" for n in [*names, *keyword_only]}}
+        self.scopes.append(scope)
+        self.params.append(tuple(names))
+        self.params_of[node.name] = tuple(names)
         self.stack.append((node.name, uid, False))
         self.generic_visit(node)
         self.stack.pop()
+        self.scopes.pop()
+        self.params.pop()
         in_class = bool(self.stack) and self.stack[-1][2]
         symbol = Symbol(
             "method" if in_class else "function",
@@ -164,35 +206,187 @@ class _Visitor(ast.NodeVisitor):
             self.out.nodes.append(row)
             self.out.rels.append(RelRow(RelType.SERVES, handler, row.uid))
 
-    def visit_Call(self, node: ast.Call) -> None:
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            method = func.attr.lower()
-            owner = _dotted(func.value).lower()
-            url: str | None = None
-            if method in _HTTP_METHODS and node.args and any(h in owner for h in _CLIENT_HINTS):
-                url = url_template(node.args[0])
-            elif method == "request" and len(node.args) >= 2 and isinstance(node.args[0], ast.Constant):
-                method = str(node.args[0].value).lower()
-                url = url_template(node.args[1])
-            if url is not None and ("/" in url or "{" in url):
-                caller = self.stack[-1][0] if self.stack else self.path
-                row = http_call_row(self.repo, self.path, method.upper(), url, caller, node.lineno)
-                self.out.nodes.append(row)
-                self.out.rels.append(RelRow(RelType.MAKES, self._owner(), row.uid))
-            elif self.stack and not self.stack[-1][2]:
-                self.calls[self.stack[-1][1]].append(func.attr)
-        elif isinstance(func, ast.Name) and self.stack and not self.stack[-1][2]:
-            self.calls[self.stack[-1][1]].append(func.id)
+    def visit_Assign(self, node: ast.Assign) -> None:
+        """Local string values (``url = BASE + path``) are visible to later calls in the function."""
+        if self.stack and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            text = self.resolver.template(node.value, self.scopes[-1])
+            if text is not None:
+                self.scopes[-1][node.targets[0].id] = text
         self.generic_visit(node)
 
+    def _client_call(self, node: ast.Call, func: ast.Attribute) -> tuple[str | None, str | None, str | None]:
+        """(method, url template, method parameter) of an HTTP client call, else Nones."""
+        method = func.attr.lower()
+        owner = _dotted(func.value).lower()
+        url_arg: ast.expr | None = None
+        method_param = None
+        if method in _HTTP_METHODS and any(h in owner for h in _CLIENT_HINTS):
+            url_arg = node.args[0] if node.args else _keyword(node, "url")
+            verb: str | None = method.upper()
+        elif method == "request" and (len(node.args) >= 2 or _keyword(node, "url") is not None):
+            url_arg = node.args[1] if len(node.args) >= 2 else _keyword(node, "url")
+            first = node.args[0] if node.args else _keyword(node, "method")
+            verb = None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                verb = first.value.upper()
+            elif isinstance(first, ast.Name) and first.id in self.params[-1]:
+                method_param = first.id
+        else:
+            return None, None, None
+        url = self.resolver.template(url_arg, self.scopes[-1]) if url_arg is not None else None
+        return verb, url, method_param
 
-def extract_python(repo: str, path: str, source: str) -> CodeExtract:
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        caller = self.stack[-1][0] if self.stack else self.path
+        within = self.stack[-1][0] if self.stack and not self.stack[-1][2] else None
+        if isinstance(func, ast.Attribute):
+            verb, url, method_param = self._client_call(node, func)
+            if url is not None and ("/" in url or "{" in url):
+                if "{param:" in url and within is not None:
+                    self.wrappers[within] = Wrapper(within, self.params[-1], url, verb, method_param)
+                    if len(self.stack) > 1 or self.stack[0][2]:
+                        self.methods.add(within)
+                    self.inner_calls.setdefault(within, []).append(len(self.out.nodes))
+                method = verb or (method_from_name(within or "") or "GET")
+                row = http_call_row(self.repo, self.path, method, strip_params(url), caller, node.lineno)
+                self.out.nodes.append(row)
+                self.out.rels.append(RelRow(RelType.MAKES, self._owner(), row.uid))
+            else:
+                if self.stack and not self.stack[-1][2]:
+                    self.calls[self.stack[-1][1]].append(func.attr)
+                self.sites.append(
+                    _Site(func.attr, node, dict(self.scopes[-1]), self._owner(), caller, within)
+                )
+        elif isinstance(func, ast.Name):
+            if self.stack and not self.stack[-1][2]:
+                self.calls[self.stack[-1][1]].append(func.id)
+            self.sites.append(_Site(func.id, node, dict(self.scopes[-1]), self._owner(), caller, within))
+        self.generic_visit(node)
+
+    def resolve_wrappers(self) -> None:
+        """Each call of a wrapper becomes an HTTP call at its own line; a wrapper whose calls were
+        resolved drops its own ``{param}`` call (its call sites say more). Wrappers of wrappers
+        (``url_post -> _request -> requests.request``) are followed a few levels."""
+        resolved: set[int] = set()
+        used: set[str] = set()
+        for _ in range(4):
+            added = False
+            for site in self.sites:
+                wrapper = self.wrappers.get(site.name)
+                if wrapper is None or site.within == wrapper.name or id(site.node) in resolved:
+                    continue
+                found = wrapper.call(site.node, self.resolver, site.scope)
+                if found is None:
+                    continue
+                method, url = found
+                resolved.add(id(site.node))
+                used.add(wrapper.name)
+                row = http_call_row(
+                    self.repo, self.path, method, strip_params(url), site.caller, site.node.lineno
+                )
+                if "{param:" in url and site.within is not None:
+                    if site.within not in self.wrappers:
+                        params = self.params_of.get(site.within, ())
+                        self.wrappers[site.within] = Wrapper(site.within, params, url, method)
+                        added = True
+                    self.inner_calls.setdefault(site.within, []).append(len(self.out.nodes))
+                self.out.nodes.append(row)
+                self.out.rels.append(RelRow(RelType.MAKES, site.owner, row.uid))
+            if not added:
+                break
+        drop = {i for name in used for i in self.inner_calls.get(name, ())}
+        if drop:
+            gone = {self.out.nodes[i].uid for i in drop}
+            self.out.nodes = [n for i, n in enumerate(self.out.nodes) if i not in drop]
+            self.out.rels = [r for r in self.out.rels if r.end_uid not in gone]
+
+
+def find_wrappers(source: str) -> dict[str, Wrapper]:
+    """The module-level functions of a file that are HTTP wrappers (for callers in other files)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    visitor = _Visitor("", "", source, CodeExtract(), tree)
+    try:
+        visitor.visit(tree)
+        visitor.resolve_wrappers()
+    except RecursionError:
+        return {}
+    return {
+        name: w
+        for name, w in visitor.wrappers.items()
+        if name in visitor.top_level and name not in visitor.methods
+    }
+
+
+def extract_python(
+    repo: str, path: str, source: str, imported: Mapping[str, Wrapper] | None = None
+) -> CodeExtract:
+    """``imported``: wrappers defined in other files of the repository, by function name."""
     out = CodeExtract()
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError) as exc:
         out.problems.append(f"{path}: not parseable as Python ({exc.__class__.__name__}: {exc})")
         return out
-    _Visitor(repo, path, source, out).visit(tree)
+    visitor = _Visitor(repo, path, source, out, tree)
+    visitor.wrappers.update(imported or {})
+    visitor.visit(tree)
+    visitor.resolve_wrappers()
+    out.summary += _script_summary(tree, out)
     return out
+
+
+_CLI_TEXT = {"description", "help", "epilog", "usage"}
+
+
+def _script_summary(tree: ast.Module, out: CodeExtract) -> list[str]:
+    """The module docstring, argparse/click command names and help texts, and the HTTP calls made
+    outside any function or class (the work of a script's top level)."""
+    parts: list[str] = []
+    doc = ast.get_docstring(tree)
+    if doc:
+        parts.append(doc[:600])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "add_parser" and node.args and isinstance(node.args[0], ast.Constant):
+                parts.append(f"command {node.args[0].value!s}")
+            if node.func.attr in ("add_parser", "add_argument", "ArgumentParser", "command", "option"):
+                parts += [
+                    str(kw.value.value)
+                    for kw in node.keywords
+                    if kw.arg in _CLI_TEXT
+                    and isinstance(kw.value, ast.Constant)
+                    and isinstance(kw.value.value, str)
+                ]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "ArgumentParser"
+        ):
+            parts += [
+                str(kw.value.value)
+                for kw in node.keywords
+                if kw.arg in _CLI_TEXT
+                and isinstance(kw.value, ast.Constant)
+                and isinstance(kw.value.value, str)
+            ]
+        elif isinstance(node, ast.FunctionDef) and any(
+            _dotted(d).endswith(("command", "group")) for d in node.decorator_list
+        ):
+            parts.append(f"command {node.name}: {(ast.get_docstring(node) or '')[:200]}")
+    calls = [
+        r.end_uid.split(":", 1)[1]
+        for r in out.rels
+        if r.type == RelType.MAKES and r.start_uid.startswith("File:")
+    ]
+    if calls:
+        names = {n.uid: n.name for n in out.nodes if n.label == "HttpCall"}
+        parts.append("calls " + ", ".join(dict.fromkeys(names.get(f"HttpCall:{c}", c) for c in calls[:30])))
+    return parts
+
+
+def _keyword(node: ast.Call, name: str) -> ast.expr | None:
+    return next((kw.value for kw in node.keywords if kw.arg == name), None)

@@ -54,6 +54,9 @@ class CodeExtract:
     rels: list[RelRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)  # raw import specifiers, resolved by the linker
+    # what the file is for, when it is a script: module docstring, CLI commands and their help,
+    # the HTTP calls its top-level code makes (so "which script provisions a VDB?" finds it)
+    summary: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

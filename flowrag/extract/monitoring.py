@@ -17,9 +17,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from flowrag.extract.mapping import CONCEPTS, infer_mapping
 from flowrag.extract.templates import extract_template
 from flowrag.extract.vocabulary import Vocabulary, normalise_name
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
+from flowrag.timeutil import parse_instant
 
 __all__ = [
     "FieldMapping",
@@ -31,49 +33,6 @@ __all__ = [
 ]
 
 SOURCE = "mongo"
-
-_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "pipeline": (
-        "pipeline",
-        "pipeline_name",
-        "flow",
-        "flow_name",
-        "flux",
-        "job",
-        "job_name",
-        "dag",
-        "dag_id",
-        "workflow",
-        "process",
-    ),
-    "technology": ("technology", "tech", "technologie", "platform", "engine", "framework", "tool"),
-    "status": ("status", "state", "statut", "result", "outcome"),
-    "error": (
-        "error",
-        "error_message",
-        "errormessage",
-        "message_erreur",
-        "exception",
-        "failure_reason",
-        "err",
-        "error_msg",
-    ),
-    "start": (
-        "start",
-        "started_at",
-        "start_time",
-        "starttime",
-        "start_date",
-        "debut",
-        "date_debut",
-        "timestamp",
-        "ts",
-    ),
-    "end": ("end", "ended_at", "end_time", "endtime", "finished_at", "end_date", "fin", "date_fin"),
-    "host": ("host", "hostname", "server", "serveur", "node", "machine"),
-    "environment": ("environment", "env", "environnement"),
-    "duration": ("duration", "duration_s", "duree", "elapsed", "elapsed_s"),
-}
 
 # Status classes by word stem (accents folded, any case, inside longer values such as
 # "EN ÉCHEC", "Failed (exit 3)", "TIMED_OUT"). A value with both a failure and a success stem
@@ -133,8 +92,8 @@ class FieldMapping:
         return self.pipeline is not None and self.status is not None
 
     def merged(self, override: Mapping[str, str | None]) -> FieldMapping:
-        values = {k: getattr(self, k) for k in _CANDIDATES}
-        values.update({k: v for k, v in override.items() if k in _CANDIDATES})
+        values = {k: getattr(self, k) for k in CONCEPTS}
+        values.update({k: v for k, v in override.items() if k in CONCEPTS})
         return FieldMapping(**values)
 
 
@@ -160,17 +119,9 @@ def flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def detect_mapping(sample: Sequence[Mapping[str, Any]]) -> FieldMapping:
-    """Pick, for each concept, the first candidate field name present in the sample documents."""
-    keys: dict[str, str] = {}
-    for doc in sample:
-        for key in flatten(doc):
-            leaf = key.rsplit(".", 1)[-1].lower()
-            keys.setdefault(leaf, key)
-            keys.setdefault(key.lower(), key)
-    found = {
-        concept: next((keys[c] for c in names if c in keys), None) for concept, names in _CANDIDATES.items()
-    }
-    return FieldMapping(**found)
+    """The field holding each concept, inferred from names, nesting and values
+    (:func:`flowrag.extract.mapping.infer_mapping`)."""
+    return FieldMapping(**infer_mapping(sample).fields)
 
 
 def _text(flat: Mapping[str, Any], limit: int = 4000) -> str:
@@ -270,8 +221,12 @@ def extract_document(
     out.nodes[0] = replace(out.nodes[0], embed=False)
     pipeline = normalise_name(str(pipeline_raw))
     status = normalise_status(status_raw)
-    start = str(get(mapping.start)) if mapping.start and get(mapping.start) is not None else None
-    end = str(get(mapping.end)) if mapping.end and get(mapping.end) is not None else None
+    # every timestamp becomes a UTC instant (ISO text, comparable in both stores); a value that
+    # does not parse keeps its raw text in *_raw and leaves the instant empty
+    raw_start = get(mapping.start) if mapping.start else None
+    raw_end = get(mapping.end) if mapping.end else None
+    start = parse_instant(raw_start)
+    end = parse_instant(raw_end)
     duration = get(mapping.duration) if mapping.duration else None
     if not isinstance(duration, int | float):
         duration = _duration(start, end)
@@ -285,6 +240,8 @@ def extract_document(
         "pipeline": pipeline,
         "started_at": start,
         "ended_at": end,
+        **({"started_at_raw": str(raw_start)[:100]} if raw_start is not None and start is None else {}),
+        **({"ended_at_raw": str(raw_end)[:100]} if raw_end is not None and end is None else {}),
         "duration_s": duration,
         "collection": collection,
         "doc_id": doc_id,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import hashlib
 import logging
 import os
 import re
@@ -19,6 +20,9 @@ import pathspec
 
 from flowrag.errors import SourceError
 from flowrag.extract.code import extract_file, file_digest
+from flowrag.extract.code_langs import detect_language
+from flowrag.extract.code_python import find_wrappers
+from flowrag.extract.code_python_urls import Wrapper
 from flowrag.extract.code_rows import SOURCE
 from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore
@@ -222,6 +226,35 @@ async def ingest_code(
     return await _ingest_tree(store, embedder, root, name or root.resolve().name, progress)
 
 
+_CLIENT_HINTS = ("requests", "httpx", "aiohttp", "urllib", "session", "http.client")
+
+
+def _repository_wrappers(root: Path, paths: list[str]) -> tuple[dict[str, Wrapper], str]:
+    """HTTP wrappers defined at module level in the repository's Python files, by name (a name
+    defined in two files is ambiguous and dropped), and a digest of them. Only files that mention
+    an HTTP client are parsed here."""
+    found: dict[str, list[Wrapper]] = {}
+    for rel in paths:
+        if not rel.endswith((".py", ".pyw")):
+            continue
+        try:
+            text = (root / rel).read_text("utf-8", errors="replace")
+        except OSError:
+            continue
+        if not any(hint in text for hint in _CLIENT_HINTS):
+            continue
+        for name, wrapper in find_wrappers(text).items():
+            found.setdefault(name, []).append(wrapper)
+    unique = {name: ws[0] for name, ws in found.items() if len(ws) == 1}
+    digest = hashlib.blake2b(
+        repr(
+            sorted((w.name, w.params, w.template, w.method, w.method_param) for w in unique.values())
+        ).encode(),
+        digest_size=8,
+    ).hexdigest()
+    return unique, digest if unique else ""
+
+
 class _Owned:
     """Existing uids of a repository, found per file by key prefix (``repo/path`` then ``::``,
     ``:`` or ``#``), without scanning the whole list for every file."""
@@ -256,6 +289,7 @@ async def _ingest_tree(
     seen: set[str] = {repo_node.uid}
     paths = await asyncio.to_thread(list_repository, root, report)
     total = len(paths)
+    wrappers, context = await asyncio.to_thread(_repository_wrappers, root, paths)
     pending_nodes: list[NodeRow] = []
     pending_rels: list[RelRow] = []
     stale: list[str] = []
@@ -283,11 +317,12 @@ async def _ingest_tree(
             assert text is not None
             report.read += 1
             previous = owned.of_file(file_key)
-            if hashes.get(make_uid(NodeLabel.FILE, file_key)) == file_digest(text):
+            salt = context if detect_language(path, text) == "python" else ""
+            if hashes.get(make_uid(NodeLabel.FILE, file_key)) == file_digest(text, salt):
                 report.unchanged += 1
                 seen.update(previous)
                 continue
-            extracted = await asyncio.to_thread(extract_file, repo, path, text)
+            extracted = await asyncio.to_thread(extract_file, repo, path, text, wrappers, context)
             report.errors += extracted.problems
             fresh = {n.uid for n in extracted.nodes}
             stale += [u for u in previous if u not in fresh]

@@ -26,7 +26,8 @@ from typing import Any, Protocol
 from flowrag.errors import ConfigError, SourceError
 from flowrag.extract.bson_convert import to_jsonable
 from flowrag.extract.embeddings import Embedder
-from flowrag.extract.monitoring import SOURCE, FieldMapping, detect_mapping, extract_document
+from flowrag.extract.mapping import CONCEPTS, infer_mapping
+from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document
 from flowrag.extract.vocabulary import Vocabulary
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.dumps import read_dump
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]  # (collection, done, total)
 MAX_DOC_BYTES = 2_000_000
 # bump when extract_document's output changes for the same input: every record is re-extracted once
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"  # 4: scored mapping inference, status classes, UTC instants
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,21 @@ async def ingest_documents(
     async def flush(docs: list[_Doc]) -> None:
         nonlocal mapping, salt, salt_key, pending
         if mapping is None:
-            mapping = detect_mapping([d.doc for d in docs[:200]]).merged(override or {})
+            inference = infer_mapping([d.doc for d in docs[:200]])
+            mapping = FieldMapping(**inference.fields).merged(override or {})
             log.info("collection %s mapping: %s", collection, mapping)
+            for concept in CONCEPTS:
+                chosen = getattr(mapping, concept)
+                if chosen:
+                    given = override and concept in override
+                    note = "set" if given else f"{inference.confidence.get(concept, 0):.2f}"
+                    report.mapping[concept] = f"{chosen} ({note})"
+            for concept, candidates in inference.ambiguous.items():
+                if not (override and concept in override):
+                    report.errors.append(
+                        f"{concept}: several fields could hold it ({' | '.join(candidates)}); "
+                        f"{candidates[0]} was used (override with --map {collection}.{concept}=FIELD)"
+                    )
         if not salt:
             if guard is not None:
                 guard.mapping = mapping

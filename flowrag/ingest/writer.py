@@ -31,6 +31,9 @@ class IngestReport:
     embedded: int = 0  # texts that went through the model (cache misses)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     errors: list[str] = field(default_factory=list)  # item-level problems, reported not raised
+    # Mongo: the field each concept was read from, with confidence ("job.name (0.70)"), and the
+    # concepts whose candidates were close ("pipeline: job.name | job.label")
+    mapping: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     started: float = field(default_factory=time.perf_counter)
 
@@ -55,6 +58,7 @@ class IngestReport:
             "embedded": self.embedded,
             "skipped": dict(self.skipped),
             "errors": list(self.errors),
+            "mapping": dict(self.mapping),
             "seconds": round(self.seconds, 3),
         }
 

@@ -160,7 +160,13 @@ _LABELS: tuple[LabelSpec, ...] = (
         _L.ENVIRONMENT, "name", "dev / qa / prod or a Delphix environment.", False, ("name",), support=True
     ),
     LabelSpec(_L.REPOSITORY, "name", "A source-code repository.", False, ("name",), support=True),
-    LabelSpec(_L.FILE, "ref", "A source file (repo/path).", False, ("name", "path")),
+    LabelSpec(
+        _L.FILE,
+        "ref",
+        "A source file (repo/path); a script's text says what it does (docstring, CLI commands, calls).",
+        True,
+        ("name", "path", "text"),
+    ),
     LabelSpec(_L.CLASS, "ref", "A class / type / interface.", True, _NAMED),
     LabelSpec(_L.FUNCTION, "ref", "A function or method with signature and docstring.", True, _NAMED),
     LabelSpec(_L.ROUTE, "ref", "An HTTP endpoint the code serves.", True, ("name", "path", "text")),

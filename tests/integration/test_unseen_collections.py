@@ -1,0 +1,144 @@
+"""Monitoring collections shaped unlike the bundled generator, built from real Hadoop log lines
+(../shared/data/loghub): nested French, flat French with epoch seconds, camelCase English. Their
+mappings are inferred without overrides and the aggregates are exact — the expected counts are
+computed here from the fixture, never from flowrag's output. Both stores."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flowrag.answer.service import Answerer
+from flowrag.extract.mapping import infer_mapping
+from flowrag.extract.vocabulary import load_vocabulary
+from flowrag.graph.port import Filter, GraphStore
+from flowrag.ingest.monitoring import ingest_documents
+from flowrag.ingest.writer import IngestReport
+from flowrag.settings import LLMSettings
+from tests.conftest import SHARED_DATA
+
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+YESTERDAY = NOW.replace(hour=0, minute=0, second=0) - timedelta(days=1)
+
+
+def _lines(limit: int = 240) -> list[dict[str, str]]:
+    with (SHARED_DATA / "loghub" / "Hadoop_2k.log_structured.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))[::8][:limit]  # every 8th line: INFO, WARN and ERROR mixed
+
+
+def _flow(row: dict[str, str]) -> str:
+    return row["Component"].rsplit(".", 1)[-1].lower()
+
+
+def _failed(row: dict[str, str]) -> bool:
+    return row["Level"] in ("WARN", "ERROR", "FATAL")
+
+
+def collections() -> dict[str, list[dict[str, Any]]]:
+    rows = _lines()
+    nested, flat, camel = [], [], []
+    for i, row in enumerate(rows):
+        # a third of the runs ran yesterday, the rest two days before (outside "hier")
+        when = (
+            YESTERDAY + timedelta(minutes=5 * i) if i % 3 == 0 else YESTERDAY - timedelta(days=1, minutes=i)
+        )
+        failed = _failed(row)
+        if i % 3 == 0:
+            nested.append(
+                {
+                    "_id": f"n{i}",
+                    "job": {"nom": _flow(row), "techno": "Hadoop", "serveur": f"hdp-node-{i % 4:02d}"},
+                    "execution": {
+                        "debut": when.isoformat(),
+                        "fin": (when + timedelta(minutes=3)).isoformat(),
+                        "etat": "EN ÉCHEC" if failed else "terminé",
+                    },
+                    "erreur": {"msg": row["Content"]} if failed else {},
+                }
+            )
+        elif i % 3 == 1:
+            flat.append(
+                {
+                    "_id": f"f{i}",
+                    "nom_flux": _flow(row),
+                    "statut": "échoué" if failed else "succès",
+                    "date_debut": int(when.timestamp()),
+                    "message_erreur": row["Content"] if failed else "",
+                    "machine": f"hdp-node-{i % 4:02d}",
+                }
+            )
+        else:
+            camel.append(
+                {
+                    "_id": f"c{i}",
+                    "jobName": _flow(row),
+                    "returnCode": 4 if failed else 0,
+                    "startedAt": when.strftime("%Y-%m-%dT%H:%M:%S+01:00"),
+                    "errorMessage": row["Content"] if failed else None,
+                }
+            )
+    return {"executions_fr": nested, "suivi_flux": flat, "jobRuns": camel}
+
+
+def expected_failures_yesterday() -> Counter[str]:
+    """Flows that failed yesterday (UTC), counted from the fixture itself."""
+    counts: Counter[str] = Counter()
+    start, end = YESTERDAY, YESTERDAY + timedelta(days=1)
+    for i, row in enumerate(_lines()):
+        when = (
+            YESTERDAY + timedelta(minutes=5 * i) if i % 3 == 0 else YESTERDAY - timedelta(days=1, minutes=i)
+        )
+        if i % 3 == 2:
+            when -= timedelta(hours=1)  # "+01:00" local time: one hour earlier in UTC
+        if _failed(row) and start <= when < end:
+            counts[_flow(row)] += 1
+    return counts
+
+
+def test_three_shapes_are_mapped_without_overrides() -> None:
+    found = {name: infer_mapping(docs).fields for name, docs in collections().items()}
+    assert {k: v for k, v in found["executions_fr"].items() if v} == {
+        "pipeline": "job.nom",
+        "technology": "job.techno",
+        "status": "execution.etat",
+        "error": "erreur.msg",
+        "start": "execution.debut",
+        "end": "execution.fin",
+        "host": "job.serveur",
+    }
+    assert {k: v for k, v in found["suivi_flux"].items() if v} == {
+        "pipeline": "nom_flux",
+        "status": "statut",
+        "error": "message_erreur",
+        "start": "date_debut",
+        "host": "machine",
+    }
+    assert {k: v for k, v in found["jobRuns"].items() if v} == {
+        "pipeline": "jobName",
+        "status": "returnCode",
+        "error": "errorMessage",
+        "start": "startedAt",
+    }
+
+
+async def test_their_runs_and_aggregates_are_exact(store: GraphStore, cached_embedder: Any, nlp: Any) -> None:
+    data = collections()
+    for name, docs in data.items():
+        report = IngestReport("mongo", name)
+        await ingest_documents(store, cached_embedder, load_vocabulary(), name, docs, report)
+        assert report.mapping["pipeline"].split(" ")[0] in ("job.nom", "nom_flux", "jobName")
+        runs = await store.count_nodes("Run", [Filter("scope", "=", name)])
+        assert runs == len(docs)
+    failed_runs = await store.count_nodes("Run", [Filter("status", "=", "FAILED")])
+    assert failed_runs == sum(1 for row in _lines() if _failed(row))
+    expected = expected_failures_yesterday()
+    result = await Answerer(store, cached_embedder, nlp, LLMSettings()).ask(
+        "Quels flux ont échoué hier ?", now=NOW, top_k=50
+    )
+    assert result.route == "aggregate"
+    assert result.as_dict()["plan"]["window"]["start"] == "2026-11-21T00:00:00Z"
+    shown = Counter({str(c.snippet.split(" : ")[0].removeprefix("Flux ")): 0 for c in result.citations})
+    assert set(shown) == set(expected), (sorted(shown), sorted(expected))
+    assert f"{sum(expected.values())} exécution(s)" in result.answer
