@@ -4,6 +4,7 @@ ontology labels/types and property names that passed ``safe_identifier``. Values
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -28,6 +29,7 @@ __all__ = [
     "TERMS_PRESENT",
     "VECTOR_QUERY",
     "delete_relationships_query",
+    "forbidden_clause",
     "fulltext_index_ddl",
     "lucene_query",
     "neighbours_query",
@@ -217,6 +219,30 @@ RETURN type(r) AS type, startNode(r).uid AS start, endNode(r).uid AS end, proper
        m {{.*, embedding: null}} AS node, [l IN labels(m) WHERE l <> '{BASE_LABEL}'][0] AS label,
        s {{.*, embedding: null}} AS seed, [l IN labels(s) WHERE l <> '{BASE_LABEL}'][0] AS seed_label
 """
+
+
+_STRINGS_AND_COMMENTS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|//[^\n]*|/\*.*?\*/", re.S)
+_FORBIDDEN = (
+    (re.compile(r"\bLOAD\s+CSV\b", re.I), "LOAD CSV (file and URL access)"),
+    (re.compile(r"\bdbms\s*\.", re.I), "dbms.* procedures (administration)"),
+    (re.compile(r"\bapoc\s*\.", re.I), "apoc.* procedures"),
+    (re.compile(r"\bgds\s*\.", re.I), "gds.* procedures"),
+    (
+        re.compile(
+            r"\b(?:CREATE|DROP|ALTER|GRANT|REVOKE|DENY|SHOW)\s+(?:USER|ROLE|DATABASE|ALIAS|SERVER)", re.I
+        ),
+        "administration commands",
+    ),
+)
+
+
+def forbidden_clause(query: str) -> str | None:
+    """What a user query uses that the read-only entry point refuses (outside strings/comments)."""
+    code = _STRINGS_AND_COMMENTS.sub(" ", query)
+    for pattern, what in _FORBIDDEN:
+        if pattern.search(code):
+            return what
+    return None
 
 
 def lucene_query(text: str) -> str:

@@ -395,6 +395,15 @@ class Neo4jStore:
         return int(records[0]["c"])
 
     async def cypher(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Read-only Cypher for users (CLI, Browser links). A READ session refuses writes; file
+        access (``LOAD CSV``), administration (``dbms.*``) and plugin procedures (``apoc.*``) are
+        refused before the query is sent, since a read session would run some of them."""
+        forbidden = q.forbidden_clause(query)
+        if forbidden:
+            raise ReadOnlyQueryError(
+                f"this entry point does not run {forbidden}",
+                hint="it runs read-only graph queries (MATCH … RETURN); use Neo4j's own tools for the rest",
+            )
         try:
             return await self._read(query, **(params or {}))
         except StoreError as exc:

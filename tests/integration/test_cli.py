@@ -96,28 +96,24 @@ def test_neo4j_browser_is_served(neo4j_server: Neo4jServer) -> None:
 
 
 def test_ingest_mongo_with_a_mapping_override(tmp_path: Path, models_dir: Path, mongo_server: Any) -> None:
-    """A collection whose field names the detector does not know becomes runs through --map."""
+    """A collection whose flow field carries no name evidence becomes runs through --map; the
+    inferred mapping (status found from its values) is in the report."""
     from pymongo import MongoClient
 
     (tmp_path / "models").symlink_to(models_dir, target_is_directory=True)
     client: Any = MongoClient(mongo_server.uri)
     client.drop_database("cli_map")
     client.cli_map.jobs.insert_many(
-        [
-            {"_id": i, "job": {"label": f"nightly_{i % 2}"}, "etat": "KO" if i % 3 == 0 else "OK"}
-            for i in range(6)
-        ]
+        [{"_id": i, "x": {"k1": f"nightly_{i % 2}"}, "c7": "KO" if i % 3 == 0 else "OK"} for i in range(6)]
     )
     base = ["ingest", "mongo", "--uri", mongo_server.uri, "--db", "cli_map", "--json"]
     plain = run(base, tmp_path)
     assert plain.returncode == 0, plain.stderr[-2000:]
     assert json.loads(plain.stdout)[0]["read"] == 6
+    assert json.loads(plain.stdout)[0]["mapping"] == {"status": "c7 (0.40)"}  # from its values alone
     stats = run(["stats", "--json"], tmp_path)
-    assert json.loads(stats.stdout)["nodes"].get("Run", 0) == 0  # records only: no known field names
-    mapped = run(
-        [*base, "--full", "--map", "jobs.pipeline=job.label", "--map", "jobs.status=etat"],
-        tmp_path,
-    )
+    assert json.loads(stats.stdout)["nodes"].get("Run", 0) == 0  # records only: no flow field
+    mapped = run([*base, "--full", "--map", "jobs.pipeline=x.k1"], tmp_path)
     assert mapped.returncode == 0, mapped.stderr[-2000:]
     counts = json.loads(run(["stats", "--json"], tmp_path).stdout)["nodes"]
     assert counts["Run"] == 6 and counts["Pipeline"] == 2

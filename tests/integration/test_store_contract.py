@@ -263,6 +263,21 @@ async def test_read_only_cypher(store: GraphStore) -> None:
     assert rows == [{"name": "p"}]
     with pytest.raises(ReadOnlyQueryError):
         await store.cypher("CREATE (n:Pipeline {name: 'evil'})")
+    for query in (
+        "MATCH (n) DETACH DELETE n",
+        "MERGE (n:Pipeline {name: 'x'}) RETURN n",
+        "LOAD CSV FROM 'file:///etc/passwd' AS row RETURN row",
+        "load  csv with headers from 'http://127.0.0.1:1/x' as r return r",
+        "CALL dbms.listConfig() YIELD name RETURN name",
+        "CALL apoc.load.json('file:///etc/passwd') YIELD value RETURN value",
+        "CREATE USER evil SET PASSWORD 'x'",
+    ):
+        with pytest.raises(ReadOnlyQueryError):
+            await store.cypher(query)
+    # the words inside a string are data, not a clause
+    assert await store.cypher("RETURN 'LOAD CSV and dbms.x are words here' AS s") == [
+        {"s": "LOAD CSV and dbms.x are words here"}
+    ]
     assert (await store.stats()).nodes == {"Pipeline": 1}
 
 
