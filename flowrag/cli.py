@@ -29,6 +29,10 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Ingest a source into the graph.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+inspect_app = typer.Typer(
+    help="Preview what an ingestion would build (field mapping, runs), writing nothing.", no_args_is_help=True
+)
+app.add_typer(inspect_app, name="inspect")
 
 out = Console()
 err = Console(stderr=True)
@@ -244,6 +248,70 @@ async def _with_runtime(fn: Callable[[Any], Awaitable[T]]) -> T:
         return await fn(runtime)
     finally:
         await runtime.close()
+
+
+def _print_previews(previews: list[Any], as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps([p.as_dict() for p in previews], ensure_ascii=False))
+        return
+    for p in previews:
+        table = Table(title=f"{p.collection}: {p.sampled} documents sampled, {p.runs} would become runs")
+        table.add_column("concept")
+        table.add_column("field")
+        table.add_column("confidence", justify="right")
+        for concept, where in p.fields.items():
+            if where:
+                conf = p.confidence.get(concept)
+                table.add_row(concept, where, f"{conf:.2f}" if conf is not None else "set")
+        out.print(table)
+        if p.statuses:
+            out.print(
+                "  statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(p.statuses.items())), highlight=False
+            )
+        for concept, candidates in p.ambiguous.items():
+            out.print(
+                f"  [yellow]{concept}: several candidates: {' | '.join(candidates)}[/]", highlight=False
+            )
+        if not p.runs:
+            out.print(
+                "  no runs: documents stay records (give --map COLLECTION.pipeline=FIELD if they are runs)"
+            )
+
+
+@inspect_app.command("mongo")
+def inspect_mongo_cmd(
+    uri: Annotated[str, typer.Option(help="MongoDB URI, e.g. mongodb://host:27017")],
+    db: Annotated[str, typer.Option(help="Database name.")],
+    include: Annotated[str, typer.Option(help="Comma-separated collections (default: all).")] = "",
+    sample: Annotated[int, typer.Option(help="Documents sampled per collection.")] = 200,
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="Overrides to preview: collection.concept=field.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the previews as JSON.")] = False,
+) -> None:
+    """Show, per collection, which field holds each concept (with its confidence) and how many
+    documents would become runs. Reads a sample; writes nothing."""
+    from flowrag.ingest.inspect import inspect_mongo
+    from flowrag.ingest.monitoring import parse_overrides
+
+    overrides = {k: dict(v) for k, v in state.settings.mongo.mappings.items()}
+    for collection, override in parse_overrides(mapping or ()).items():
+        overrides.setdefault(collection, {}).update(override)
+    names = [n for n in include.split(",") if n]
+    previews = run_async(lambda: inspect_mongo(uri, db, sample, names, overrides))
+    _print_previews(previews, as_json)
+
+
+@inspect_app.command("json")
+def inspect_json_cmd(
+    path: Annotated[Path, typer.Argument(help="A monitoring dump file or folder (as for `ingest json`).")],
+    sample: Annotated[int, typer.Option(help="Documents sampled per collection.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the previews as JSON.")] = False,
+) -> None:
+    """The same preview for a dump (mongoexport JSON Lines, arrays, Extended JSON, folders)."""
+    from flowrag.ingest.inspect import inspect_dump
+
+    _print_previews(run_async(lambda: inspect_dump(path, sample)), as_json)
 
 
 @ingest_app.command("mongo")

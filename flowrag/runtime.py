@@ -32,7 +32,9 @@ class Runtime:
         if self._answerer is None:
             from flowrag.answer.service import Answerer
 
-            self._answerer = Answerer(self.store, self.embedder, self.nlp, self.settings.llm)
+            self._answerer = Answerer(
+                self.store, self.embedder, self.nlp, self.settings.llm, timezone=self.settings.timezone
+            )
         return self._answerer
 
     def store_changed(self) -> None:

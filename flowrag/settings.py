@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -25,6 +25,26 @@ __all__ = [
     "default_data_dir",
     "load_settings",
 ]
+
+
+def default_timezone() -> str:
+    """The machine's IANA zone (from TZ or /etc/localtime), UTC when it cannot be told."""
+    import os
+
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        try:
+            target = Path("/etc/localtime").resolve()
+            name = str(target).split("zoneinfo/", 1)[1] if "zoneinfo/" in str(target) else ""
+        except OSError:
+            name = ""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name or "UTC"
 
 
 def default_data_dir() -> Path:
@@ -136,6 +156,22 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir, description="Where flowrag keeps data.")
     log_level: str = Field("WARNING", description="Python logging level.")
+    timezone: str = Field(
+        default_factory=lambda: default_timezone(),
+        description="IANA zone whose days 'hier', 'ce matin' and 'depuis lundi' mean (default: the machine's zone).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from exc
+        return value
+
     store: StoreSettings = Field(default_factory=StoreSettings)  # type: ignore[arg-type]
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
     nlp: NLPSettings = Field(default_factory=NLPSettings)  # type: ignore[arg-type]

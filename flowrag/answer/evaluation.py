@@ -90,6 +90,7 @@ class GoldSet:
     items: tuple[GoldItem, ...]
     now: datetime | None = None
     corpus: dict[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"  # whose days the set's "hier" means (the expected runs depend on it)
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -151,6 +152,7 @@ def load_gold(path: Path) -> GoldSet:
         tuple(items),
         now if isinstance(now, datetime) else None,
         _expand_env(dict(raw.get("corpus") or {}), path),
+        str(raw.get("timezone") or "UTC"),
     )
 
 
@@ -189,7 +191,7 @@ def select(gold: GoldSet, split: str) -> GoldSet:
         raise SourceError(
             f"{gold.path.name} has no {split} questions", hint="give questions a 'split: dev|test'"
         )
-    return GoldSet(gold.path, items, gold.now, gold.corpus)
+    return GoldSet(gold.path, items, gold.now, gold.corpus, gold.timezone)
 
 
 @dataclass(frozen=True)
@@ -397,6 +399,7 @@ async def evaluate(
             top_k=max(k, 8),
             now=gold.now,
             use_llm=use_llm,
+            timezone=gold.timezone,
         )
         cited = tuple(c.uid for c in sorted(result.citations, key=lambda c: c.number))
         evidence = tuple(n.uid for n in result.nodes)

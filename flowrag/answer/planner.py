@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from flowrag.errors import PlanError
 from flowrag.extract.nlp import NLP, detect_language
@@ -140,8 +140,11 @@ def _day(dt: datetime) -> datetime:
     return dt.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def parse_time_window(text: str, now: datetime) -> TimeWindow | None:
+def parse_time_window(text: str, now: datetime, tz: tzinfo = UTC) -> TimeWindow | None:
+    """The window a question names, as UTC bounds of days in ``tz`` ("hier" is yesterday in the
+    team's zone, not in UTC)."""
     low = text.lower()
+    now = now.astimezone(tz)
     today = _day(now)
     if m := re.search(r"avant[- ]hier|day before yesterday", low):
         return TimeWindow(to_iso(today - timedelta(days=2)), to_iso(today - timedelta(days=1)), m.group(0))
@@ -177,10 +180,10 @@ def parse_time_window(text: str, now: datetime) -> TimeWindow | None:
         start = today - timedelta(days=today.weekday() + 7)
         return TimeWindow(to_iso(start), to_iso(start + timedelta(days=7)), m.group(0))
     if m := re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", low):
-        day = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=UTC)
+        day = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=tz)
         return TimeWindow(to_iso(day), to_iso(day + timedelta(days=1)), m.group(0))
     if m := re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", low):
-        day = datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)), tzinfo=UTC)
+        day = datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)), tzinfo=tz)
         return TimeWindow(to_iso(day), to_iso(day + timedelta(days=1)), m.group(0))
     return None
 
@@ -203,12 +206,13 @@ def plan_question(
     collections: tuple[str, ...] = (),
     language: str | None = None,
     known_collections: tuple[str, ...] = (),
+    tz: tzinfo = UTC,
 ) -> Plan:
     now = now or datetime.now(UTC)
     lang = language or detect_language(question)
     low = question.lower()
     statuses = tuple(s for s, pattern in _STATUS_WORDS.items() if re.search(pattern, low))
-    window = parse_time_window(question, now)
+    window = parse_time_window(question, now, tz)
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
         raise PlanError(

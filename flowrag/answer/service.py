@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flowrag.answer.context import EvidenceItem, browser_cypher, build_context, provenance, render_evidence
 from flowrag.answer.llm import NO_ANSWER, SYSTEM_PROMPTS, LLMClient
@@ -56,10 +57,11 @@ class AnswerResult:
     route: str = "retrieval"  # "retrieval" | "aggregate"
     confidence: str = "strong"  # "strong" | "weak" | "off-topic" (relevance against the store)
     relevance: str = ""  # why, in numbers
+    timezone: str = "UTC"  # the zone whose days "hier" and "depuis lundi" mean
 
     @property
     def plan_info(self) -> dict[str, Any]:
-        info = explain(self.plan, self.route)
+        info = explain(self.plan, self.route, self.timezone)
         info["confidence"] = self.confidence
         info["relevance"] = self.relevance
         return info
@@ -98,6 +100,7 @@ class _Prepared:
     route: str = "retrieval"
     confidence: str = "strong"
     relevance: str = ""
+    timezone: str = "UTC"
 
 
 _LABEL = {
@@ -112,8 +115,15 @@ def _fmt_day(iso: str) -> str:
 
 class Answerer:
     def __init__(
-        self, store: GraphStore, embedder: Embedder, nlp: NLP, llm: LLMSettings, strategy: str = "balanced"
+        self,
+        store: GraphStore,
+        embedder: Embedder,
+        nlp: NLP,
+        llm: LLMSettings,
+        strategy: str = "balanced",
+        timezone: str = "UTC",
     ) -> None:
+        self.timezone = timezone
         self._store = store
         self._embedder = embedder
         self._nlp = nlp
@@ -141,8 +151,11 @@ class Answerer:
         language: str | None = None,
         now: datetime | None = None,
         use_llm: bool = True,
+        timezone: str | None = None,
     ) -> AnswerResult:
-        prepared = await self._prepare(question, sources, collections, session_id, top_k, language, now)
+        prepared = await self._prepare(
+            question, sources, collections, session_id, top_k, language, now, timezone
+        )
         if not prepared.items:
             return await self._finish(prepared, NO_ANSWER[prepared.plan.language], "no-answer")
         if not (use_llm and self._llm.configured):
@@ -166,10 +179,13 @@ class Answerer:
         top_k: int = 8,
         language: str | None = None,
         now: datetime | None = None,
+        timezone: str | None = None,
     ) -> AsyncIterator[str | AnswerResult]:
         """The answer's text as it is generated (LLM tokens, or the extractive answer in one piece),
         then the complete :class:`AnswerResult` (citations, subgraph, timings) as the last item."""
-        prepared = await self._prepare(question, sources, collections, session_id, top_k, language, now)
+        prepared = await self._prepare(
+            question, sources, collections, session_id, top_k, language, now, timezone
+        )
         if not prepared.items or not self._llm.configured:
             answer = NO_ANSWER[prepared.plan.language] if not prepared.items else self._extractive(prepared)
             yield answer
@@ -202,7 +218,10 @@ class Answerer:
         top_k: int,
         language: str | None,
         now: datetime | None,
+        timezone: str | None = None,
     ) -> _Prepared:
+        zone_name = timezone or self.timezone
+        zone = ZoneInfo(zone_name)
         timings: dict[str, float] = {}
         started = time.perf_counter()
         history = await self.sessions.history(session_id) if session_id else []
@@ -228,6 +247,7 @@ class Answerer:
             collections=collections,
             language=language,
             known_collections=known,
+            tz=zone,
         )
         if language is None and retrieval_question != question:
             plan = Plan(**{**plan.__dict__, "language": detect_language(question)})
@@ -302,6 +322,7 @@ class Answerer:
             prepared.route,
             prepared.confidence,
             prepared.relevance,
+            prepared.timezone,
         )
 
     @staticmethod

@@ -42,7 +42,7 @@ _NAME_WORDS: dict[str, frozenset[str]] = {
         "technology tech techno technologie platform plateforme engine moteur framework tool outil stack".split()
     ),
     "status": frozenset(
-        "status state statut etat result resultat outcome rc retcode returncode exit".split()
+        "status state statut etat result resultat outcome rc retcode returncode return exit".split()
     ),
     "error": frozenset(
         "error erreur err exception failure echec cause reason raison msg message trace".split()

@@ -57,6 +57,8 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         )
         if name == "data_dir":
             shown = "`~/.local/share/flowrag`"
+        if name == "timezone":
+            shown = "the machine's zone"
         rows.append(f"| `{prefix}{name.upper()}` | {shown} | {field.description or ''} |")
     return rows
 

@@ -107,6 +107,36 @@ def test_ingest_mongo_with_a_mapping_override(tmp_path: Path, models_dir: Path, 
         [{"_id": i, "x": {"k1": f"nightly_{i % 2}"}, "c7": "KO" if i % 3 == 0 else "OK"} for i in range(6)]
     )
     base = ["ingest", "mongo", "--uri", mongo_server.uri, "--db", "cli_map", "--json"]
+    preview = run(["inspect", "mongo", "--uri", mongo_server.uri, "--db", "cli_map", "--json"], tmp_path)
+    assert preview.returncode == 0, preview.stderr[-2000:]
+    assert json.loads(preview.stdout) == [
+        {
+            "collection": "jobs",
+            "sampled": 6,
+            "mapping": {"status": "c7"},
+            "confidence": {"status": 0.4},
+            "ambiguous": {},
+            "runs": 0,
+            "records_only": 6,
+            "statuses": {},
+        }
+    ]
+    overridden = run(
+        [
+            "inspect",
+            "mongo",
+            "--uri",
+            mongo_server.uri,
+            "--db",
+            "cli_map",
+            "--map",
+            "jobs.pipeline=x.k1",
+            "--json",
+        ],
+        tmp_path,
+    )
+    assert json.loads(overridden.stdout)[0]["statuses"] == {"FAILED": 2, "SUCCESS": 4}
+    assert not (tmp_path / "graph").exists()  # inspect never opens the store
     plain = run(base, tmp_path)
     assert plain.returncode == 0, plain.stderr[-2000:]
     assert json.loads(plain.stdout)[0]["read"] == 6

@@ -142,3 +142,27 @@ async def test_their_runs_and_aggregates_are_exact(store: GraphStore, cached_emb
     shown = Counter({str(c.snippet.split(" : ")[0].removeprefix("Flux ")): 0 for c in result.citations})
     assert set(shown) == set(expected), (sorted(shown), sorted(expected))
     assert f"{sum(expected.values())} exécution(s)" in result.answer
+
+
+async def test_inspect_previews_a_dump_without_writing(tmp_path: Any) -> None:
+    import json
+
+    from flowrag.ingest.inspect import inspect_dump
+
+    for name, docs in collections().items():
+        (tmp_path / f"{name}.json").write_text("\n".join(json.dumps(d) for d in docs))
+    previews = {p.collection: p for p in await inspect_dump(tmp_path)}
+    fixture = collections()
+    for name, docs in fixture.items():
+        preview = previews[name]
+        failed = sum(
+            1 for i, row in enumerate(_lines()) if i % 3 == list(fixture).index(name) and _failed(row)
+        )
+        assert preview.runs == preview.sampled == len(docs)
+        assert preview.statuses.get("FAILED", 0) == failed
+        assert all(0 < c <= 1 for c in preview.confidence.values())
+    assert (
+        previews["jobRuns"].fields["status"] == "returnCode"
+        and previews["jobRuns"].confidence["status"] >= 0.8
+    )
+    assert list(tmp_path.iterdir()) and not (tmp_path / "graph").exists()  # nothing written

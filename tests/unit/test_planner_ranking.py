@@ -94,3 +94,30 @@ def test_rank_collapses_records_and_caps_siblings() -> None:
     assert final["Pipeline:p"] == pytest.approx(0.75)  # the asked-for type: x1.5
     ranked = sorted(final, key=lambda u: -final[u])
     assert ranked.index("Pipeline:p") < ranked.index("Run:r/3")
+
+
+def test_days_are_the_teams_days() -> None:
+    from zoneinfo import ZoneInfo
+
+    from flowrag.answer.planner import parse_time_window
+
+    paris = ZoneInfo("Europe/Paris")
+    hier = parse_time_window("Quels flux ont échoué hier ?", NOW, paris)
+    assert hier is not None and (hier.start, hier.end) == ("2026-11-20T23:00:00Z", "2026-11-21T23:00:00Z")
+    monday = parse_time_window("depuis lundi", NOW, paris)
+    assert monday is not None and monday.start == "2026-11-15T23:00:00Z"
+    summer = parse_time_window("hier", datetime(2026, 7, 2, 12, 0, tzinfo=UTC), paris)
+    assert summer is not None and summer.start == "2026-06-30T22:00:00Z"  # CEST, UTC+2
+    dated = parse_time_window("le 20/11/2026", NOW, paris)
+    assert dated is not None and dated.start == "2026-11-19T23:00:00Z"
+
+
+def test_an_unknown_time_zone_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowrag.errors import ConfigError
+    from flowrag.settings import load_settings
+
+    monkeypatch.setenv("FLOWRAG_TIMEZONE", "Europe/Pariss")
+    with pytest.raises(ConfigError, match=r"FLOWRAG_TIMEZONE.*unknown time zone 'Europe/Pariss'"):
+        load_settings()
+    monkeypatch.setenv("FLOWRAG_TIMEZONE", "Europe/Paris")
+    assert load_settings().timezone == "Europe/Paris"
