@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from flowrag.extract.mapping import CONCEPTS, infer_mapping
+from flowrag.extract.secrets import redact_value
 from flowrag.extract.templates import extract_template
 from flowrag.extract.vocabulary import Vocabulary, normalise_name
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
@@ -183,7 +184,9 @@ class MonitoringExtract:
 def extract_document(
     doc: Mapping[str, Any], collection: str, mapping: FieldMapping, vocabulary: Vocabulary
 ) -> MonitoringExtract:
-    """One converted document -> rows. Pure and deterministic."""
+    """One converted document -> rows. Pure and deterministic. Secrets are redacted first (by field
+    name and by value shape), so no stored text, property or embedding holds one."""
+    doc = {str(k): redact_value(str(k), v) for k, v in doc.items()}
     out = MonitoringExtract()
     doc_id = str(doc.get("_id", ""))
     flat = flatten(doc)

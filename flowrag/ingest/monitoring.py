@@ -28,6 +28,7 @@ from flowrag.extract.bson_convert import to_jsonable
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.mapping import CONCEPTS, infer_mapping
 from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document
+from flowrag.extract.secrets import redact
 from flowrag.extract.vocabulary import Vocabulary
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.dumps import read_dump
@@ -470,7 +471,7 @@ def _connect(options: MongoOptions) -> Any:
         client.admin.command("ping")
     except PyMongoError as exc:
         raise SourceError(
-            f"cannot reach MongoDB at {options.uri}: {exc.__class__.__name__}",
+            f"cannot reach MongoDB at {redact(options.uri)}: {exc.__class__.__name__}",
             hint="check --uri (mongodb://host:27017), credentials and network access",
         ) from exc
     return client

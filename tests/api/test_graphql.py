@@ -348,6 +348,7 @@ def test_failed_and_cancelled_jobs(server: str, tmp_path: Path) -> None:
             break
         time.sleep(0.1)
     assert job["state"] == "FAILED" and "cannot reach MongoDB" in job["message"]
+    assert "secret" not in job["message"]  # the URI's password is masked in what callers can read
 
 
 def test_sdl_is_checked_in_and_current() -> None:
