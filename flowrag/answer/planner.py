@@ -11,7 +11,16 @@ from flowrag.errors import PlanError
 from flowrag.extract.nlp import NLP, detect_language
 from flowrag.timeutil import to_iso
 
-__all__ = ["SOURCES", "Plan", "TimeWindow", "answer_types", "explain", "parse_time_window", "plan_question"]
+__all__ = [
+    "SOURCES",
+    "STOPWORDS",
+    "Plan",
+    "TimeWindow",
+    "answer_types",
+    "explain",
+    "parse_time_window",
+    "plan_question",
+]
 
 SOURCES = ("mongo", "code", "openapi", "html")
 
@@ -78,13 +87,13 @@ def answer_types(question: str) -> tuple[str, ...]:
     return ()
 
 
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     """les des une pour sur dans avec par qui que quels quelles quel quelle ont été est sont pas comment
     pourquoi quoi elle ils elles nous vous leur leurs notre nos votre vos cette ces ceux celle celui
     depuis entre aussi plus moins très tout tous toute toutes faire fait peut peux doit dois son ses
     mon mes ton tes aux the and for with which what who that have has been was were are this these
     those from into how why where when does did can could should would will there their our your its
-    about est-ce qu'est""".split()
+    about est-ce qu'est faut-il you""".split()
 )
 
 
@@ -248,11 +257,11 @@ def plan_question(
     for raw in re.findall(r"[\w/{}.'-]+", low):
         word = raw.strip(".-'")
         word = word.split("'", 1)[-1] if "'" in word else word  # l'endpoint -> endpoint
-        if len(word) < 3 or word in _STOPWORDS:
+        if len(word) < 3 or word in STOPWORDS:
             continue
         forms = [word]
         lemma = lemmas.get(word, word)
-        if lemma != word and len(lemma) >= 3 and lemma not in _STOPWORDS:
+        if lemma != word and len(lemma) >= 3 and lemma not in STOPWORDS:
             forms.append(lemma)  # creates -> create, arrête -> arrêter
         keywords += forms
         terms.append(tuple(dict.fromkeys(forms)))

@@ -486,12 +486,6 @@ class Query:
         return [Job.of(j) for j in await info.context.jobs.recent(max(1, min(first, 500)))]
 
 
-def _embedded() -> tuple[Any, ...]:
-    from flowrag.schema import ONTOLOGY
-
-    return tuple(s for s in ONTOLOGY.labels if s.embedded)
-
-
 def _policy(info: Info[Context, None]) -> Any:
     from flowrag.ingest.access import SourcePolicy
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flowrag.extract.code_python_urls import (
     Resolver,
     Wrapper,
+    dotted,
     method_from_name,
     module_constants,
     strip_params,
@@ -30,49 +31,10 @@ from flowrag.extract.code_rows import (
 )
 from flowrag.schema import RelRow, RelType
 
-__all__ = ["extract_python", "find_wrappers", "url_template"]
+__all__ = ["extract_python", "find_wrappers"]
 
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 _CLIENT_HINTS = ("requests", "httpx", "session", "client", "http", "api")
-
-
-def url_template(node: ast.expr) -> str | None:
-    """A string literal, an f-string (expressions become ``{name}``) or ``base + "/path"``."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr):
-        parts = []
-        for value in node.values:
-            if isinstance(value, ast.Constant):
-                parts.append(str(value.value))
-            elif isinstance(value, ast.FormattedValue):
-                inner = value.value
-                name = (
-                    inner.attr
-                    if isinstance(inner, ast.Attribute)
-                    else inner.id
-                    if isinstance(inner, ast.Name)
-                    else "param"
-                )
-                parts.append("{" + name + "}")
-        return "".join(parts)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = url_template(node.left), url_template(node.right)
-        if left is None and right is not None:
-            left = "{base}"
-        if left is not None and right is not None:
-            return left + right
-    return None
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Call):
-        return _dotted(node.func)
-    return ""
 
 
 def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
@@ -190,7 +152,7 @@ class _Visitor(ast.NodeVisitor):
         if not isinstance(deco, ast.Call) or not isinstance(deco.func, ast.Attribute) or not deco.args:
             return
         attr = deco.func.attr.lower()
-        path = url_template(deco.args[0])
+        path = self.resolver.template(deco.args[0], {})
         if path is None or not path.startswith("/"):
             return
         methods: list[str] = []
@@ -202,7 +164,7 @@ class _Visitor(ast.NodeVisitor):
                     methods = [str(e.value).upper() for e in kw.value.elts if isinstance(e, ast.Constant)]
             methods = methods or ["GET"]
         for method in methods:
-            row = route_row(self.repo, self.path, method, path, qual, line, _dotted(deco.func.value))
+            row = route_row(self.repo, self.path, method, path, qual, line, dotted(deco.func.value))
             self.out.nodes.append(row)
             self.out.rels.append(RelRow(RelType.SERVES, handler, row.uid))
 
@@ -217,7 +179,7 @@ class _Visitor(ast.NodeVisitor):
     def _client_call(self, node: ast.Call, func: ast.Attribute) -> tuple[str | None, str | None, str | None]:
         """(method, url template, method parameter) of an HTTP client call, else Nones."""
         method = func.attr.lower()
-        owner = _dotted(func.value).lower()
+        owner = dotted(func.value).lower()
         url_arg: ast.expr | None = None
         method_param = None
         if method in _HTTP_METHODS and any(h in owner for h in _CLIENT_HINTS):
@@ -342,6 +304,15 @@ def extract_python(
 _CLI_TEXT = {"description", "help", "epilog", "usage"}
 
 
+def _cli_texts(call: ast.Call) -> list[str]:
+    """The literal description/help/epilog/usage keywords of an argparse or click call."""
+    return [
+        kw.value.value
+        for kw in call.keywords
+        if kw.arg in _CLI_TEXT and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)
+    ]
+
+
 def _script_summary(tree: ast.Module, out: CodeExtract) -> list[str]:
     """The module docstring, argparse/click command names and help texts, and the HTTP calls made
     outside any function or class (the work of a script's top level)."""
@@ -354,27 +325,15 @@ def _script_summary(tree: ast.Module, out: CodeExtract) -> list[str]:
             if node.func.attr == "add_parser" and node.args and isinstance(node.args[0], ast.Constant):
                 parts.append(f"command {node.args[0].value!s}")
             if node.func.attr in ("add_parser", "add_argument", "ArgumentParser", "command", "option"):
-                parts += [
-                    str(kw.value.value)
-                    for kw in node.keywords
-                    if kw.arg in _CLI_TEXT
-                    and isinstance(kw.value, ast.Constant)
-                    and isinstance(kw.value.value, str)
-                ]
+                parts += _cli_texts(node)
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and node.func.id == "ArgumentParser"
         ):
-            parts += [
-                str(kw.value.value)
-                for kw in node.keywords
-                if kw.arg in _CLI_TEXT
-                and isinstance(kw.value, ast.Constant)
-                and isinstance(kw.value.value, str)
-            ]
+            parts += _cli_texts(node)
         elif isinstance(node, ast.FunctionDef) and any(
-            _dotted(d).endswith(("command", "group")) for d in node.decorator_list
+            dotted(d).endswith(("command", "group")) for d in node.decorator_list
         ):
             parts.append(f"command {node.name}: {(ast.get_docstring(node) or '')[:200]}")
     calls = [

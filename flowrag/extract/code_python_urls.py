@@ -23,7 +23,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["HTTP_METHODS", "Resolver", "Wrapper", "method_from_name", "strip_params"]
+__all__ = [
+    "HTTP_METHODS",
+    "Resolver",
+    "Wrapper",
+    "dotted",
+    "method_from_name",
+    "module_constants",
+    "strip_params",
+]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _MAX_DEPTH = 12
@@ -46,11 +54,14 @@ def method_from_name(name: str) -> str | None:
     return None
 
 
-def _dotted(node: ast.expr) -> str:
+def dotted(node: ast.expr) -> str:
+    """``self.session.get`` for an attribute chain (a call counts as what it calls)."""
     if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
+        return f"{dotted(node.value)}.{node.attr}"
     if isinstance(node, ast.Name):
         return node.id
+    if isinstance(node, ast.Call):
+        return dotted(node.func)
     return ""
 
 
@@ -122,8 +133,8 @@ class Resolver:
                 return scope[node.id]
             return self.constants.get(node.id)
         if isinstance(node, ast.Attribute):
-            dotted = _dotted(node)
-            return self.constants.get(dotted) or self.constants.get(node.attr)
+            chain = dotted(node)
+            return self.constants.get(chain) or self.constants.get(node.attr)
         if isinstance(node, ast.JoinedStr):
             parts = []
             for value in node.values:
@@ -179,7 +190,7 @@ class Resolver:
                     return named.get(key, "{" + key + "}")
 
                 return re.sub(r"\{(\w*)\}", sub, fmt)
-            if _dotted(func) in _JOINERS and len(node.args) >= 2:
+            if dotted(func) in _JOINERS and len(node.args) >= 2:
                 pieces: list[str | None] = [self.template(a, scope, nxt) for a in node.args]
                 if all(p is None for p in pieces):
                     return None
@@ -203,7 +214,7 @@ def module_constants(tree: ast.Module) -> dict[str, str]:
             resolver.constants[target.id] = text
             if prefix:
                 resolver.constants[f"{prefix}.{target.id}"] = text
-        elif isinstance(target, ast.Attribute) and _dotted(target.value) == "self":
+        elif isinstance(target, ast.Attribute) and dotted(target.value) == "self":
             resolver.constants[f"self.{target.attr}"] = text
             resolver.constants.setdefault(target.attr, text)
 

@@ -86,7 +86,7 @@ class Retriever:
         self._background = None
 
     # ------------------------------------------------------------------ seeds
-    async def _coverage(self, words: Sequence[Sequence[str]], labels: list[str]) -> list[bool]:
+    async def _coverage(self, words: Sequence[Sequence[str]]) -> list[bool]:
         """Which words (each with its other forms) the corpus holds (one store round trip)."""
         return await self._store.terms_present(words) if words else []
 
@@ -102,7 +102,7 @@ class Retriever:
         vector_task = (
             self._store.vector_search(query_vec.tolist(), embedded, s.vector_k) if embedded else _empty()
         )
-        vector_hits, found = await asyncio.gather(vector_task, self._coverage(terms, labels))
+        vector_hits, found = await asyncio.gather(vector_task, self._coverage(terms))
         timings["vector_and_words_ms"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         unknown = [forms[0] for forms, hit in zip(terms, found, strict=True) if not hit]
@@ -177,12 +177,15 @@ class Retriever:
                         for v in vectors
                     )
                 )
-                found = await asyncio.gather(
-                    *(self._coverage([(w,) for w in content_words(p)], labels) for p in PROBES)
-                )
+                per_probe = [content_words(p) for p in PROBES]
+                present = await self._coverage([(w,) for words in per_probe for w in words])
+                coverage, at = [], 0
+                for words in per_probe:  # one round trip for every probe's words, split back
+                    found = present[at : at + len(words)]
+                    at += len(words)
+                    coverage.append(sum(found) / len(found) if found else 0.0)
                 self._background = Background(
-                    tuple(max((h.score for h in hs), default=0.0) for hs in hits),
-                    tuple(sum(f) / len(f) if f else 0.0 for f in found),
+                    tuple(max((h.score for h in hs), default=0.0) for hs in hits), tuple(coverage)
                 )
             return self._background
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flowrag.answer.planner import STOPWORDS
+
 __all__ = ["PROBES", "Background", "Judgement", "content_words", "judge"]
 
 #: Everyday questions nobody asks a data-platform knowledge graph; French and English, varied in
@@ -63,14 +65,6 @@ PROBES: tuple[str, ...] = (
 )
 
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
-_FUNCTION_WORDS = frozenset(
-    """les des une pour sur dans avec par qui que quels quelles quel quelle ont été est sont pas comment
-    pourquoi quoi elle ils elles nous vous leur leurs notre nos votre vos cette ces ceux celle celui
-    depuis entre aussi plus moins très tout tous toute toutes faire fait peut peux doit dois son ses
-    mon mes ton tes aux est-ce qu'est faut-il the and for with which what who that have has been was
-    were are this these those from into how why where when does did can could should would will
-    there their our your its about you une""".split()
-)
 
 
 def content_words(question: str) -> list[str]:
@@ -78,7 +72,7 @@ def content_words(question: str) -> list[str]:
     words = []
     for raw in _WORD.findall(question.lower()):
         word = raw.split("'", 1)[-1].strip("-'")
-        if len(word) >= 3 and word not in _FUNCTION_WORDS:
+        if len(word) >= 3 and word not in STOPWORDS:
             words.append(word)
     return list(dict.fromkeys(words))
 
