@@ -487,6 +487,14 @@ def _print_answer(result: Any, as_json: bool) -> None:
     for key in ("statuses", "sources", "collections", "answer_types"):
         if plan[key]:
             parts.append(f"{key.replace('_', ' ')} {', '.join(plan[key])}")
+    if agg := plan.get("aggregate"):
+        filters = "; ".join(f"{d} = {', '.join(v)}" for d, v in agg["filters"].items())
+        parts.append(
+            f"aggregate {'groups without' if agg['negate'] else 'count'} "
+            f"{'/'.join(agg['statuses']) or 'all'} by {agg['group_by']}, {agg['order']} first"
+            + (f", where {filters}" if filters else "")
+            + (", vs the previous period" if agg["compare_with"] else "")
+        )
     out.print(f"[dim]plan: {' · '.join(parts)}[/]", highlight=False)
     for note in result.notes:
         out.print(f"[dim]note: {note}[/]", highlight=False)

@@ -4,6 +4,7 @@ and whether the question is an aggregate over runs (answered by a structured que
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -16,6 +17,7 @@ __all__ = [
     "STOPWORDS",
     "Plan",
     "TimeWindow",
+    "answer_labels_in",
     "answer_types",
     "explain",
     "parse_time_window",
@@ -68,7 +70,9 @@ _ANSWER_NOUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"pipelines?|flows?|flux|dags?|traitements?", ("Pipeline",)),
     (r"technolog(?:y|ies|ie|ies)", ("Technology",)),
     (r"schémas?|schemas?|paramètres|parameters|payloads?|corps|body", ("Schema",)),
-    (r"erreurs?|errors?", ("Error",)),
+    (r"erreurs?|errors?|causes?|raisons?|reasons?", ("Error",)),
+    (r"environnements?|environments?|envs?", ("Environment",)),
+    (r"collections?", ("Collection",)),
     (r"hôtes?|hosts?|machines?|serveurs?|servers?", ("Host",)),
     (r"alertes?|alerts?", ("Record",)),
 )
@@ -76,14 +80,21 @@ _ASKING = re.compile(r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s)\s+((?:[\w'
 _WHO_CALLS = re.compile(r"\b(?:qui|who)\s+(?:appelle|calls|utilise|uses)\b", re.IGNORECASE)
 
 
+def answer_labels_in(word: str) -> tuple[str, ...]:
+    """The labels one noun names ("technologies" -> Technology)."""
+    for pattern, labels in _ANSWER_NOUNS:
+        if re.fullmatch(pattern, word.lower()):
+            return labels
+    return ()
+
+
 def answer_types(question: str) -> tuple[str, ...]:
     if _WHO_CALLS.search(question):
         return ("Function",)
     for match in _ASKING.finditer(question):
         for word in match.group(1).lower().split():  # the next three words: "which Delphix endpoint"
-            for pattern, labels in _ANSWER_NOUNS:
-                if re.fullmatch(pattern, word):
-                    return labels
+            if labels := answer_labels_in(word):
+                return labels
     return ()
 
 
@@ -150,51 +161,71 @@ def _day(dt: datetime) -> datetime:
 
 
 def parse_time_window(text: str, now: datetime, tz: tzinfo = UTC) -> TimeWindow | None:
-    """The window a question names, as UTC bounds of days in ``tz`` ("hier" is yesterday in the
-    team's zone, not in UTC)."""
+    """The window a question names first, as UTC bounds of days in ``tz`` ("hier" is yesterday in
+    the team's zone, not in UTC). "hier par rapport à avant-hier" is about yesterday: the first
+    phrase is the window, a later one is what it is compared with."""
     low = text.lower()
     now = now.astimezone(tz)
     today = _day(now)
-    if m := re.search(r"avant[- ]hier|day before yesterday", low):
-        return TimeWindow(to_iso(today - timedelta(days=2)), to_iso(today - timedelta(days=1)), m.group(0))
-    if m := re.search(r"\bhier\b|\byesterday\b", low):
-        return TimeWindow(to_iso(today - timedelta(days=1)), to_iso(today), m.group(0))
-    if m := re.search(r"ce matin|this morning", low):
-        return TimeWindow(to_iso(today), to_iso(today + timedelta(hours=12)), m.group(0))
-    if m := re.search(r"aujourd'?hui|\btoday\b", low):
-        return TimeWindow(to_iso(today), to_iso(now + timedelta(seconds=1)), m.group(0))
-    if m := re.search(
-        r"(?:depuis|since)\s+(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|"
-        r"wednesday|thursday|friday|saturday|sunday)",
-        low,
-    ):
+    until_now = now + timedelta(seconds=1)
+
+    def since_weekday(m: re.Match[str]) -> tuple[datetime, datetime]:
         back = (today.weekday() - _WEEKDAYS[m.group(1)]) % 7 or 7
-        return TimeWindow(
-            to_iso(today - timedelta(days=back)), to_iso(now + timedelta(seconds=1)), m.group(0)
-        )
-    if m := re.search(
-        r"(?:last|past|derni[eè]res?|dernier)\s*(\d+)\s*(h|heures?|hours?|j|jours?|days?)\b"
-        r"|(\d+)\s*(h|heures?|hours?|jours?|days?)\s*(?:derni[eè]res?|derniers)",
-        low,
-    ):
-        amount = int(m.group(1) or m.group(3))
-        unit = (m.group(2) or m.group(4))[0]
-        delta = timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
-        return TimeWindow(to_iso(now - delta), to_iso(now + timedelta(seconds=1)), m.group(0))
-    if m := re.search(r"cette semaine|this week", low):
-        return TimeWindow(
-            to_iso(today - timedelta(days=today.weekday())), to_iso(now + timedelta(seconds=1)), m.group(0)
-        )
-    if m := re.search(r"semaine derni[eè]re|last week", low):
+        return today - timedelta(days=back), until_now
+
+    def last_n(m: re.Match[str]) -> tuple[datetime, datetime]:
+        amount = int(m.group(1) or m.group(3) or m.group(5))
+        unit = (m.group(2) or m.group(4) or m.group(6))[0]
+        return now - (timedelta(hours=amount) if unit == "h" else timedelta(days=amount)), until_now
+
+    def last_week(m: re.Match[str]) -> tuple[datetime, datetime]:
         start = today - timedelta(days=today.weekday() + 7)
-        return TimeWindow(to_iso(start), to_iso(start + timedelta(days=7)), m.group(0))
-    if m := re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", low):
+        return start, start + timedelta(days=7)
+
+    def last_month(m: re.Match[str]) -> tuple[datetime, datetime]:
+        end = today.replace(day=1)
+        return (end - timedelta(days=1)).replace(day=1), end
+
+    def iso_day(m: re.Match[str]) -> tuple[datetime, datetime]:
         day = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=tz)
-        return TimeWindow(to_iso(day), to_iso(day + timedelta(days=1)), m.group(0))
-    if m := re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", low):
+        return day, day + timedelta(days=1)
+
+    def fr_day(m: re.Match[str]) -> tuple[datetime, datetime]:
         day = datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)), tzinfo=tz)
-        return TimeWindow(to_iso(day), to_iso(day + timedelta(days=1)), m.group(0))
-    return None
+        return day, day + timedelta(days=1)
+
+    rules: list[tuple[str, Callable[[re.Match[str]], tuple[datetime, datetime]]]] = [
+        (
+            r"avant[- ]hier|day before yesterday",
+            lambda m: (today - timedelta(days=2), today - timedelta(days=1)),
+        ),
+        (r"\bhier\b|\byesterday\b", lambda m: (today - timedelta(days=1), today)),
+        (r"ce matin|this morning", lambda m: (today, today + timedelta(hours=12))),
+        (r"aujourd'?hui|\btoday\b", lambda m: (today, until_now)),
+        (
+            r"(?:depuis|since)\s+(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|"
+            r"wednesday|thursday|friday|saturday|sunday)",
+            since_weekday,
+        ),
+        (
+            r"(?:last|past|derni[eè]res?|dernier)\s*(\d+)\s*(h|heures?|hours?|j|jours?|days?)\b"
+            r"|(\d+)\s*(h|heures?|hours?|jours?|days?)\s*(?:derni[eè]res?|derniers)"
+            r"|(\d+)\s*(?:derni[eè]res?|derniers)\s*(h|heures?|jours?)\b",
+            last_n,
+        ),
+        (r"cette semaine|this week", lambda m: (today - timedelta(days=today.weekday()), until_now)),
+        (r"(?:la )?semaine derni[eè]re|last week", last_week),
+        (r"ce mois(?:-ci)?|this month", lambda m: (today.replace(day=1), until_now)),
+        (r"(?:le )?mois dernier|last month", last_month),
+        (r"\b(\d{4})-(\d{2})-(\d{2})\b", iso_day),
+        (r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", fr_day),
+    ]
+    found = [(m, build) for pattern, build in rules if (m := re.search(pattern, low))]
+    if not found:
+        return None
+    match, build = min(found, key=lambda f: (f[0].start(), -len(f[0].group(0))))
+    start, end = build(match)
+    return TimeWindow(to_iso(start), to_iso(end), match.group(0))
 
 
 def _names_collection(collection: str, low: str) -> bool:

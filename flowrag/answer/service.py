@@ -5,23 +5,23 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flowrag.answer.context import EvidenceItem, browser_cypher, build_context, provenance, render_evidence
+from flowrag.answer.aggregates import GroupValues, describe, plan_aggregate
+from flowrag.answer.context import EvidenceItem, browser_cypher, build_context, render_evidence
 from flowrag.answer.llm import NO_ANSWER, SYSTEM_PROMPTS, LLMClient
 from flowrag.answer.planner import Plan, explain, plan_question
 from flowrag.answer.retrieval import STRATEGIES, Evidence, Retriever
+from flowrag.answer.run_answers import answer_aggregate, group_values
 from flowrag.answer.sessions import SessionStore, Turn, rewrite_follow_up
 from flowrag.errors import LLMError, PlanError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.nlp import NLP, detect_language
-from flowrag.extract.templates import extract_template
-from flowrag.graph.port import Filter, GraphStore, StoredEdge, StoredNode
+from flowrag.graph.port import GraphStore, StoredEdge, StoredNode
 from flowrag.settings import LLMSettings
 
 __all__ = ["AnswerResult", "Answerer", "Citation"]
@@ -58,12 +58,14 @@ class AnswerResult:
     confidence: str = "strong"  # "strong" | "weak" | "off-topic" (relevance against the store)
     relevance: str = ""  # why, in numbers
     timezone: str = "UTC"  # the zone whose days "hier" and "depuis lundi" mean
+    aggregate: dict[str, Any] | None = None  # the typed aggregate over runs (route "aggregate")
 
     @property
     def plan_info(self) -> dict[str, Any]:
         info = explain(self.plan, self.route, self.timezone)
         info["confidence"] = self.confidence
         info["relevance"] = self.relevance
+        info["aggregate"] = self.aggregate
         return info
 
     def as_dict(self) -> dict[str, Any]:
@@ -101,6 +103,7 @@ class _Prepared:
     confidence: str = "strong"
     relevance: str = ""
     timezone: str = "UTC"
+    aggregate: dict[str, Any] | None = None
 
 
 _LABEL = {
@@ -131,10 +134,13 @@ class Answerer:
         self._llm_settings = llm
         self._retriever = Retriever(store, embedder, STRATEGIES[strategy])
         self.sessions = SessionStore(store)
+        self._values: GroupValues | None = None  # the store's group keys, for aggregate filters
 
     def invalidate(self) -> None:
-        """The store changed (an ingestion finished): relevance background is measured again."""
+        """The store changed (an ingestion finished): relevance background and the group values
+        aggregates filter by are read again."""
         self._retriever.invalidate()
+        self._values = None
 
     @property
     def retriever(self) -> Retriever:
@@ -254,13 +260,36 @@ class Answerer:
         timings["plan_ms"] = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         summary: str | None = None
+        aggregate_info: dict[str, Any] | None = None
         notes: list[str] = []
         route, confidence, relevance = "retrieval", "strong", ""
         # run aggregates only when the store holds runs (a question about "chaînes" on an API-only
         # store is answered from what the store does hold)
-        if plan.aggregate and await self._store.find_nodes("Run", limit=1):
+        agg = None
+        if await self._store.find_nodes("Run", limit=1):
+            if self._values is None:
+                self._values = await group_values(self._store)
+            agg = plan_aggregate(
+                plan, self._nlp, self._values, limit=max(top_k, 10), now=now or datetime.now(UTC), tz=zone
+            )
+        if agg is not None:
             route = "aggregate"
-            items, edges, summary = await self._aggregate(plan, top_k)
+            window = (
+                f"{_fmt_day(plan.window.start)} → {_fmt_day(plan.window.end)}"
+                if plan.window
+                else ("toute la période" if plan.language == "fr" else "all time")
+            )
+            found = await answer_aggregate(self._store, agg, plan.language, top_k, window)
+            items, edges, summary = found.items, found.edges, found.summary
+            aggregate_info = describe(agg) | {
+                "total": found.result.total,
+                "group_count": found.result.group_count,
+                "previous_total": found.previous_total,
+                "groups": [
+                    {"key": g.key, "count": g.count, "runs": g.runs, "last": g.last}
+                    for g in found.result.groups
+                ],
+            }
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         else:
             evidence = await self._retriever.retrieve(plan)
@@ -293,6 +322,8 @@ class Answerer:
             route,
             confidence,
             relevance,
+            zone_name,
+            aggregate_info,
         )
 
     async def _finish(self, prepared: _Prepared, answer: str, mode: str) -> AnswerResult:
@@ -323,6 +354,7 @@ class Answerer:
             prepared.confidence,
             prepared.relevance,
             prepared.timezone,
+            prepared.aggregate,
         )
 
     @staticmethod
@@ -358,53 +390,3 @@ class Answerer:
                 else f'- [{item.number}] {item.node.label} "{item.node.name}" ({item.provenance}): {text[:280]}'
             )
         return "\n".join(lines)
-
-    async def _aggregate(self, plan: Plan, top_k: int) -> tuple[list[EvidenceItem], list[StoredEdge], str]:
-        """Runs matching the status/time filters, grouped by pipeline, with their error templates."""
-        filters: list[Filter] = []
-        if plan.statuses:
-            filters.append(Filter("status", "in", list(plan.statuses)))
-        if plan.window:
-            filters += [
-                Filter("started_at", ">=", plan.window.start),
-                Filter("started_at", "<", plan.window.end),
-            ]
-        if plan.collections:
-            filters.append(Filter("scope", "in", list(plan.collections)))
-        pipelines = plan.entity_types.get("PIPELINE", ())
-        if pipelines:
-            filters.append(Filter("pipeline", "in", list(pipelines)))
-        total = await self._store.count_nodes("Run", filters)
-        runs = await self._store.find_nodes("Run", filters, order_by="started_at", descending=True, limit=500)
-        by_pipeline: dict[str, list[StoredNode]] = defaultdict(list)
-        for run in runs:
-            by_pipeline[str(run.props.get("pipeline", "?"))].append(run)
-        lang = plan.language
-        window = (
-            f"{_fmt_day(plan.window.start)} → {_fmt_day(plan.window.end)}"
-            if plan.window
-            else ("toute la période" if lang == "fr" else "all time")
-        )
-        status = "/".join(plan.statuses) or ("tous statuts" if lang == "fr" else "any status")
-        if lang == "fr":
-            summary = f"{total} exécution(s) [{status}] entre {window}, sur {len(by_pipeline)} flux."
-        else:
-            summary = f"{total} run(s) [{status}] in {window}, across {len(by_pipeline)} pipeline(s)."
-        items: list[EvidenceItem] = []
-        for pipeline, group in sorted(by_pipeline.items(), key=lambda kv: -len(kv[1]))[:top_k]:
-            errors = Counter(
-                extract_template(str(r.props.get("error_message", ""))).template
-                for r in group
-                if r.props.get("error_message")
-            )
-            latest = group[0]
-            reasons = "; ".join(f"{tpl[:160]} (×{n})" for tpl, n in errors.most_common(3))
-            if lang == "fr":
-                text = f"Flux {pipeline} : {len(group)} exécution(s) {status}, dernière le {_fmt_day(str(latest.props.get('started_at', '')))}."
-                text += f" Causes : {reasons}." if reasons else ""
-            else:
-                text = f"Pipeline {pipeline}: {len(group)} run(s) {status}, latest at {_fmt_day(str(latest.props.get('started_at', '')))}."
-                text += f" Causes: {reasons}." if reasons else ""
-            items.append(EvidenceItem(len(items) + 1, latest, float(len(group)), provenance(latest), text))
-        hood = await self._store.neighbours([i.node.uid for i in items], ["FAILED_WITH", "OF"], 3)
-        return items, list(hood.edges), summary

@@ -134,6 +134,47 @@ class Citation:
     score: float
 
 
+@strawberry.type(description="One group an aggregate over runs counted.")
+class RunGroupCount:
+    key: str = strawberry.field(description="the group's key (a pipeline, technology, host, day…)")
+    count: int = strawberry.field(description="counted runs in the group (0 for a negated question)")
+    runs: int | None = strawberry.field(description="negated questions: the group's runs in scope")
+    last: str | None = strawberry.field(description="the latest counted run's start (UTC)")
+
+
+@strawberry.type(description="The typed aggregate a question about runs became, and its figures.")
+class RunAggregatePlan:
+    statuses: list[str]
+    group_by: str
+    filters: JSON = strawberry.field(description="dimension -> the store's keys the question names")
+    negate: bool = strawberry.field(description="groups with no counted run ('never failed')")
+    order: str
+    measure: str
+    limit: int
+    total: int
+    group_count: int
+    previous_total: int | None = strawberry.field(description="counted runs in the period compared with")
+    groups: list[RunGroupCount]
+
+    @classmethod
+    def of(cls, info: dict[str, Any] | None) -> RunAggregatePlan | None:
+        if info is None:
+            return None
+        return cls(
+            statuses=info["statuses"],
+            group_by=info["group_by"],
+            filters=info["filters"],
+            negate=info["negate"],
+            order=info["order"],
+            measure=info["measure"],
+            limit=info["limit"],
+            total=info["total"],
+            group_count=info["group_count"],
+            previous_total=info["previous_total"],
+            groups=[RunGroupCount(**g) for g in info["groups"]],
+        )
+
+
 @strawberry.type(description="What the answer path did with the question.")
 class AnswerPlan:
     language: str
@@ -153,6 +194,9 @@ class AnswerPlan:
     sources: list[str]
     collections: list[str]
     answer_types: list[str]
+    aggregate: RunAggregatePlan | None = strawberry.field(
+        description="route aggregate: the typed query over runs and what it counted"
+    )
 
     @classmethod
     def of(cls, info: dict[str, Any]) -> AnswerPlan:
@@ -170,6 +214,7 @@ class AnswerPlan:
             sources=info["sources"],
             collections=info["collections"],
             answer_types=info["answer_types"],
+            aggregate=RunAggregatePlan.of(info.get("aggregate")),
         )
 
 

@@ -251,6 +251,19 @@ def extract_document(
     }
     if error_text:
         run_props["error_message"] = error_text[:2000]
+    # the groups an aggregate filters and counts by, as the keys of their nodes, on the run itself:
+    # "which technology fails most" is one indexed query, not a join per run
+    tech_raw = get(mapping.technology) if mapping.technology else None
+    tech = (vocabulary.canonical_technology(str(tech_raw)) or str(tech_raw).strip()) if tech_raw else ""
+    if tech:
+        run_props["technology"] = tech.lower()
+    for attr, prop in ((mapping.host, "host"), (mapping.environment, "environment")):
+        value = get(attr) if attr else None
+        if value not in (None, ""):
+            run_props[prop] = str(value).strip().lower()
+    template = _cached_template(error_text) if error_text and status != "SUCCESS" else None
+    if template is not None:
+        run_props["error_template"] = template.template_id
     summary = f"run of {pipeline}: {status}" + (f" at {start}" if start else "")
     if error_text:
         summary += f" — {error_text[:300]}"
@@ -279,16 +292,13 @@ def extract_document(
         )
     )
     out.rels += [RelRow(RelType.DESCRIBES, record_uid, run_uid), RelRow(RelType.OF, run_uid, pipe_uid)]
-    tech_raw = get(mapping.technology) if mapping.technology else None
-    if tech_raw:
-        tech = vocabulary.canonical_technology(str(tech_raw)) or str(tech_raw).strip()
+    if tech:
         tech_uid = make_uid(NodeLabel.TECHNOLOGY, tech.lower())
         out.nodes.append(
             NodeRow(NodeLabel.TECHNOLOGY, tech.lower(), SOURCE, "_shared", tech, name=tech, text=tech)
         )
         out.rels.append(RelRow(RelType.USES, pipe_uid, tech_uid))
-    if error_text and status != "SUCCESS":
-        template = _cached_template(error_text)
+    if template is not None:
         err_uid = make_uid(NodeLabel.ERROR, template.template_id)
         out.nodes.append(
             NodeRow(

@@ -20,7 +20,7 @@ from typing import Any
 from flowrag.errors import ModelError
 from flowrag.extract.vocabulary import Vocabulary, load_vocabulary
 
-__all__ = ["DOMAIN_LABELS", "NLP", "Entity", "detect_language"]
+__all__ = ["DOMAIN_LABELS", "NLP", "Entity", "Token", "detect_language"]
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,23 @@ def detect_language(text: str, default: str = "fr") -> str:
 
 
 @dataclass(frozen=True)
+class Token:
+    lower: str
+    lemma: str
+    pos: str  # universal part of speech (NOUN, VERB, ADV…)
+    morph: str  # "Polarity=Neg", "Degree=Sup"…
+    start: int  # character offset in the text
+
+    @property
+    def negative(self) -> bool:
+        return "Polarity=Neg" in self.morph
+
+    @property
+    def superlative(self) -> bool:
+        return "Degree=Sup" in self.morph
+
+
+@dataclass(frozen=True)
 class Entity:
     text: str
     label: str
@@ -231,10 +248,10 @@ class NLP:
             )
         return patterns
 
-    def lemmas(self, text: str, lang: str) -> dict[str, str]:
-        """Lower-cased word -> lemma for the words of a (short) question: "arrête" -> "arrêter", "creates" ->
-        "create". A separate pipeline with the lemmatizer, loaded on first use: ingestion's NER
-        pipeline leaves it out for speed."""
+    def tokens(self, text: str, lang: str) -> list[Token]:
+        """The words of a (short) question with lemma, part of speech and morphology ("n'" ->
+        Polarity=Neg, "most" -> Degree=Sup). A separate pipeline with the lemmatizer, loaded on
+        first use: ingestion's NER pipeline leaves it out for speed."""
         with self._lock:
             if lang not in self._lemmatizers:
                 import spacy
@@ -244,7 +261,14 @@ class NLP:
                 except OSError as exc:
                     raise ModelError(f"spaCy model {_MODELS[lang]} is not installed") from exc
             nlp = self._lemmatizers[lang]
-        return {t.lower_: t.lemma_.lower() for t in nlp(self._prepare(text)[:2000]) if t.is_alpha}
+        return [
+            Token(t.lower_, t.lemma_.lower(), t.pos_, str(t.morph), t.idx)
+            for t in nlp(self._prepare(text)[:2000])
+        ]
+
+    def lemmas(self, text: str, lang: str) -> dict[str, str]:
+        """Lower-cased word -> lemma: "arrête" -> "arrêter", "creates" -> "create"."""
+        return {t.lower: t.lemma for t in self.tokens(text, lang) if t.lower.isalpha()}
 
     def entities(self, text: str, lang: str | None = None) -> list[Entity]:
         return self.entities_many([text], lang)[0]

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
+from flowrag.graph.aggregate import DIMENSION_LABELS, DIMENSIONS, RunQuery
 from flowrag.schema import BASE_LABEL, ONTOLOGY, NodeLabel, RelType, safe_identifier
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
     "lucene_query",
     "neighbours_query",
     "range_index_ddl",
+    "run_aggregate_indexes",
+    "run_aggregate_query",
     "upsert_nodes_query",
     "upsert_relationships_query",
     "vector_index_ddl",
@@ -269,3 +273,115 @@ def where_clause(variable: str, filters: Sequence[tuple[str, str]]) -> str:
         else:  # pragma: no cover - FilterOp is a closed Literal
             raise ValueError(op)
     return " AND ".join(parts)
+
+
+# ---------------------------------------------------------------- run aggregates
+def run_aggregate_indexes() -> list[str]:
+    """(dimension, status) composite indexes: "never failed" is an index probe per group."""
+    return [
+        f"CREATE INDEX flowrag_run_{safe_identifier(dim)}_status IF NOT EXISTS "
+        f"FOR (r:Run) ON (r.{safe_identifier(dim)}, r.status)"
+        for dim in DIMENSIONS
+        if dim != "status"
+    ]
+
+
+def _run_scope(query: RunQuery, *, statuses: bool) -> tuple[list[str], dict[str, Any]]:
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if statuses and query.statuses:
+        clauses.append("r.status IN $statuses")
+        params["statuses"] = list(query.statuses)
+    if query.start:
+        clauses.append("r.started_at >= $start")
+        params["start"] = query.start
+    if query.end:
+        clauses.append("r.started_at < $end")
+        params["end"] = query.end
+    for i, (dim, values) in enumerate(query.where):
+        clauses.append(f"r.{safe_identifier(dim)} IN $w{i}")
+        params[f"w{i}"] = list(values)
+    return clauses, params
+
+
+def _run_key(query: RunQuery, var: str = "r") -> str:
+    if query.group_by == "day":
+        return f"substring(toString(datetime({var}.started_at) + duration({{minutes: $offset}})), 0, 10)"
+    return f"{var}.{safe_identifier(query.group_by)}"
+
+
+_RUN_ORDER = {
+    "most": "grp.n DESC, grp.g",
+    "least": "grp.n ASC, grp.g",
+    "last": "grp.last DESC, grp.g",
+    "first": "grp.first ASC, grp.g",
+    "longest": "grp.longest DESC, grp.g",
+}
+
+
+def run_aggregate_query(query: RunQuery) -> tuple[str, dict[str, Any]]:
+    """One query for a :class:`RunQuery`; rows ``grp`` (a map, null when nothing qualifies),
+    ``total``, ``group_count`` and ``latest`` (uids of the group's most recent counted runs)."""
+    if query.negate:
+        return _negated_run_query(query)
+    clauses, params = _run_scope(query, statuses=True)
+    params |= {"limit": query.limit, "offset": query.day_offset_minutes}
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    key = _run_key(query)
+    latest_where = " AND ".join([f"{key} = grp.g", *clauses])
+    cypher = f"""
+MATCH (r:Run){where}
+WITH {key} AS g, r.started_at AS t, r.duration_s AS d
+WITH g, count(*) AS n, min(t) AS first, max(t) AS last, avg(d) AS mean, max(d) AS longest
+WITH collect(CASE WHEN g IS NULL THEN null
+             ELSE {{g: g, n: n, first: first, last: last, mean: mean, longest: longest}} END) AS groups,
+     sum(n) AS total
+WITH groups, coalesce(total, 0) AS total, size(groups) AS group_count
+UNWIND (CASE WHEN group_count = 0 THEN [null] ELSE groups END) AS grp
+WITH grp, total, group_count ORDER BY {_RUN_ORDER[query.order]} LIMIT $limit
+CALL (grp) {{
+  MATCH (r:Run) WHERE grp IS NOT NULL AND {latest_where}
+  WITH r ORDER BY r.started_at DESC LIMIT 3
+  RETURN collect(r.uid) AS latest
+}}
+RETURN grp, total, group_count, latest
+"""
+    return cypher, params
+
+
+def _negated_run_query(query: RunQuery) -> tuple[str, dict[str, Any]]:
+    dim = safe_identifier(query.group_by)
+    order = {"most": "grp.runs DESC, grp.g", "least": "grp.runs ASC, grp.g", "last": "grp.last DESC, grp.g"}
+    counted = "r.status IN $statuses" if query.statuses else "true"
+    label = DIMENSION_LABELS.get(query.group_by)
+    params: dict[str, Any] = {"limit": query.limit, "statuses": list(query.statuses)}
+    if query.scoped or label is None:
+        clauses, scope_params = _run_scope(query, statuses=False)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return (
+            f"""
+MATCH (r:Run){where}
+WITH r.{dim} AS g, count(*) AS runs, min(r.started_at) AS first, max(r.started_at) AS last,
+     sum(CASE WHEN {counted} THEN 1 ELSE 0 END) AS n
+WHERE g IS NOT NULL AND n = 0
+WITH collect({{g: g, runs: runs, first: first, last: last, n: 0}}) AS groups
+WITH groups, size(groups) AS group_count
+UNWIND (CASE WHEN group_count = 0 THEN [null] ELSE groups END) AS grp
+WITH grp, group_count ORDER BY {order.get(query.order, "grp.g")} LIMIT $limit
+RETURN grp, 0 AS total, group_count, [] AS latest
+""",
+            params | scope_params,
+        )
+    return (
+        f"""
+MATCH (x:{safe_identifier(label)})
+WHERE EXISTS {{ MATCH (r:Run) WHERE r.{dim} = x.key }}
+  AND NOT EXISTS {{ MATCH (r:Run) WHERE r.{dim} = x.key AND {counted} }}
+WITH collect({{g: x.key, n: 0}}) AS groups
+WITH groups, size(groups) AS group_count
+UNWIND (CASE WHEN group_count = 0 THEN [null] ELSE groups END) AS grp
+WITH grp, group_count ORDER BY grp.g LIMIT $limit
+RETURN grp, 0 AS total, group_count, [] AS latest
+""",
+        params,
+    )

@@ -14,6 +14,7 @@ from flowrag.errors import (
     StoreUnavailableError,
 )
 from flowrag.graph import neo4j_queries as q
+from flowrag.graph.aggregate import RunAggregate, RunGroup, RunQuery
 from flowrag.graph.port import (
     NODE_FIELDS,
     Filter,
@@ -168,6 +169,8 @@ class Neo4jStore:
         await self._auto(q.INDEX_SCOPE)
         for label, prop in ONTOLOGY.indexed_properties:
             await self._auto(q.range_index_ddl(label, prop))
+        for ddl in q.run_aggregate_indexes():
+            await self._auto(ddl)
         for label in ONTOLOGY.embedded_labels:
             await self._auto(q.vector_index_ddl(label), dimension=dimension)
         await self._auto(q.fulltext_index_ddl())
@@ -393,6 +396,26 @@ class Neo4jStore:
         match, params = self._filtered(label, filters)
         records = await self._read(f"{match} RETURN count(n) AS c", **params)
         return int(records[0]["c"])
+
+    async def aggregate_runs(self, query: RunQuery) -> RunAggregate:
+        cypher, params = q.run_aggregate_query(query)
+        records = await self._read(cypher, **params)
+        groups = tuple(
+            RunGroup(
+                str(g["g"]),
+                int(g.get("n") or 0),
+                g.get("first"),
+                g.get("last"),
+                g.get("mean"),
+                g.get("longest"),
+                tuple(r["latest"]),
+                g.get("runs"),
+            )
+            for r in records
+            if (g := r["grp"]) is not None
+        )
+        total = int(records[0]["total"]) if records else 0
+        return RunAggregate(total, int(records[0]["group_count"]) if records else 0, groups)
 
     async def cypher(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Read-only Cypher for users (CLI, Browser links). A READ session refuses writes; file

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from flowrag.graph.aggregate import RunAggregate, RunQuery
 from flowrag.schema import NodeRow, RelRow
 
 __all__ = [
@@ -246,6 +247,9 @@ class GraphStore(Protocol):
 
     async def count_nodes(self, label: str, filters: Sequence[Filter] = ()) -> int:
         """How many nodes of ``label`` match ``filters``."""
+
+    async def aggregate_runs(self, query: RunQuery) -> RunAggregate:
+        """Counted runs grouped as ``query`` says, in one query inside the store."""
 
     async def cypher(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read-only Cypher query (stores that speak Cypher)."""

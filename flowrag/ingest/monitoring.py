@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]  # (collection, done, total)
 MAX_DOC_BYTES = 2_000_000
 # bump when extract_document's output changes for the same input: every record is re-extracted once
-EXTRACTOR_VERSION = "4"  # 4: scored mapping inference, status classes, UTC instants
+EXTRACTOR_VERSION = "5"  # 5: runs carry technology, host, environment and error template
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,7 @@ _LABELS: tuple[LabelSpec, ...] = (
         "One execution of a pipeline: status, start, end, duration.",
         False,
         _NAMED,
-        indexed=("status", "started_at", "pipeline"),
+        indexed=("status", "started_at", "pipeline", "technology", "host", "environment", "error_template"),
     ),
     LabelSpec(
         _L.TECHNOLOGY, "name", "Spark, Kafka, Informatica, Airflow, Oracle…", False, ("name",), support=True

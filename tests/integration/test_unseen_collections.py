@@ -166,3 +166,90 @@ async def test_inspect_previews_a_dump_without_writing(tmp_path: Any) -> None:
         and previews["jobRuns"].confidence["status"] >= 0.8
     )
     assert list(tmp_path.iterdir()) and not (tmp_path / "graph").exists()  # nothing written
+
+
+def fixture_runs() -> list[dict[str, Any]]:
+    """Every run of the three collections as plain facts (flow, failed, UTC start, host, tech)."""
+    runs = []
+    for i, row in enumerate(_lines()):
+        when = (
+            YESTERDAY + timedelta(minutes=5 * i) if i % 3 == 0 else YESTERDAY - timedelta(days=1, minutes=i)
+        )
+        if i % 3 == 2:
+            when -= timedelta(hours=1)
+        runs.append(
+            {
+                "flow": _flow(row),
+                "failed": _failed(row),
+                "when": when,
+                "host": f"hdp-node-{i % 4:02d}" if i % 3 != 2 else None,
+                "tech": "hadoop" if i % 3 == 0 else None,
+            }
+        )
+    return runs
+
+
+def _yesterday(run: dict[str, Any]) -> bool:
+    return bool(YESTERDAY <= run["when"] < YESTERDAY + timedelta(days=1))
+
+
+def _expected_answers() -> list[tuple[str, dict[str, Any]]]:
+    runs = fixture_runs()
+    failed = [r for r in runs if r["failed"]]
+    by_flow = Counter(r["flow"] for r in failed)
+    never = {r["flow"] for r in runs} - set(by_flow)
+    hosts = Counter(r["host"] for r in failed if r["host"])
+    hosts_yesterday = Counter(r["host"] for r in failed if r["host"] and _yesterday(r))
+    before = [r for r in failed if NOW - timedelta(days=4) <= r["when"] < NOW - timedelta(days=2)]
+    assert before  # the comparison below compares with a non-empty period
+    per_day = Counter(r["when"].date().isoformat() for r in failed)
+    return [
+        (
+            "Quels flux ont échoué hier ?",
+            {"groups": dict(Counter(r["flow"] for r in failed if _yesterday(r)))},
+        ),
+        ("Combien d'échecs cette semaine ?", {"total": len(failed)}),
+        ("Quels flux n'ont jamais échoué ?", {"keys": never}),
+        ("Which pipelines never failed?", {"keys": never}),
+        ("Quelle machine a le plus d'échecs ?", {"top": hosts}),
+        ("Which host had the most failures yesterday?", {"top": hosts_yesterday}),
+        ("How many failed runs on hdp-node-02?", {"total": hosts["hdp-node-02"]}),
+        ("Quelle technologie échoue le plus ?", {"top": Counter(r["tech"] for r in failed if r["tech"])}),
+        ("Quel flux échoue le plus souvent ?", {"top": by_flow}),
+        ("Nombre d'échecs par jour", {"groups": dict(per_day)}),
+        (
+            "Combien d'échecs hier par rapport à avant-hier ?",
+            {"total": sum(1 for r in failed if _yesterday(r))},
+        ),
+        ("Failures in the last 2 days compared with the 2 days before", {"previous": len(before)}),
+    ]
+
+
+async def test_aggregate_questions_are_exact(store: GraphStore, cached_embedder: Any, nlp: Any) -> None:
+    """Grouping, negation, ordering, filters by a group value and comparisons, in French and
+    English; every figure is computed from the fixture above."""
+    for name, docs in collections().items():
+        await ingest_documents(
+            store, cached_embedder, load_vocabulary(), name, docs, IngestReport("mongo", name)
+        )
+    answerer = Answerer(store, cached_embedder, nlp, LLMSettings())
+    for question, expected in _expected_answers():
+        result = await answerer.ask(question, now=NOW, top_k=50)
+        assert result.route == "aggregate", question
+        agg = result.as_dict()["plan"]["aggregate"]
+        groups = {g["key"]: g["count"] for g in agg["groups"]}
+        if "groups" in expected:
+            assert groups == expected["groups"], question
+        if "total" in expected:
+            assert agg["total"] == expected["total"], question
+        if "keys" in expected:
+            assert agg["negate"] and set(groups) == expected["keys"], question
+        if "top" in expected:
+            top: Counter[str] = expected["top"]
+            best = max(top.values())
+            assert agg["groups"][0]["count"] == best, question
+            assert agg["groups"][0]["key"] in {k for k, n in top.items() if n == best}, question  # ties
+        if "previous" in expected:
+            assert agg["previous_total"] == expected["previous"], question
+            assert f"Previous period: {expected['previous']} (" in result.answer, question
+        assert result.citations, question

@@ -26,6 +26,8 @@ from flowrag.errors import (
     StoreUnavailableError,
     UnsupportedOperationError,
 )
+from flowrag.graph.aggregate import RunAggregate, RunQuery
+from flowrag.graph.embedded import runs as run_table
 from flowrag.graph.embedded.sqlite_schema import SCHEMA_VERSION, base_ddl, index_ddl
 from flowrag.graph.embedded.vectors import VectorIndexes
 from flowrag.graph.port import (
@@ -153,6 +155,9 @@ class EmbeddedStore:
             conn.execute("PRAGMA cache_size=-262144")  # 256 MB page cache
             conn.execute("PRAGMA mmap_size=1073741824")
             conn.executescript(base_ddl())
+            conn.executescript(run_table.RUNS_DDL)
+            if backfilled := run_table.backfill(conn):
+                log.info("run table rebuilt from %d Run nodes", backfilled)
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailableError(
                 f"cannot open the embedded store at {directory}: {exc}",
@@ -297,6 +302,7 @@ class EmbeddedStore:
         updates: list[tuple[Any, ...]] = []
         fts_rows: list[tuple[Any, ...]] = []
         vec_by_label: dict[str, tuple[list[int], list[NDArray[np.float32]]]] = {}
+        run_rows: list[tuple[int, str, dict[str, Any]]] = []
         unchanged = 0
         next_id = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM nodes").fetchone()[0]) + 1
         for row in batch:
@@ -336,6 +342,8 @@ class EmbeddedStore:
                 )
             if found is None or found[1] != chash:
                 fts_rows.append((node_id, row.label.value, row.name, row.text))
+                if row.label.value == "Run":
+                    run_rows.append((node_id, row.uid, row.props))
             if row.embedding is not None:
                 vec = np.asarray(row.embedding, dtype=np.float32)
                 if self._dimension and vec.shape[0] != self._dimension:
@@ -365,6 +373,8 @@ class EmbeddedStore:
                 if updates:
                     conn.executemany("DELETE FROM fts WHERE rowid = ?", [(u[-1],) for u in updates])
                 conn.executemany("INSERT INTO fts(rowid, label, name, body) VALUES (?,?,?,?)", fts_rows)
+            if run_rows:
+                run_table.sync(conn, run_rows)
             for label, (keys, vecs) in vec_by_label.items():
                 conn.executemany(
                     "INSERT INTO vectors(node_id, label, vec) VALUES (?,?,?) "
@@ -476,6 +486,8 @@ class EmbeddedStore:
             conn.executemany("DELETE FROM edges WHERE dst = ?", ids)
             conn.executemany("DELETE FROM fts WHERE rowid = ?", ids)
             conn.executemany("DELETE FROM vectors WHERE node_id = ?", ids)
+            if any(label == "Run" for _, label in id_labels):
+                run_table.delete(conn, ids)
             conn.executemany("DELETE FROM nodes WHERE id = ?", ids)
             for label in vec_labels:
                 self._bump_generation(label)
@@ -767,6 +779,9 @@ class EmbeddedStore:
             return int(self._conn.execute(sql, params).fetchone()[0])
 
         return await self._run(run)
+
+    async def aggregate_runs(self, query: RunQuery) -> RunAggregate:
+        return await self._run(lambda: run_table.aggregate(self._conn, query))
 
     async def cypher(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         raise UnsupportedOperationError(
