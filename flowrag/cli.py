@@ -374,7 +374,9 @@ def ingest_mongo_cmd(
 
     async def go(rt: Any) -> Any:
         with _progress() as bar:
-            return await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, _bar_callback(bar))
+            return await ingest_mongo(
+                rt.store, rt.embedder, rt.vocabulary, options, _bar_callback(bar), nlp=rt.nlp
+            )
 
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)
 
@@ -395,7 +397,9 @@ def ingest_json_cmd(
 
     async def go(rt: Any) -> Any:
         with _progress() as bar:
-            return await ingest_json_dump(rt.store, rt.embedder, rt.vocabulary, path, _bar_callback(bar))
+            return await ingest_json_dump(
+                rt.store, rt.embedder, rt.vocabulary, path, _bar_callback(bar), nlp=rt.nlp
+            )
 
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)
 
@@ -566,13 +570,16 @@ async def _ingest_corpus(rt: Any, gold: Any) -> list[Any]:
                     report,
                     progress=progress,
                     total=len(docs),
+                    nlp=rt.nlp,
                 )
                 reports.append(report.finish())
         elif monitoring:
             from flowrag.ingest.monitoring import ingest_json_dump
 
             path = base / str(monitoring)
-            reports += await ingest_json_dump(rt.store, rt.embedder, rt.vocabulary, path, _bar_callback(bar))
+            reports += await ingest_json_dump(
+                rt.store, rt.embedder, rt.vocabulary, path, _bar_callback(bar), nlp=rt.nlp
+            )
         for spec in corpus.get("code") or []:
             path = base / spec["path"]
             if not path.is_dir():

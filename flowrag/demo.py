@@ -65,6 +65,7 @@ async def ingest_example(runtime: Any, out: Console, err: Console) -> list[Any]:
                 report,
                 progress=progress,
                 batch_size=200,
+                nlp=runtime.nlp,
             )
             reports.append(report.finish())
         task = bar.add_task("code: example repository", total=None)

@@ -2,7 +2,7 @@
 # The project's test command (README, .ci/run). Installs everything the tests need into a venv
 # kept outside the clone (FLOWRAG_CI_CACHE, default ~/.cache/flowrag-ci), builds the Neo4j test
 # launcher with Maven, then runs lint and the whole pytest suite (unit, integration on a real
-# Neo4j 5.26 and the Mongo wire server, API). Extra arguments go to pytest.
+# Neo4j 5.26 and the Mongo wire servers nx-27017 and FerretDB, API). Extra arguments go to pytest.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${FLOWRAG_CI_CACHE:-$HOME/.cache/flowrag-ci}"
@@ -50,6 +50,25 @@ fi
 
 echo "[test.sh] building the Neo4j test launcher (Maven Central: neo4j-harness 5.26, neo4j-browser)"
 (cd "$root/scripts/neo4j" && mvn -q -B -Dmaven.repo.local="$cache/m2" package -DskipTests)
+
+# FerretDB v1.24 (the second, independent Mongo wire server of the tests), built once from its
+# Go module source: `go install` of that version builds a binary that panics at start because the
+# module lacks build/version/version.txt, so the source is copied and the file written first.
+ferret_version="v1.24.2"
+ferretdb="$cache/bin/ferretdb-$ferret_version"
+if [ ! -x "$ferretdb" ]; then
+  echo "[test.sh] building FerretDB $ferret_version from the Go module source (once; binary cached)"
+  mod_dir=$(go mod download -json "github.com/FerretDB/FerretDB@$ferret_version" \
+    | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  src=$(mktemp -d)
+  cp -r "$mod_dir"/. "$src"
+  chmod -R u+w "$src"
+  echo "$ferret_version" > "$src/build/version/version.txt"
+  mkdir -p "$cache/bin"
+  (cd "$src" && go build -o "$ferretdb.tmp" ./cmd/ferretdb) && mv "$ferretdb.tmp" "$ferretdb"
+  rm -rf "$src"
+fi
+export FLOWRAG_FERRETDB="$ferretdb"
 
 cd "$root"
 echo "[test.sh] ruff + mypy (strict)"

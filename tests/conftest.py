@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from flowrag.graph.port import GraphStore
 from tests.support.neo4j_server import Neo4jServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,10 +45,10 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServ
         server.stop()
 
 
-_OPEN_STORES: dict[str, object] = {}
+_OPEN_STORES: dict[str, GraphStore] = {}
 
 
-async def connected_neo4j_store(server: Neo4jServer) -> object:
+async def connected_neo4j_store(server: Neo4jServer) -> GraphStore:
     """One migrated async store per session (the driver lives on the session event loop)."""
     from flowrag.graph.neo4j_store import Neo4jStore
 
@@ -62,7 +63,7 @@ async def connected_neo4j_store(server: Neo4jServer) -> object:
 async def _close_open_stores() -> AsyncIterator[None]:
     yield
     for store in _OPEN_STORES.values():
-        await store.close()  # type: ignore[attr-defined]
+        await store.close()
     _OPEN_STORES.clear()
 
 
@@ -78,7 +79,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await embedded.close()
     else:
         neo = await connected_neo4j_store(request.getfixturevalue("neo4j_server"))
-        await neo.wipe()  # type: ignore[attr-defined]
+        await neo.wipe()
         yield neo
 
 
@@ -111,11 +112,15 @@ def cached_embedder(embedder: object) -> object:
     return CachedEmbedder(embedder, None)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="session")
-def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from tests.support.mongo_server import MongoServer
+@pytest.fixture(scope="session", params=["nx-27017", "ferretdb"])
+def mongo_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """Every Mongo test runs on two independent wire servers."""
+    from tests.support.mongo_server import FerretServer, MongoServer
 
-    server = MongoServer(tmp_path_factory.mktemp("mongo"))
+    kind = FerretServer if request.param == "ferretdb" else MongoServer
+    server = kind(tmp_path_factory.mktemp(request.param))
     server.start()
     try:
         yield server

@@ -135,12 +135,14 @@ class Answerer:
         self._retriever = Retriever(store, embedder, STRATEGIES[strategy])
         self.sessions = SessionStore(store)
         self._values: GroupValues | None = None  # the store's group keys, for aggregate filters
+        self._has_runs: bool | None = None
 
     def invalidate(self) -> None:
         """The store changed (an ingestion finished): relevance background and the group values
         aggregates filter by are read again."""
         self._retriever.invalidate()
         self._values = None
+        self._has_runs = None
 
     @property
     def retriever(self) -> Retriever:
@@ -266,7 +268,9 @@ class Answerer:
         # run aggregates only when the store holds runs (a question about "chaînes" on an API-only
         # store is answered from what the store does hold)
         agg = None
-        if await self._store.find_nodes("Run", limit=1):
+        if self._has_runs is None:  # once per store generation (a sort-free count on both stores)
+            self._has_runs = await self._store.count_nodes("Run") > 0
+        if self._has_runs:
             if self._values is None:
                 self._values = await group_values(self._store)
             agg = plan_aggregate(

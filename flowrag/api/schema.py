@@ -601,7 +601,7 @@ class Mutation:
         )
 
         async def work(progress: Any) -> list[Any]:
-            return await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, progress)
+            return await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, progress, nlp=rt.nlp)
 
         safe_uri = uri.split("@", 1)[-1]  # never store credentials in the job record
         return Job.of(await info.context.jobs.start("mongo", {"uri": safe_uri, "db": db, "full": full}, work))

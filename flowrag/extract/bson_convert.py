@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -74,7 +75,7 @@ def to_jsonable(value: Any, depth: int = 0) -> Any:
     if kind == "Binary":
         return _binary(value)
     if kind == "Regex":
-        return f"/{value.pattern}/{value.flags if isinstance(value.flags, str) else ''}"
+        return f"/{value.pattern}/{_regex_flags(value.flags)}"
     if kind == "Timestamp":
         return to_iso(value.as_datetime())
     if kind == "DBRef":
@@ -84,3 +85,20 @@ def to_jsonable(value: Any, depth: int = 0) -> Any:
     if kind == "Code":
         return str(value)
     return str(value)
+
+
+_REGEX_FLAGS = (
+    ("i", re.IGNORECASE),
+    ("l", re.LOCALE),
+    ("m", re.MULTILINE),
+    ("s", re.DOTALL),
+    ("u", re.UNICODE),
+    ("x", re.VERBOSE),
+)
+
+
+def _regex_flags(flags: int | str) -> str:
+    """BSON regex options as MongoDB writes them ("imsx"); a decoded Regex holds Python's int."""
+    if isinstance(flags, str):
+        return flags
+    return "".join(letter for letter, bit in _REGEX_FLAGS if flags & bit)

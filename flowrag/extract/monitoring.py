@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from flowrag.extract.mapping import CONCEPTS, infer_mapping
+from flowrag.extract.nlp import Entity
 from flowrag.extract.secrets import redact_value
 from flowrag.extract.templates import extract_template
 from flowrag.extract.vocabulary import Vocabulary, normalise_name
@@ -30,6 +31,7 @@ __all__ = [
     "detect_mapping",
     "extract_document",
     "flatten",
+    "mention_rows",
     "normalise_status",
 ]
 
@@ -326,3 +328,45 @@ def extract_document(
             out.nodes.append(NodeRow(label, key, SOURCE, "_shared", key, name=str(value), text=str(value)))
             out.rels.append(RelRow(rel, run_uid, make_uid(label, key)))
     return out
+
+
+_MENTIONED = {
+    "TECHNOLOGY": NodeLabel.TECHNOLOGY,
+    "HOST": NodeLabel.HOST,
+    "PIPELINE": NodeLabel.PIPELINE,
+    "DELPHIX_OBJECT": NodeLabel.DELPHIX_KIND,
+}
+
+
+def mention_rows(record_uid: str, entities: Sequence[Entity]) -> tuple[list[NodeRow], list[RelRow]]:
+    """Free text (an incident, an alert, a ticket) -> ``MENTIONS`` edges to the canonical nodes its
+    entities name, created when missing (keys as the run extractor writes them, so an incident
+    naming a host meets that host's runs). A Delphix object word ("job", "environment") counts
+    only in a Delphix context (the text names Delphix) or as an acronym ("VDB"), and links only
+    to a kind the API documentation already declared (monitoring does not create it)."""
+    delphix = any(e.label == "TECHNOLOGY" and e.canonical.lower() == "delphix" for e in entities)
+    nodes: dict[str, NodeRow] = {}
+    kinds: set[str] = set()
+    for ent in entities:
+        label = _MENTIONED.get(ent.label)
+        if label is None:
+            continue
+        if label is NodeLabel.DELPHIX_KIND and not (delphix or (ent.text.isupper() and len(ent.text) <= 5)):
+            continue
+        if label is NodeLabel.TECHNOLOGY:
+            key, name = ent.canonical.lower(), ent.canonical
+        elif label is NodeLabel.PIPELINE:
+            key = name = normalise_name(ent.text)
+        elif label is NodeLabel.HOST:
+            key, name = ent.text.strip().lower(), ent.text.strip()
+        else:
+            key = name = ent.canonical
+        if not key:
+            continue
+        uid = make_uid(label, key)
+        if label is NodeLabel.DELPHIX_KIND:
+            kinds.add(uid)
+        else:
+            nodes.setdefault(uid, NodeRow(label, key, SOURCE, "_shared", key, name=name, text=name))
+    rels = [RelRow(RelType.MENTIONS, record_uid, uid) for uid in [*nodes, *sorted(kinds)]]
+    return list(nodes.values()), rels

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from flowrag.graph.aggregate import DIMENSION_LABELS, DIMENSIONS, RunQuery
+from flowrag.graph.aggregate import DIMENSION_LABELS, DIMENSIONS, RunQuery, day_bounds
 from flowrag.schema import BASE_LABEL, ONTOLOGY, NodeLabel, RelType, safe_identifier
 
 __all__ = [
@@ -277,13 +277,32 @@ def where_clause(variable: str, filters: Sequence[tuple[str, str]]) -> str:
 
 # ---------------------------------------------------------------- run aggregates
 def run_aggregate_indexes() -> list[str]:
-    """(dimension, status) composite indexes: "never failed" is an index probe per group."""
-    return [
-        f"CREATE INDEX flowrag_run_{safe_identifier(dim)}_status IF NOT EXISTS "
-        f"FOR (r:Run) ON (r.{safe_identifier(dim)}, r.status)"
-        for dim in DIMENSIONS
-        if dim != "status"
-    ]
+    """Composite range indexes the run aggregates name in their hints: (status, start) for counted
+    runs in a window; per dimension (dimension, status) over all time and (dimension, status,
+    start) in a window, for filters, a group's latest runs, its causes and "never failed" probes."""
+    ddl = ["CREATE INDEX flowrag_run_status_time IF NOT EXISTS FOR (r:Run) ON (r.status, r.started_at)"]
+    for dim in (safe_identifier(d) for d in DIMENSIONS if d != "status"):
+        ddl += [
+            f"CREATE INDEX flowrag_run_status_{dim} IF NOT EXISTS FOR (r:Run) ON (r.status, r.{dim})",
+            f"CREATE INDEX flowrag_run_{dim}_status IF NOT EXISTS FOR (r:Run) ON (r.{dim}, r.status)",
+            f"CREATE INDEX flowrag_run_{dim}_status_time IF NOT EXISTS "
+            f"FOR (r:Run) ON (r.{dim}, r.status, r.started_at)",
+        ]
+    return ddl
+
+
+def _run_hint(query: RunQuery, dim: str | None) -> str:
+    """The index a run query must use. Without statistics on property values Neo4j's planner
+    prefers a single-property index and filters thousands of runs; the hint names the composite
+    index whose leading properties the query pins."""
+    window = bool(query.start or query.end)
+    if query.statuses and dim:
+        return f" USING INDEX r:Run({dim}, status{', started_at' if window else ''})"
+    if query.statuses and window:
+        return " USING INDEX r:Run(status, started_at)"
+    if window:
+        return " USING INDEX r:Run(started_at)"
+    return ""
 
 
 def _run_scope(query: RunQuery, *, statuses: bool) -> tuple[list[str], dict[str, Any]]:
@@ -319,16 +338,48 @@ _RUN_ORDER = {
 }
 
 
+def _day_bounds(query: RunQuery) -> dict[str, list[str]]:
+    from datetime import datetime, timedelta
+
+    shift = timedelta(minutes=query.day_offset_minutes)
+    first = (datetime.fromisoformat(str(query.start)) + shift).date()
+    last = (datetime.fromisoformat(str(query.end)) + shift).date()
+    days = {}
+    for i in range((last - first).days + 1):
+        key = (first + timedelta(days=i)).isoformat()
+        days[key] = list(day_bounds(key, query.day_offset_minutes))
+    return days
+
+
 def run_aggregate_query(query: RunQuery) -> tuple[str, dict[str, Any]]:
     """One query for a :class:`RunQuery`; rows ``grp`` (a map, null when nothing qualifies),
     ``total``, ``group_count`` and ``latest`` (uids of the group's most recent counted runs)."""
     if query.negate:
         return _negated_run_query(query)
+    if (
+        query.statuses
+        and not query.scoped
+        and query.group_by in DIMENSIONS
+        and query.group_by != "status"
+        and query.order in ("most", "least")
+    ):
+        return _all_time_run_query(query)
     clauses, params = _run_scope(query, statuses=True)
     params |= {"limit": query.limit, "offset": query.day_offset_minutes}
-    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    filtered = [safe_identifier(d) for d, _ in query.where if d != "status"]
+    hint = _run_hint(query, filtered[0] if filtered else None)
+    where = f"{hint} WHERE {' AND '.join(clauses)}" if clauses else ""
+    group_dim = query.group_by if query.group_by not in ("day", "status") else None
+    latest_dim = safe_identifier(group_dim) if group_dim else (filtered[0] if filtered else None)
+    latest_hint = _run_hint(query, latest_dim)
     key = _run_key(query)
-    latest_where = " AND ".join([f"{key} = grp.g", *clauses])
+    if query.group_by == "day" and query.start and query.end:
+        # a day's runs by its UTC bounds (an index range), not by recomputing every run's day
+        params["days"] = _day_bounds(query)
+        match_group = "r.started_at >= $days[grp.g][0] AND r.started_at < $days[grp.g][1]"
+    else:
+        match_group = f"{key} = grp.g"
+    latest_where = " AND ".join([match_group, *clauses])
     cypher = f"""
 MATCH (r:Run){where}
 WITH {key} AS g, r.started_at AS t, r.duration_s AS d
@@ -340,13 +391,45 @@ WITH groups, coalesce(total, 0) AS total, size(groups) AS group_count
 UNWIND (CASE WHEN group_count = 0 THEN [null] ELSE groups END) AS grp
 WITH grp, total, group_count ORDER BY {_RUN_ORDER[query.order]} LIMIT $limit
 CALL (grp) {{
-  MATCH (r:Run) WHERE grp IS NOT NULL AND {latest_where}
+  MATCH (r:Run){latest_hint} WHERE grp IS NOT NULL AND {latest_where}
   WITH r ORDER BY r.started_at DESC LIMIT 3
   RETURN collect(r.uid) AS latest
 }}
 RETURN grp, total, group_count, latest
 """
     return cypher, params
+
+
+def _all_time_run_query(query: RunQuery) -> tuple[str, dict[str, Any]]:
+    """Counted runs over all time by one dimension, from index entries alone: the (status,
+    dimension) index provides the group of every counted run without reading the run, and the
+    shown groups' first/last/latest come from their (dimension, status, start) index. A million
+    runs would otherwise be a hundred thousand node reads. Durations are left out (orders by
+    duration take the general query)."""
+    dim = safe_identifier(query.group_by)
+    cypher = f"""
+MATCH (r:Run) USING INDEX r:Run(status, {dim}) WHERE r.status IN $statuses AND r.{dim} IS NOT NULL
+WITH r.{dim} AS g, count(*) AS n
+WITH collect({{g: g, n: n}}) AS groups
+CALL () {{ MATCH (r:Run) WHERE r.status IN $statuses RETURN count(r) AS total }}
+WITH groups, total, size(groups) AS group_count
+UNWIND (CASE WHEN group_count = 0 THEN [null] ELSE groups END) AS grp
+WITH grp, total, group_count ORDER BY {_RUN_ORDER[query.order]} LIMIT $limit
+CALL (grp) {{
+  MATCH (r:Run) USING INDEX r:Run({dim}, status, started_at)
+  WHERE grp IS NOT NULL AND r.{dim} = grp.g AND r.status IN $statuses AND r.started_at IS NOT NULL
+  RETURN min(r.started_at) AS first, max(r.started_at) AS last
+}}
+CALL (grp) {{
+  MATCH (r:Run) USING INDEX r:Run({dim}, status, started_at)
+  WHERE grp IS NOT NULL AND r.{dim} = grp.g AND r.status IN $statuses AND r.started_at IS NOT NULL
+  WITH r ORDER BY r.started_at DESC LIMIT 3
+  RETURN collect(r.uid) AS latest
+}}
+RETURN CASE WHEN grp IS NULL THEN null ELSE grp {{.*, first: first, last: last}} END AS grp,
+       total, group_count, latest
+"""
+    return cypher, {"statuses": list(query.statuses), "limit": query.limit}
 
 
 def _negated_run_query(query: RunQuery) -> tuple[str, dict[str, Any]]:

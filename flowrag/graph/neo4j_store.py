@@ -466,7 +466,7 @@ class Neo4jStore:
         return nodes, edges
 
     async def wipe(self) -> None:
-        """Delete every flowrag node (tests, `flowrag import --replace`)."""
+        """Delete every flowrag node and relationship; constraints and indexes stay."""
         await self._auto(
             f"MATCH (n:{BASE_LABEL}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 5000 ROWS"
         )

@@ -2,8 +2,8 @@
 
 Two adapters implement it fully (``Neo4jStore`` and ``EmbeddedStore``) and one contract suite
 (``tests/integration/test_store_contract.py``) runs against both. Retrieval logic (multi-hop
-expansion, ranking, fusion) lives above the port in ``flowrag.graph.retrieval`` so it is written once;
-stores provide primitives.
+expansion in ``flowrag.graph.expansion``, seeds, fusion and ranking in ``flowrag.answer.retrieval``) lives
+above the port so it is written once; stores provide primitives.
 """
 
 from __future__ import annotations
@@ -262,6 +262,12 @@ class GraphStore(Protocol):
     ) -> tuple[list[tuple[StoredNode, list[float] | None]], list[StoredEdge]]:
         """Nodes with uid > after_uid in uid order (with their embedding) and their outgoing
         relationships: the unit of `flowrag export`."""
+
+    async def flush(self) -> None:
+        """Make every write durable and searchable (the embedded store indexes pending vectors)."""
+
+    async def wipe(self) -> None:
+        """Delete every node and relationship (tests; a store rebuilt from scratch)."""
 
     async def close(self) -> None:
         """Flush and release resources."""

@@ -109,6 +109,5 @@ async def import_graph(
         n_nodes += (await store.upsert_nodes(nodes)).written
     if rels:
         n_rels += await store.upsert_relationships(rels)
-    if hasattr(store, "flush"):
-        await store.flush()
+    await store.flush()
     return n_nodes, n_rels

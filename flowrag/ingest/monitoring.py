@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -27,15 +28,16 @@ from flowrag.errors import ConfigError, SourceError
 from flowrag.extract.bson_convert import to_jsonable
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.mapping import CONCEPTS, infer_mapping
-from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document
+from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document, mention_rows
+from flowrag.extract.nlp import NLP
 from flowrag.extract.secrets import redact
-from flowrag.extract.vocabulary import Vocabulary
+from flowrag.extract.vocabulary import Vocabulary, normalise_name
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.dumps import read_dump
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
-from flowrag.schema import NodeLabel, NodeRow, RelRow, content_hash, make_uid
+from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, content_hash, make_uid
 
 __all__ = [
     "CollectionCheckpoint",
@@ -161,8 +163,13 @@ async def ingest_documents(
     total: int | None = None,
     seen: set[str] | None = None,
     guard: BatchGuard | None = None,
+    nlp: NLP | None = None,
 ) -> FieldMapping:
     """Extract and write documents of one collection in batches. Returns the mapping used.
+
+    With ``nlp``, documents that are not runs (incidents, alerts, tickets) get named-entity
+    recognition, written as ``MENTIONS`` edges to the pipelines, hosts, technologies and Delphix
+    kinds they name.
 
     With a ``guard`` (the Mongo checkpoint), documents it trusts whose raw content hash equals
     their stored ``Record`` hash are counted unchanged without being extracted, and the guard
@@ -206,7 +213,7 @@ async def ingest_documents(
         if not salt:
             if guard is not None:
                 guard.mapping = mapping
-            salt = content_hash(EXTRACTOR_VERSION, vocabulary.fingerprint, repr(mapping))
+            salt = content_hash(EXTRACTOR_VERSION, vocabulary.fingerprint, repr(mapping), nlp is not None)
             salt_key = salt.encode("ascii")[:64]
         for d in docs:
             d.hash = hashlib.blake2b(
@@ -217,6 +224,7 @@ async def ingest_documents(
         nodes: list[NodeRow] = []
         rels = []
         repair: list[str] = []
+        free_text: list[tuple[str, str]] = []
         for d in docs:
             if d.trusted and stored.get(d.record_uid) == d.hash:
                 report.unchanged += 1
@@ -231,11 +239,17 @@ async def ingest_documents(
                 continue
             for node in extracted.nodes:
                 nodes.append(replace(node, hash=d.hash) if node.uid == d.record_uid else node)
+            if len(extracted.nodes) == 1:  # a record and no run: free text worth reading
+                free_text.append((d.record_uid, extracted.nodes[0].text))
             rels.extend(extracted.rels)
             if d.dirty:
                 repair.extend(n.uid for n in extracted.nodes if n.scope == collection)
             if seen is not None:
                 seen.update(n.uid for n in extracted.nodes if n.scope == collection)
+        if nlp is not None and free_text:
+            more_nodes, more_rels = await _mentions(store, nlp, free_text)
+            nodes += more_nodes
+            rels += more_rels
         # the previous batch was being written (in the store's thread) while this one was
         # extracted; batches still commit strictly one after the other
         await drain()
@@ -270,6 +284,42 @@ async def ingest_documents(
             with contextlib.suppress(Exception):
                 await pending
     return mapping or FieldMapping()
+
+
+_WORD = re.compile(r"[\w][\w.-]{2,}[\w]", re.UNICODE)
+
+
+async def _mentions(
+    store: GraphStore, nlp: NLP, free_text: list[tuple[str, str]]
+) -> tuple[list[NodeRow], list[RelRow]]:
+    """MENTIONS from free-text records: the entities NER finds (technologies, host-like names,
+    Delphix kinds), and every word that is the name of a pipeline or host the store already
+    holds (one lookup per batch), so "le flux client a planté" links to the flow ``client``."""
+    found = await asyncio.to_thread(nlp.entities_many, [t for _, t in free_text])
+    nodes: list[NodeRow] = []
+    rels: list[RelRow] = []
+    words = [{w.lower().strip(".-") for w in _WORD.findall(text)} for _, text in free_text]
+    candidates = {
+        make_uid(label, key)
+        for ws in words
+        for w in ws
+        for label, key in ((NodeLabel.PIPELINE, normalise_name(w)), (NodeLabel.HOST, w))
+    }
+    known: set[str] = set()
+    ordered = sorted(candidates)
+    for start in range(0, len(ordered), 5000):
+        known.update(n.uid for n in await store.get_nodes(ordered[start : start + 5000]))
+    for (uid, _), entities, ws in zip(free_text, found, words, strict=True):
+        more_nodes, more_rels = mention_rows(uid, entities)
+        named = {r.end_uid for r in more_rels}
+        for w in ws:
+            for other in (make_uid(NodeLabel.PIPELINE, normalise_name(w)), make_uid(NodeLabel.HOST, w)):
+                if other in known and other not in named:
+                    named.add(other)
+                    more_rels.append(RelRow(RelType.MENTIONS, uid, other))
+        nodes += more_nodes
+        rels += more_rels
+    return nodes, rels
 
 
 async def _feed(
@@ -429,6 +479,7 @@ async def ingest_json_dump(
     vocabulary: Vocabulary,
     path: Path,
     progress: Progress | None = None,
+    nlp: NLP | None = None,
 ) -> list[IngestReport]:
     """A dump file or folder (see :mod:`flowrag.ingest.dumps`), full sync per collection."""
     data = await asyncio.to_thread(read_dump, path)
@@ -446,6 +497,7 @@ async def ingest_json_dump(
             progress=progress,
             total=len(docs),
             seen=seen,
+            nlp=nlp,
         )
         await delete_unseen(store, collection, seen, report)
         reports.append(report.finish())
@@ -503,6 +555,7 @@ async def ingest_mongo(
     vocabulary: Vocabulary,
     options: MongoOptions,
     progress: Progress | None = None,
+    nlp: NLP | None = None,
 ) -> list[IngestReport]:
     check_overrides(options.mappings)
     client = _connect(options)
@@ -511,7 +564,7 @@ async def ingest_mongo(
         reports = []
         for name in _collections(db, options):
             reports.append(
-                await _ingest_collection(store, embedder, vocabulary, db[name], name, options, progress)
+                await _ingest_collection(store, embedder, vocabulary, db[name], name, options, progress, nlp)
             )
         await link_all(store)
         await refresh_lexicon(store, embedder)
@@ -528,6 +581,7 @@ async def _ingest_collection(
     name: str,
     options: MongoOptions,
     progress: Progress | None,
+    nlp: NLP | None = None,
 ) -> IngestReport:
     report = IngestReport(SOURCE, name)
     key = _checkpoint_key(options.database, name)
@@ -558,6 +612,7 @@ async def _ingest_collection(
         total=total,
         seen=seen,
         guard=checkpoint,
+        nlp=nlp,
     )
     if seen is not None and not options.limit and name not in options.filters:
         await checkpoint.finished_full_pass()

@@ -278,3 +278,38 @@ async def test_bad_dumps_say_how_to_make_a_good_one(
     with pytest.raises(SourceError, match=words) as caught:
         await mon.ingest_json_dump(store, cached_embedder, VOCAB, path)
     assert "mongoexport" in (caught.value.hint or "")
+
+
+async def test_timestamp_and_regex_values_from_a_server_that_stores_them(
+    store: GraphStore, cached_embedder: Any, mongo_server: Any
+) -> None:
+    """FerretDB stores BSON Timestamp and Regex values (nx-27017 refuses them): a run started at a
+    Timestamp gets that instant, a Regex field is kept as /pattern/ text."""
+    from bson import Regex, Timestamp
+    from pymongo.errors import PyMongoError
+
+    client: Any = MongoClient(mongo_server.uri, serverSelectionTimeoutMS=5000)
+    db = client["bson_kinds"]
+    client.drop_database("bson_kinds")
+    started = datetime(2026, 11, 21, 6, 30, tzinfo=UTC)
+    doc = {
+        "_id": "t1",
+        "job_name": "orders_qa",
+        "status": "FAILED",
+        "started": Timestamp(int(started.timestamp()), 1),
+        "selector": Regex("^orders_", "i"),
+    }
+    try:
+        if mongo_server.kind == "nx-27017":
+            with pytest.raises(PyMongoError):
+                db.runs.insert_one(doc)
+            return
+        db.runs.insert_one(doc)
+        await ingest_mongo(store, cached_embedder, VOCAB, MongoOptions(mongo_server.uri, "bson_kinds"))
+        [run] = await store.get_nodes([make_uid(NodeLabel.RUN, "runs/t1")])
+        assert run.props["started_at"] == "2026-11-21T06:30:00Z"
+        [record] = await store.get_nodes([make_uid(NodeLabel.RECORD, "runs/t1")])
+        assert "/^orders_/i" in record.text
+    finally:
+        client.drop_database("bson_kinds")
+        client.close()

@@ -136,8 +136,9 @@ async def test_updated_embedding_moves_the_node(store: GraphStore) -> None:
     await store.upsert_nodes([pipeline("mover", text="moved", emb=3)])
     hits = await store.vector_search(unit(3), ["Pipeline"], 1)
     assert hits[0].node.key == "mover"
-    hits = await store.vector_search(unit(1), ["Pipeline"], 2)
-    assert hits[0].score < 0.5 or hits[0].node.key != "mover"
+    hits = await store.vector_search(unit(3), ["Pipeline"], 2)
+    assert [h.node.key for h in hits] == ["mover", "other"]
+    assert math.isclose(hits[0].score, 1.0, abs_tol=0.05) and hits[1].score < 0.5  # the old vector is gone
 
 
 async def test_fulltext_finds_exact_identifiers(store: GraphStore) -> None:
@@ -306,3 +307,19 @@ async def test_export_then_import_into_the_other_store(store: GraphStore, tmp_pa
     assert hits[0].node.key == "p5" and hits[0].node.props["tags"] == ["a", "b"]
     if store.kind != "embedded":
         await target.close()  # type: ignore[attr-defined]
+
+
+async def test_wipe_leaves_an_empty_migrated_store(store: GraphStore) -> None:
+    from flowrag.graph.aggregate import RunQuery
+
+    await store.upsert_nodes([pipeline(f"p{i}", emb=i) for i in range(5)])
+    await store.upsert_nodes([run("r1", "p1", "FAILED", "2026-11-20T10:00:00Z")])
+    await store.flush()
+    await store.wipe()
+    assert (await store.stats()).nodes == {}
+    assert await store.vector_search(unit(1), ["Pipeline"], 5) == []
+    assert (await store.aggregate_runs(RunQuery(("FAILED",)))).total == 0
+    await store.upsert_nodes([pipeline("again", emb=2)])  # still usable: indexes are kept
+    await store.flush()
+    [hit] = await store.vector_search(unit(2), ["Pipeline"], 1)
+    assert hit.node.key == "again"

@@ -253,3 +253,51 @@ async def test_aggregate_questions_are_exact(store: GraphStore, cached_embedder:
             assert agg["previous_total"] == expected["previous"], question
             assert f"Previous period: {expected['previous']} (" in result.answer, question
         assert result.citations, question
+
+
+def incidents() -> list[dict[str, Any]]:
+    """Free-text tickets written about the failed runs: the flow and the machine are only named in
+    the prose, never in a field of their own."""
+    docs = []
+    for i, run in enumerate(r for r in fixture_runs() if r["failed"] and r["host"]):
+        if i % 4:
+            continue
+        docs.append(
+            {
+                "_id": f"inc{i}",
+                "titre": f"Incident {i}",
+                "ouvert_le": run["when"].isoformat(),
+                "description": f"Le traitement {run['flow']} est tombé sur {run['host']} (Hadoop), "
+                "relance demandée.",
+            }
+        )
+    return docs
+
+
+async def test_incidents_mention_the_flows_and_hosts_they_name(
+    store: GraphStore, cached_embedder: Any, nlp: Any
+) -> None:
+    from flowrag.schema import NodeLabel, make_uid
+
+    for name, docs in collections().items():
+        await ingest_documents(
+            store, cached_embedder, load_vocabulary(), name, docs, IngestReport("mongo", name)
+        )
+    tickets = incidents()
+    report = IngestReport("mongo", "incidents")
+    await ingest_documents(store, cached_embedder, load_vocabulary(), "incidents", tickets, report, nlp=nlp)
+    assert await store.count_nodes("Run", [Filter("scope", "=", "incidents")]) == 0  # records only
+    for doc in tickets:
+        words = doc["description"].replace(",", " ").split()
+        flow, host = words[2], words[6]
+        record = make_uid(NodeLabel.RECORD, f"incidents/{doc['_id']}")
+        hood = await store.neighbours([record], ["MENTIONS"])
+        mentioned = {e.end for e in hood.edges if e.start == record}
+        assert {
+            make_uid(NodeLabel.PIPELINE, flow),
+            make_uid(NodeLabel.HOST, host),
+            make_uid(NodeLabel.TECHNOLOGY, "hadoop"),
+        } <= mentioned, doc["description"]
+    # the host an incident names is the node its runs ran on: one graph, not two
+    ran_on = await store.neighbours([make_uid(NodeLabel.HOST, "hdp-node-01")], ["RAN_ON", "MENTIONS"])
+    assert {e.type for e in ran_on.edges} == {"RAN_ON", "MENTIONS"}

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import re
+import shutil
 import sqlite3
 import threading
 import unicodedata
@@ -779,6 +780,26 @@ class EmbeddedStore:
             return int(self._conn.execute(sql, params).fetchone()[0])
 
         return await self._run(run)
+
+    async def wipe(self) -> None:
+        """Delete every node, relationship, vector and run row; the store stays migrated."""
+
+        def run() -> None:
+            conn = self._conn
+            conn.execute("BEGIN")
+            try:
+                for table in ("edges", "fts", "vectors", "runs", "nodes"):
+                    conn.execute(f"DELETE FROM {table}")
+                conn.execute("DELETE FROM meta WHERE k LIKE 'vecgen:%'")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._pending.clear()
+            shutil.rmtree(self._dir / "vectors", ignore_errors=True)
+            self._vectors = None
+
+        await self._run(run)
 
     async def aggregate_runs(self, query: RunQuery) -> RunAggregate:
         return await self._run(lambda: run_table.aggregate(self._conn, query))
