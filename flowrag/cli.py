@@ -370,6 +370,7 @@ def ingest_mongo_cmd(
         batch_size=config.batch_size,
         filters=filters,
         mappings=mappings,
+        warning_codes=frozenset(config.warning_codes),
     )
 
     async def go(rt: Any) -> Any:
@@ -398,7 +399,13 @@ def ingest_json_cmd(
     async def go(rt: Any) -> Any:
         with _progress() as bar:
             return await ingest_json_dump(
-                rt.store, rt.embedder, rt.vocabulary, path, _bar_callback(bar), nlp=rt.nlp
+                rt.store,
+                rt.embedder,
+                rt.vocabulary,
+                path,
+                _bar_callback(bar),
+                nlp=rt.nlp,
+                warning_codes=frozenset(rt.settings.mongo.warning_codes),
             )
 
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)

@@ -120,6 +120,10 @@ class MongoSettings(BaseModel):
         description='Per-collection MongoDB query, JSON: {"runs": {"env": "prod"}} (disables deletion sync).',
     )
     batch_size: int = Field(1000, ge=1, le=100_000, description="Documents per cursor batch and write.")
+    warning_codes: list[int] = Field(
+        default_factory=list,
+        description="Return codes that mean WARNING, JSON: [1, 4]; 0 is SUCCESS, any other code FAILED.",
+    )
 
 
 class ApiSettings(BaseModel):

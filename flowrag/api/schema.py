@@ -360,8 +360,55 @@ def _translate(exc: FlowragError) -> GraphQLError:
     return GraphQLError(exc.message, extensions={"code": code, "hint": exc.hint or ""})
 
 
+@strawberry.type(description="How one collection would be read: the field of each concept, with confidences.")
+class CollectionMapping:
+    collection: str
+    sampled: int = strawberry.field(description="documents read (the first ones by _id)")
+    runs: int = strawberry.field(description="sampled documents that would become runs")
+    fields: JSON = strawberry.field(description="concept -> field path (null: absent)")
+    confidence: JSON = strawberry.field(description="concept -> 0..1")
+    ambiguous: JSON = strawberry.field(description="concept -> the close candidate fields")
+    statuses: JSON = strawberry.field(description="status class -> sampled runs")
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(
+        permission_classes=[IsWriter],
+        description="Preview the inferred mapping of a MongoDB database on a sample, writing nothing "
+        "(write scope: it reaches a server; the ingestion host allowlist applies).",
+    )
+    async def inspect_mongo(
+        self,
+        info: Info[Context, None],
+        uri: str,
+        db: str,
+        sample: int = 200,
+        include: list[str] | None = None,
+    ) -> list[CollectionMapping]:
+        from flowrag.ingest.inspect import inspect_mongo
+
+        _allowed(info, uri, mongo=True)
+        overrides = info.context.runtime.settings.mongo.mappings
+        try:
+            previews = await inspect_mongo(
+                uri, db, max(1, min(sample, 1000)), tuple(include or ()), overrides
+            )
+        except FlowragError as exc:
+            raise _translate(exc) from exc
+        return [
+            CollectionMapping(
+                collection=p.collection,
+                sampled=p.sampled,
+                runs=p.runs,
+                fields=p.fields,
+                confidence=p.confidence,
+                ambiguous={k: list(v) for k, v in p.ambiguous.items()},
+                statuses=p.statuses,
+            )
+            for p in previews
+        ]
+
     @strawberry.field(permission_classes=[IsReader])
     async def ask(
         self,
@@ -596,8 +643,18 @@ class Mutation:
 
         rt = info.context.runtime
         _allowed(info, uri, mongo=True)
+        config = rt.settings.mongo  # the same mappings, filters and codes as `flowrag ingest mongo`
         options = MongoOptions(
-            uri, db, tuple(include or ()), tuple(exclude or ()), limit, full, batch_size=200
+            uri,
+            db,
+            tuple(include or ()),
+            tuple(exclude or ()),
+            limit,
+            full,
+            batch_size=config.batch_size,
+            filters={k: dict(v) for k, v in config.filters.items()},
+            mappings={k: dict(v) for k, v in config.mappings.items()},
+            warning_codes=frozenset(config.warning_codes),
         )
 
         async def work(progress: Any) -> list[Any]:

@@ -184,7 +184,11 @@ class MonitoringExtract:
 
 
 def extract_document(
-    doc: Mapping[str, Any], collection: str, mapping: FieldMapping, vocabulary: Vocabulary
+    doc: Mapping[str, Any],
+    collection: str,
+    mapping: FieldMapping,
+    vocabulary: Vocabulary,
+    warning_codes: frozenset[int] = frozenset(),
 ) -> MonitoringExtract:
     """One converted document -> rows. Pure and deterministic. Secrets are redacted first (by field
     name and by value shape), so no stored text, property or embedding holds one."""
@@ -225,7 +229,7 @@ def extract_document(
     # would return k copies of one kind instead of k different answers.
     out.nodes[0] = replace(out.nodes[0], embed=False)
     pipeline = normalise_name(str(pipeline_raw))
-    status = normalise_status(status_raw)
+    status = normalise_status(status_raw, warning_codes)
     # every timestamp becomes a UTC instant (ISO text, comparable in both stores); a value that
     # does not parse keeps its raw text in *_raw and leaves the instant empty
     raw_start = get(mapping.start) if mapping.start else None

@@ -70,6 +70,7 @@ class MongoOptions:
     filters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # collection -> query
     mappings: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)  # overrides
     timeout_ms: int = 5000
+    warning_codes: frozenset[int] = frozenset()  # return codes that mean WARNING
 
 
 def _checkpoint_key(database: str, collection: str) -> str:
@@ -164,6 +165,7 @@ async def ingest_documents(
     seen: set[str] | None = None,
     guard: BatchGuard | None = None,
     nlp: NLP | None = None,
+    warning_codes: frozenset[int] = frozenset(),
 ) -> FieldMapping:
     """Extract and write documents of one collection in batches. Returns the mapping used.
 
@@ -191,6 +193,7 @@ async def ingest_documents(
     salt_key = b""
 
     pending: asyncio.Future[None] | None = None
+    unparsed: list[Any] = [0, ""]  # timestamps kept raw (count, first example)
 
     async def flush(docs: list[_Doc]) -> None:
         nonlocal mapping, salt, salt_key, pending
@@ -213,7 +216,13 @@ async def ingest_documents(
         if not salt:
             if guard is not None:
                 guard.mapping = mapping
-            salt = content_hash(EXTRACTOR_VERSION, vocabulary.fingerprint, repr(mapping), nlp is not None)
+            salt = content_hash(
+                EXTRACTOR_VERSION,
+                vocabulary.fingerprint,
+                repr(mapping),
+                nlp is not None,
+                sorted(warning_codes),
+            )
             salt_key = salt.encode("ascii")[:64]
         for d in docs:
             d.hash = hashlib.blake2b(
@@ -232,13 +241,19 @@ async def ingest_documents(
                     seen.update((d.record_uid, make_uid(NodeLabel.RUN, d.ref)))
                 continue
             try:
-                extracted = extract_document(d.doc, collection, mapping, vocabulary)
+                extracted = extract_document(d.doc, collection, mapping, vocabulary, warning_codes)
             except Exception as exc:
                 report.skipped["extraction error"] += 1
                 report.errors.append(f"{d.ref}: {exc.__class__.__name__}: {exc}")
                 continue
             for node in extracted.nodes:
                 nodes.append(replace(node, hash=d.hash) if node.uid == d.record_uid else node)
+            for node in extracted.nodes:
+                if node.label is NodeLabel.RUN:
+                    for raw in ("started_at_raw", "ended_at_raw"):
+                        if raw in node.props:
+                            unparsed[0] += 1
+                            unparsed[1] = unparsed[1] or f"{d.ref}: {node.props[raw]!r}"
             if len(extracted.nodes) == 1:  # a record and no run: free text worth reading
                 free_text.append((d.record_uid, extracted.nodes[0].text))
             rels.extend(extracted.rels)
@@ -279,6 +294,12 @@ async def ingest_documents(
     try:
         await _feed(documents, collection, report, guard, batch_size, flush)
         await drain()
+        if unparsed[0]:
+            report.errors.append(
+                f"{unparsed[0]} timestamp(s) could not be parsed and are kept as text in "
+                f"started_at_raw / ended_at_raw (first: {unparsed[1]}); such runs are outside every "
+                "time window"
+            )
     finally:
         if pending is not None:  # stopped by an error: let the batch being written finish
             with contextlib.suppress(Exception):
@@ -480,6 +501,7 @@ async def ingest_json_dump(
     path: Path,
     progress: Progress | None = None,
     nlp: NLP | None = None,
+    warning_codes: frozenset[int] = frozenset(),
 ) -> list[IngestReport]:
     """A dump file or folder (see :mod:`flowrag.ingest.dumps`), full sync per collection."""
     data = await asyncio.to_thread(read_dump, path)
@@ -498,6 +520,7 @@ async def ingest_json_dump(
             total=len(docs),
             seen=seen,
             nlp=nlp,
+            warning_codes=warning_codes,
         )
         await delete_unseen(store, collection, seen, report)
         reports.append(report.finish())
@@ -613,6 +636,7 @@ async def _ingest_collection(
         seen=seen,
         guard=checkpoint,
         nlp=nlp,
+        warning_codes=options.warning_codes,
     )
     if seen is not None and not options.limit and name not in options.filters:
         await checkpoint.finished_full_pass()

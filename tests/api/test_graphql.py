@@ -357,3 +357,32 @@ def test_sdl_is_checked_in_and_current() -> None:
     assert (ROOT / "docs" / "schema.graphql").read_text("utf-8") == build_schema(10).as_str() + "\n", (
         "run `flowrag export-schema`"
     )
+
+
+def test_inspect_mongo_previews_the_mapping_without_writing(server: str, mongo_server: Any) -> None:
+    from pymongo import MongoClient
+
+    from tests.integration.test_unseen_collections import collections
+
+    client: Any = MongoClient(mongo_server.uri, serverSelectionTimeoutMS=5000)
+    client.drop_database("gql_inspect")
+    for name, docs in collections().items():
+        client["gql_inspect"][name].insert_many(docs)
+    query = 'query($uri: String!) { inspectMongo(uri: $uri, db: "gql_inspect", sample: 50) { collection sampled runs fields confidence ambiguous statuses } }'
+    try:
+        found = gql(server, query, {"uri": mongo_server.uri}, key=WRITE)
+        assert "errors" not in found, found
+        by_name = {c["collection"]: c for c in found["data"]["inspectMongo"]}
+        assert set(by_name) == {"executions_fr", "suivi_flux", "jobRuns"}
+        assert by_name["jobRuns"]["fields"]["pipeline"] == "jobName"
+        assert by_name["executions_fr"]["fields"]["status"] == "execution.etat"
+        assert all(c["sampled"] == 50 and c["runs"] == 50 for c in by_name.values())
+        before = gql(server, "{ collections { name } }")["data"]["collections"]
+        assert "jobRuns" not in {c["name"] for c in before}  # nothing was written
+        reader = gql(server, query, {"uri": mongo_server.uri}, key=READ)
+        assert reader["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        elsewhere = gql(server, query, {"uri": "mongodb://10.1.2.3:27017"}, key=WRITE)
+        assert elsewhere["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # not in the allowlist
+    finally:
+        client.drop_database("gql_inspect")
+        client.close()

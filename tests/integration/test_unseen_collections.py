@@ -301,3 +301,21 @@ async def test_incidents_mention_the_flows_and_hosts_they_name(
     # the host an incident names is the node its runs ran on: one graph, not two
     ran_on = await store.neighbours([make_uid(NodeLabel.HOST, "hdp-node-01")], ["RAN_ON", "MENTIONS"])
     assert {e.type for e in ran_on.edges} == {"RAN_ON", "MENTIONS"}
+
+
+async def test_warning_codes_and_unparsed_timestamps(store: GraphStore, cached_embedder: Any) -> None:
+    """Return codes named as warnings are WARNING, not FAILED; a start that is no time keeps its
+    raw text, stays out of every window, and the report counts it."""
+    docs = [
+        {"_id": "a", "jobName": "nightly_load", "returnCode": 4, "startedAt": "2026-11-21T02:00:00Z"},
+        {"_id": "b", "jobName": "nightly_load", "returnCode": 8, "startedAt": "2026-11-21T03:00:00Z"},
+        {"_id": "c", "jobName": "nightly_load", "returnCode": 0, "startedAt": "la nuit dernière"},
+    ]
+    report = IngestReport("mongo", "codes")
+    await ingest_documents(
+        store, cached_embedder, load_vocabulary(), "codes", docs, report, warning_codes=frozenset({4})
+    )
+    runs = {r.props["doc_id"]: r for r in await store.find_nodes("Run", [Filter("scope", "=", "codes")])}
+    assert {k: r.props["status"] for k, r in runs.items()} == {"a": "WARNING", "b": "FAILED", "c": "SUCCESS"}
+    assert runs["c"].props["started_at_raw"] == "la nuit dernière" and "started_at" not in runs["c"].props
+    assert any(e.startswith("1 timestamp(s) could not be parsed") and "codes/c" in e for e in report.errors)
