@@ -162,8 +162,9 @@ class Neo4jStore:
                 raise EmbeddingDimensionError(
                     f"Neo4j vector index {q.vector_index_name(label)} is built for {found}-d "
                     f"embeddings but the configured model produces {dimension}-d",
-                    hint=f"drop it (`DROP INDEX {q.vector_index_name(label)}`) and re-embed with "
-                    "`flowrag reindex --drop-vectors`, or configure the model it was built with",
+                    hint="configure the model it was built with (FLOWRAG_EMBEDDING__MODEL), or rebuild: "
+                    f"`DROP INDEX {q.vector_index_name(label)}`, delete the flowrag nodes and ingest "
+                    "again (there is no re-embedding command yet)",
                 )
         await self._auto(q.CONSTRAINT_UID)
         await self._auto(q.INDEX_SCOPE)
@@ -234,8 +235,8 @@ class Neo4jStore:
                     raise EmbeddingDimensionError(
                         f"embedding of {item['uid']} has {len(item['embedding'])} dimensions, the "
                         f"Neo4j vector indexes have {dimension}",
-                        hint="configure the model the store was built with, or run "
-                        "`flowrag reindex --drop-vectors`",
+                        hint="configure the model the store was built with (FLOWRAG_EMBEDDING__MODEL), "
+                        "or rebuild the store with the new one (drop its vector indexes, ingest again)",
                     )
         for label, label_rows in by_label.items():
             for part in _chunks(label_rows, self._batch):

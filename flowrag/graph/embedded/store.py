@@ -248,8 +248,8 @@ class EmbeddedStore:
             raise EmbeddingDimensionError(
                 f"the embedded store at {self._dir} holds {existing}-d embeddings but the "
                 f"configured model produces {dimension}-d",
-                hint="use the model the store was built with (FLOWRAG_EMBEDDING__MODEL), or "
-                "re-embed with `flowrag reindex --drop-vectors` after changing models",
+                hint="use the model the store was built with (FLOWRAG_EMBEDDING__MODEL), or build a "
+                "new store for the new model (another FLOWRAG_STORE__PATH, then ingest again)",
             )
         self._conn.execute("BEGIN")
         for stmt in index_ddl():
@@ -351,8 +351,8 @@ class EmbeddedStore:
                     raise EmbeddingDimensionError(
                         f"embedding of {row.uid} has {vec.shape[0]} dimensions, the store's vector "
                         f"indexes have {self._dimension}",
-                        hint="configure the model the store was built with, or run "
-                        "`flowrag reindex --drop-vectors`",
+                        hint="configure the model the store was built with (FLOWRAG_EMBEDDING__MODEL), "
+                        "or build a new store for the new model (another FLOWRAG_STORE__PATH)",
                     )
                 keys, vecs = vec_by_label.setdefault(row.label.value, ([], []))
                 keys.append(node_id)
