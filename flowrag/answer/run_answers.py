@@ -4,7 +4,7 @@ error template and shown as the run's own message."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flowrag.answer.aggregates import AggregatePlan, GroupValues
 from flowrag.answer.context import EvidenceItem, provenance
@@ -100,13 +100,10 @@ async def answer_aggregate(
     result = await store.aggregate_runs(query)
     previous: dict[str, int] = {}
     previous_total: int | None = None
-    if agg.compare:
-        before = await store.aggregate_runs(query.shifted(*agg.compare))
+    if agg.compare:  # one query: every group of the previous period (its total counts them all)
+        before = await store.aggregate_runs(replace(query.shifted(*agg.compare), order="most", limit=1000))
         previous_total = before.total
-        wider = await store.aggregate_runs(
-            RunQuery(query.statuses, *agg.compare, query.where, query.group_by, limit=1000)
-        )
-        previous = {g.key: g.count for g in wider.groups}
+        previous = {g.key: g.count for g in before.groups}
     names = _DIM_NAMES[lang]
     dim = names[query.group_by]
     status = "/".join(query.statuses) or ("tous statuts" if lang == "fr" else "any status")

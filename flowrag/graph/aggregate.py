@@ -8,7 +8,7 @@ can cite the group's node as well as its runs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -79,17 +79,7 @@ class RunQuery:
 
     def shifted(self, start: str, end: str) -> RunQuery:
         """The same question over another window (comparison with the previous period)."""
-        return RunQuery(
-            self.statuses,
-            start,
-            end,
-            self.where,
-            self.group_by,
-            self.negate,
-            self.order,
-            self.limit,
-            self.day_offset_minutes,
-        )
+        return replace(self, start=start, end=end)
 
 
 @dataclass(frozen=True)
