@@ -750,6 +750,77 @@ def serve(
     )
 
 
+@app.command()
+def report(
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="The day, YYYY-MM-DD, 'today' or 'yesterday' (default) in FLOWRAG_TIMEZONE."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="md, html or json (printed, or written with --output).")
+    ] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the rendering to this file.")
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="fr or en (default FLOWRAG_REPORT__LANGUAGE).")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Deliver to the configured channels.")] = False,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option("--channel", help="Only these channels (files, slack, teams, email); repeatable."),
+    ] = None,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Send again to channels that already have it.")
+    ] = False,
+) -> None:
+    """The morning report of one day: failures by flow with their causes and citations, new errors,
+    trends against the previous days, impacted technologies, Delphix objects and code; printed, or
+    sent to Slack, Teams, e-mail or a folder (once per channel and day)."""
+    from flowrag.answer.llm import LLMClient
+    from flowrag.report.render import to_html, to_json, to_markdown
+    from flowrag.report.service import ReportService
+
+    renderers = {"md": to_markdown, "html": to_html, "json": to_json}
+    if fmt not in renderers:
+        err.print(f"[bold red]error:[/] unknown format {fmt!r} (use md, html or json)", highlight=False)
+        raise typer.Exit(2)
+    if language not in (None, "fr", "en"):
+        err.print(f"[bold red]error:[/] unknown language {language!r} (use fr or en)", highlight=False)
+        raise typer.Exit(2)
+    if (channel or resend) and not send:
+        err.print("[bold red]error:[/] --channel and --resend go with --send", highlight=False)
+        raise typer.Exit(2)
+    settings = state.settings
+
+    async def go(store: Any) -> Any:
+        service = ReportService(store, settings, LLMClient(settings.llm))
+        the_day = service.day(day)
+        if send:
+            service.channels_for(channel)  # an unknown or unconfigured channel fails before any work
+        with err.status(f"building the report of {the_day}"):
+            built = await service.build(the_day, language)
+        if not send:
+            await service.save(built)
+            return built, []
+        return await service.send(the_day, channel, resend=resend, report=built)
+
+    built, deliveries = run_async(lambda: _with_store(go))
+    text = renderers[fmt](built)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+    elif not send:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    for d in deliveries:
+        colour = {"sent": "green", "skipped": "yellow"}.get(d.status, "red")
+        err.print(
+            f"[{colour}]{d.channel}: {d.status}[/] ({d.attempts} attempt(s)) {d.detail}", highlight=False
+        )
+    if any(d.status == "failed" for d in deliveries):
+        raise typer.Exit(1)
+
+
 @app.command("export")
 def export_cmd(path: Annotated[Path, typer.Argument(help="Output file (.jsonl or .jsonl.gz).")]) -> None:
     """Export the whole graph (nodes with embeddings, relationships) of the configured store."""

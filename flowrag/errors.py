@@ -14,6 +14,7 @@ __all__ = [
     "OntologyError",
     "PlanError",
     "ReadOnlyQueryError",
+    "ReportError",
     "SourceError",
     "StoreError",
     "StoreUnavailableError",
@@ -80,3 +81,7 @@ class IngestError(FlowragError):
 
 class LLMError(FlowragError):
     """The LLM call failed after retries."""
+
+
+class ReportError(FlowragError):
+    """A report cannot be built or sent as asked (a day not over yet, no channel configured)."""

@@ -19,6 +19,7 @@ __all__ = [
     "LLMSettings",
     "MongoSettings",
     "NLPSettings",
+    "ReportSettings",
     "Settings",
     "StoreKind",
     "StoreSettings",
@@ -150,6 +151,57 @@ class ApiSettings(BaseModel):
     )
 
 
+class ReportSettings(BaseModel):
+    language: str = Field("fr", pattern="^(fr|en)$", description="Language of the morning report: fr or en.")
+    schedule: str = Field(
+        "",
+        description="Cron expression (minute hour day month weekday, in FLOWRAG_TIMEZONE) on which "
+        "`flowrag serve` builds and sends yesterday's report, e.g. '0 7 * * 1-5'; empty = no schedule.",
+    )
+    ingest_before: bool = Field(
+        False,
+        description="Before a scheduled report, run an incremental ingestion of REPORT__MONGO_URI / MONGO_DB.",
+    )
+    mongo_uri: SecretStr = Field(
+        SecretStr(""), description="Mongo source ingested before a scheduled report."
+    )
+    mongo_db: str = Field("", description="Database of REPORT__MONGO_URI.")
+    max_flows: int = Field(20, ge=1, le=500, description="Failing flows detailed (causes, citations).")
+    trend_days: int = Field(7, ge=2, le=60, description="Days whose mean a day is compared with.")
+    chart_days: int = Field(14, ge=2, le=90, description="Days in the chart of runs per day.")
+    folder: Path | None = Field(None, description="Folder the files channel writes reports to.")
+    file_formats: list[str] = Field(
+        default_factory=lambda: ["md", "html"],
+        description='Formats the files channel writes, JSON: ["md", "html", "json"].',
+    )
+    slack_webhook: SecretStr = Field(
+        SecretStr(""), description="Slack incoming-webhook URL (Block Kit message)."
+    )
+    teams_webhook: SecretStr = Field(
+        SecretStr(""), description="Microsoft Teams incoming-webhook / workflow URL (Adaptive Card)."
+    )
+    smtp_host: str = Field("", description="SMTP server of the e-mail channel (empty = no e-mail).")
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the SMTP connection with STARTTLS (required when set)."
+    )
+    smtp_ssl: bool = Field(False, description="Implicit TLS (port 465) instead of STARTTLS.")
+    smtp_user: str = Field("", description="SMTP login (empty = no authentication).")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password.")
+    smtp_ca_bundle: Path | None = Field(
+        None, description="CA bundle to verify the SMTP server's certificate."
+    )
+    mail_from: str = Field("", description="Sender address of the report e-mail.")
+    mail_to: list[str] = Field(
+        default_factory=list, description='Recipients, JSON: ["team@bank.fr", "ops@bank.fr"].'
+    )
+    retries: int = Field(
+        3, ge=0, le=10, description="Retries of a failed delivery, with exponential backoff."
+    )
+    retry_backoff_s: float = Field(2.0, ge=0, description="First retry delay; doubles at each retry.")
+    timeout_s: float = Field(15.0, gt=0, description="Per-attempt timeout of a delivery.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLOWRAG_",
@@ -182,6 +234,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
     api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
     mongo: MongoSettings = Field(default_factory=MongoSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)  # type: ignore[arg-type]
 
     @property
     def store_path(self) -> Path:

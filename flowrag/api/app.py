@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -175,8 +177,41 @@ class FlowragGraphQL(GraphQL[Context, None]):
         )
 
 
+def report_scheduler(rt: Runtime, settings: Settings) -> Any:
+    """The morning report's scheduler, with an incremental Mongo ingestion first when configured."""
+    from flowrag.answer.llm import LLMClient
+    from flowrag.report.schedule import ReportScheduler
+    from flowrag.report.service import ReportService
+
+    report = settings.report
+    before = None
+    if report.ingest_before and report.mongo_uri.get_secret_value() and report.mongo_db:
+
+        async def ingest() -> None:
+            from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
+
+            options = MongoOptions(
+                report.mongo_uri.get_secret_value(),
+                report.mongo_db,
+                batch_size=settings.mongo.batch_size,
+                filters=settings.mongo.filters,
+                mappings=settings.mongo.mappings,
+                warning_codes=frozenset(settings.mongo.warning_codes),
+            )
+            await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, nlp=rt.nlp)
+            rt.store_changed()
+
+        before = ingest
+    service = ReportService(rt.store, settings, LLMClient(settings.llm))
+    return ReportScheduler(service, report.schedule, settings.timezone, before=before)
+
+
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     keys = parse_keys(settings.api.api_keys)
+    if settings.report.schedule:  # a bad expression fails at start, not at 7 a.m.
+        from flowrag.report.schedule import cron_trigger
+
+        cron_trigger(settings.report.schedule, settings.timezone)
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -187,9 +222,19 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         interrupted = await state["jobs"].recover()
         if interrupted:
             log.warning("%d job(s) from a previous run marked INTERRUPTED", interrupted)
+        stop = asyncio.Event()
+        scheduled = None
+        if settings.report.schedule:
+            state["scheduler"] = report_scheduler(rt, settings)
+            scheduled = asyncio.create_task(state["scheduler"].run(stop), name="morning-report")
         try:
             yield
         finally:
+            stop.set()
+            if scheduled is not None:
+                scheduled.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduled
             await state["jobs"].shutdown()
             if runtime is None:
                 await rt.close()

@@ -24,6 +24,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from flowrag.api.jobs import JobManager, JobState
+from flowrag.api.report_types import DailyReport, ReportDelivery, SendReportResult
 from flowrag.errors import FlowragError
 from flowrag.graph.port import Filter, StoredEdge, StoredNode
 from flowrag.runtime import Runtime
@@ -351,10 +352,18 @@ async def _page(
     )
 
 
+def _report_service(info: Info[Context, None]) -> Any:
+    from flowrag.answer.llm import LLMClient
+    from flowrag.report.service import ReportService
+
+    rt = info.context.runtime
+    return ReportService(rt.store, rt.settings, LLMClient(rt.settings.llm))
+
+
 def _translate(exc: FlowragError) -> GraphQLError:
     code = (
         "BAD_USER_INPUT"
-        if exc.__class__.__name__ in {"SourceError", "OntologyError", "ConfigError"}
+        if exc.__class__.__name__ in {"SourceError", "OntologyError", "ConfigError", "ReportError"}
         else "FLOWRAG_ERROR"
     )
     return GraphQLError(exc.message, extensions={"code": code, "hint": exc.hint or ""})
@@ -478,6 +487,24 @@ class Query:
         except FlowragError as exc:
             raise _translate(exc) from exc
         return Subgraph(nodes=[Node.of(n) for n in hood.nodes], edges=[Edge.of(e) for e in hood.edges])
+
+    @strawberry.field(
+        permission_classes=[IsReader],
+        description="The morning report of a local day (YYYY-MM-DD, 'today', default yesterday), built now from the store.",
+    )
+    async def report(
+        self, info: Info[Context, None], date: str | None = None, language: str | None = None
+    ) -> DailyReport:
+
+        if language not in (None, "fr", "en"):
+            raise GraphQLError("language must be fr or en", extensions={"code": "BAD_USER_INPUT"})
+        service = _report_service(info)
+        try:
+            day = service.day(date)
+            built = await service.build(day, language)
+        except FlowragError as exc:
+            raise _translate(exc) from None
+        return DailyReport.of(built, await service.deliveries(day))
 
     @strawberry.field(permission_classes=[IsReader])
     async def pipelines(
@@ -615,6 +642,29 @@ class Mutation:
             return [report]
 
         return Job.of(await info.context.jobs.start("openapi", {"location": location, "name": name}, work))
+
+    @strawberry.mutation(
+        permission_classes=[IsWriter],
+        description="Build and deliver a day's report to the configured channels (all by default) "
+        "that do not have it yet; resend sends again.",
+    )
+    async def send_report(
+        self,
+        info: Info[Context, None],
+        date: str | None = None,
+        channels: list[str] | None = None,
+        resend: bool = False,
+    ) -> SendReportResult:
+        service = _report_service(info)
+        try:
+            day = service.day(date)
+            built, deliveries = await service.send(day, channels, resend=resend)
+        except FlowragError as exc:
+            raise _translate(exc) from None
+        return SendReportResult(
+            report=DailyReport.of(built, await service.deliveries(day)),
+            deliveries=[ReportDelivery.of(d) for d in deliveries],
+        )
 
     @strawberry.mutation(permission_classes=[IsWriter])
     async def ingest_code(self, info: Info[Context, None], location: str, name: str | None = None) -> Job:

@@ -76,6 +76,7 @@ class NodeLabel(StrEnum):
     SESSION = "Session"
     MESSAGE = "Message"
     JOB = "Job"
+    REPORT = "Report"
 
 
 class RelType(StrEnum):
@@ -205,6 +206,12 @@ _LABELS: tuple[LabelSpec, ...] = (
     LabelSpec(_L.SESSION, "ref", "A conversation session.", system=True, indexed=("updated_at",)),
     LabelSpec(_L.MESSAGE, "ref", "One turn of a conversation.", system=True, indexed=("session",)),
     LabelSpec(_L.JOB, "ref", "A background ingestion job.", system=True, indexed=("state",)),
+    LabelSpec(
+        _L.REPORT,
+        "ref",
+        "A morning report of one day (its facts, renderings and per-channel delivery status).",
+        system=True,
+    ),
 )
 
 _RELS: tuple[RelSpec, ...] = (

@@ -34,6 +34,7 @@ def settings_for(tmp: Path, models_dir: Path) -> Settings:
     # the server may read the shared data and this checkout, and reach the loopback Mongo test port
     s.api.ingest_roots = [SHARED_DATA, ROOT]
     s.api.allowed_hosts = ["127.0.0.1"]
+    s.report.folder = tmp / "reports"
     if not (tmp / "models").exists():
         (tmp / "models").symlink_to(models_dir, target_is_directory=True)
     return s
@@ -174,6 +175,45 @@ def test_domain_lists_with_filters_and_cursor_pagination(server: str) -> None:
     )
     assert {c["name"] for c in src["data"]["sources"]["collections"]} == {"runs", "alerts", "deployments"}
     assert gql(server, "{ collections { name } }")["data"]["collections"]
+
+
+REPORT = """query($d: String) { report(date: $d) { day start end totals { status count } failingFlows
+  failures { pipeline count causes { message count citations } citations } trends { key direction }
+  technologies { technology count } chart { day counts { status count } } synthesis synthesisBy markdown
+  deliveries { channel status } } }"""
+
+
+def test_report_query_matches_the_runs_and_send_report_sends_once(server: str) -> None:
+    report = gql(server, REPORT)["data"]["report"]  # yesterday, in the server's zone
+    failed = gql(
+        server,
+        'query($f: String, $t: String) { runs(status: "FAILED", from: $f, to: $t, first: 500) { total nodes { props } } }',
+        {"f": report["start"], "t": report["end"]},
+    )["data"]["runs"]
+    totals = {t["status"]: t["count"] for t in report["totals"]}
+    assert totals.get("FAILED", 0) == failed["total"]
+    by_flow: dict[str, int] = {}
+    for node in failed["nodes"]:
+        by_flow[node["props"]["pipeline"]] = by_flow.get(node["props"]["pipeline"], 0) + 1
+    assert {f["pipeline"]: f["count"] for f in report["failures"]} == by_flow
+    assert report["failingFlows"] == len(by_flow) and len(report["chart"]) == 14
+    assert report["synthesisBy"] == "rule" and report["synthesis"] and report["markdown"].startswith("# ")
+    for flow in report["failures"]:
+        assert sum(c["count"] for c in flow["causes"]) == flow["count"]
+        assert all(c.startswith("runs/") for c in flow["citations"])
+    assert gql(server, REPORT, {"d": "not-a-day"})["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    send = "mutation($c: [String!]) { sendReport(channels: $c) { deliveries { channel status detail } report { day } } }"
+    assert gql(server, send, key=READ)["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    unconfigured = gql(server, send, {"c": ["slack"]}, key=WRITE)["errors"][0]
+    assert (
+        unconfigured["extensions"]["code"] == "BAD_USER_INPUT" and "not configured" in unconfigured["message"]
+    )
+    first = gql(server, send, key=WRITE)["data"]["sendReport"]
+    assert [(d["channel"], d["status"]) for d in first["deliveries"]] == [("files", "sent")]
+    again = gql(server, send, key=WRITE)["data"]["sendReport"]
+    assert [(d["channel"], d["status"]) for d in again["deliveries"]] == [("files", "skipped")]
+    stored = gql(server, REPORT)["data"]["report"]["deliveries"]
+    assert stored == [{"channel": "files", "status": "sent"}]
 
 
 def test_auth_scopes(server: str) -> None:

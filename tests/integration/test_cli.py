@@ -155,3 +155,71 @@ def test_ingest_mongo_with_a_mapping_override(tmp_path: Path, models_dir: Path, 
     assert bad_env.returncode == 1 and "unknown mapping concept(s) colour" in bad_env.stderr
     client.drop_database("cli_map")
     client.close()
+
+
+def test_report_prints_saves_and_sends_once(tmp_path: Path) -> None:
+    import asyncio
+
+    from flowrag.graph.embedded import EmbeddedStore
+    from tests.support import report_data as data
+
+    async def seed() -> None:
+        store = EmbeddedStore.open(tmp_path / "graph")
+        await store.migrate(384)
+        await data.load(store)
+        await store.close()
+
+    asyncio.run(seed())
+    env = {"FLOWRAG_TIMEZONE": data.TZ, "FLOWRAG_STORE__PATH": str(tmp_path / "graph")}
+    as_json = run(["report", "--date", data.DAY.isoformat(), "--format", "json"], tmp_path, **env)
+    assert as_json.returncode == 0, as_json.stderr
+    facts = json.loads(as_json.stdout)
+    assert facts["totals"] == data.expected()["totals"]
+    assert {f["pipeline"]: f["count"] for f in facts["failures"]} == data.expected()["flows"]
+    nowhere = run(["report", "--date", data.DAY.isoformat(), "--send"], tmp_path, **env)
+    assert nowhere.returncode == 1 and "no report channel is configured" in nowhere.stderr
+    assert "FLOWRAG_REPORT__FOLDER" in nowhere.stderr and "Traceback" not in nowhere.stderr
+    env["FLOWRAG_REPORT__FOLDER"] = str(tmp_path / "out")
+    sent = run(["report", "--date", data.DAY.isoformat(), "--send"], tmp_path, **env)
+    assert sent.returncode == 0, sent.stderr
+    assert "files: sent" in sent.stderr
+    assert (
+        (tmp_path / "out" / f"flowrag-report-{data.DAY}.md")
+        .read_text()
+        .startswith("# Rapport flowrag du 24/11/2026")
+    )
+    again = run(["report", "--date", data.DAY.isoformat(), "--send"], tmp_path, **env)
+    assert again.returncode == 0 and "files: skipped" in again.stderr
+    resent = run(["report", "--date", data.DAY.isoformat(), "--send", "--resend"], tmp_path, **env)
+    assert resent.returncode == 0 and "files: sent" in resent.stderr
+    html = run(
+        [
+            "report",
+            "--date",
+            data.DAY.isoformat(),
+            "--format",
+            "html",
+            "-o",
+            str(tmp_path / "r.html"),
+            "--language",
+            "en",
+        ],
+        tmp_path,
+        **env,
+    )
+    assert html.returncode == 0 and "flowrag report for 2026-11-24" in (tmp_path / "r.html").read_text()
+    for args, code, message in (
+        (["--format", "pdf"], 2, "unknown format 'pdf'"),
+        (["--date", "2026-13-01"], 1, "'2026-13-01' is not a day"),
+        (["--date", "2999-01-01"], 1, "has not started yet"),
+        (["--channel", "slack"], 2, "--channel and --resend go with --send"),
+        (["--send", "--channel", "slack"], 1, "slack not configured"),
+        (["--language", "de"], 2, "unknown language 'de'"),
+    ):
+        bad = run(["report", *args], tmp_path, **env)
+        assert bad.returncode == code and message in bad.stderr and "Traceback" not in bad.stderr, (
+            args,
+            bad.stderr,
+        )
+    bad_schedule = run(["serve"], tmp_path, FLOWRAG_REPORT__SCHEDULE="every morning", **env)
+    assert bad_schedule.returncode == 1 and "FLOWRAG_REPORT__SCHEDULE 'every morning'" in bad_schedule.stderr

@@ -1,0 +1,469 @@
+"""The morning report's facts: one day of runs, read from the store through the aggregation engine.
+
+Every figure is a :class:`~flowrag.graph.aggregate.RunQuery` the store answers itself (SQL on the
+embedded store, Cypher on Neo4j), so the report costs a few dozen indexed queries whatever the
+number of runs. Nothing here knows a flow, a technology or a message: the groups are the store's.
+
+- failures by flow (count, first and last time, causes grouped by error template with the run's own
+  message, hosts, technology, citations ``collection/_id``);
+- new errors: templates whose first failing run is that day;
+- trends by flow and by technology against the previous ``trend_days`` days (up / down when the day
+  is more than one standard deviation from their mean, new, recovered), and flows failing several
+  days in a row;
+- impacts: technologies, Delphix objects named in the failing runs' messages (after a word that is a
+  Delphix kind the store knows), the code that implements the failing flows;
+- runs per day by status over ``chart_days`` days.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from flowrag.answer.context import provenance
+from flowrag.answer.run_answers import excerpt
+from flowrag.graph.aggregate import RunAggregate, RunGroup, RunQuery
+from flowrag.graph.port import GraphStore, StoredNode, all_nodes
+from flowrag.schema import NodeLabel, make_uid
+from flowrag.timeutil import to_iso
+
+__all__ = [
+    "Cause",
+    "CodeLink",
+    "DayStatus",
+    "DelphixObject",
+    "FlowFailures",
+    "NewError",
+    "Report",
+    "Streak",
+    "Trend",
+    "build_facts",
+    "local_day_bounds",
+    "yesterday",
+]
+
+Direction = Literal["up", "down", "new", "recovered", "stable"]
+_FAILED = ("FAILED",)
+_MAX_GROUPS = 1000  # the engine's limit; a report says when a day has more groups than that
+_STREAK_DAYS = 60  # how far back a run of failing days is followed
+
+
+@dataclass(frozen=True)
+class Cause:
+    template_id: str
+    template: str  # the normalised shape
+    message: str  # the latest run's own message (excerpt)
+    count: int
+    hosts: tuple[str, ...]
+    citations: tuple[str, ...]  # collection/_id of the latest runs with this cause
+
+
+@dataclass(frozen=True)
+class FlowFailures:
+    pipeline: str
+    name: str
+    technology: str
+    count: int
+    first: str
+    last: str
+    hosts: tuple[str, ...]
+    causes: tuple[Cause, ...]
+    citations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NewError:
+    template_id: str
+    template: str
+    message: str
+    count: int
+    first: str
+    pipelines: tuple[str, ...]
+    citation: str
+
+
+@dataclass(frozen=True)
+class Trend:
+    dimension: str  # pipeline | technology
+    key: str
+    name: str
+    today: int
+    mean: float  # failing runs per day over the previous days
+    sd: float
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class Streak:
+    pipeline: str
+    days: int  # consecutive days with failures, ending on the report's day
+    since: str
+
+
+@dataclass(frozen=True)
+class DelphixObject:
+    kind: str
+    name: str
+    pipelines: tuple[str, ...]
+    citations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CodeLink:
+    pipeline: str
+    label: str  # File | Function
+    name: str
+    provenance: str
+
+
+@dataclass(frozen=True)
+class DayStatus:
+    day: str
+    counts: dict[str, int]
+
+
+@dataclass
+class Report:
+    day: str
+    timezone: str
+    language: str
+    start: str  # UTC bounds of the local day
+    end: str
+    generated_at: str
+    totals: dict[str, int]  # the day's runs by status
+    failures: list[FlowFailures] = field(default_factory=list)
+    failing_flows: int = 0  # flows with a failure that day (the list holds at most max_flows)
+    new_errors: list[NewError] = field(default_factory=list)
+    trends: list[Trend] = field(default_factory=list)
+    streaks: list[Streak] = field(default_factory=list)
+    technologies: list[tuple[str, int]] = field(default_factory=list)
+    delphix: list[DelphixObject] = field(default_factory=list)
+    code: list[CodeLink] = field(default_factory=list)
+    chart: list[DayStatus] = field(default_factory=list)
+    trend_days: int = 7
+    synthesis: str = ""
+    synthesis_by: str = "rule"  # rule | llm
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return self.totals.get("FAILED", 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["technologies"] = [{"technology": t, "count": c} for t, c in self.technologies]
+        return data
+
+
+def yesterday(tz: str, now: datetime | None = None) -> date:
+    """The day before today in the zone ``tz``."""
+    current = (now or datetime.now(UTC)).astimezone(ZoneInfo(tz))
+    return current.date() - timedelta(days=1)
+
+
+def local_day_bounds(day: date, tz: str) -> tuple[str, str]:
+    """UTC bounds (end exclusive) of the local day ``day`` in the zone ``tz``; DST days are 23 or 25 h."""
+    zone = ZoneInfo(tz)
+    start = datetime.combine(day, time(0), zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    return to_iso(start.astimezone(UTC)), to_iso(end.astimezone(UTC))
+
+
+def _q(day: date, tz: str, group_by: str, statuses: tuple[str, ...] = _FAILED, **kw: Any) -> RunQuery:
+    start, end = local_day_bounds(day, tz)
+    return RunQuery(statuses, start, end, group_by=group_by, limit=kw.pop("limit", _MAX_GROUPS), **kw)
+
+
+def _counts(result: RunAggregate) -> dict[str, int]:
+    return {g.key: g.count for g in result.groups}
+
+
+def direction(today: int, history: Sequence[int]) -> tuple[Direction, float, float]:
+    """Where a day stands against the days before it (``history[0]`` is the day before): new (no
+    failure before), recovered (failing the day before, none today), up / down (more than one
+    standard deviation from their mean), stable otherwise."""
+    mean = sum(history) / len(history) if history else 0.0
+    sd = math.sqrt(sum((c - mean) ** 2 for c in history) / len(history)) if history else 0.0
+    if today and not any(history):
+        return "new", mean, sd
+    if not today and history and history[0]:
+        return "recovered", mean, sd
+    if today > mean + sd:
+        return "up", mean, sd
+    if today < mean - sd:
+        return "down", mean, sd
+    return "stable", mean, sd
+
+
+def _kind_pattern(kinds: Sequence[str]) -> re.Pattern[str] | None:
+    words = sorted({k.lower() for k in kinds if len(k) >= 2}, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) + "s?" for w in words)
+    # a kind word, then a name: an identifier-shaped token (it holds a digit, _, - or .)
+    return re.compile(rf"\b({alternatives})\b[\s:=#«\"'`@]+([A-Za-z0-9][\w.:\-@]*[A-Za-z0-9])", re.IGNORECASE)
+
+
+def delphix_names(
+    message: str, pattern: re.Pattern[str] | None, kinds: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(kind, name) pairs a message names: ``dSource orders_prod``, ``environment linux-db-07``."""
+    if pattern is None:
+        return []
+    found = []
+    for match in pattern.finditer(message):
+        word, name = match.group(1).lower(), match.group(2)
+        kind = kinds.get(word) or kinds.get(word.rstrip("s"))
+        if kind and re.search(r"[\d_.\-]", name) and not name.replace(".", "").isdigit():
+            found.append((kind, name))
+    return found
+
+
+async def build_facts(
+    store: GraphStore,
+    day: date,
+    tz: str,
+    language: str = "fr",
+    *,
+    max_flows: int = 20,
+    trend_days: int = 7,
+    chart_days: int = 14,
+    now: datetime | None = None,
+) -> Report:
+    """Every fact of the report of ``day`` (a local day of ``tz``), from the store."""
+    start, end = local_day_bounds(day, tz)
+    report = Report(
+        day.isoformat(),
+        tz,
+        language,
+        start,
+        end,
+        to_iso(now or datetime.now(UTC)),
+        totals=_counts(await store.aggregate_runs(_q(day, tz, "status", ()))),
+        trend_days=trend_days,
+    )
+    flows = await store.aggregate_runs(_q(day, tz, "pipeline"))
+    report.failing_flows = flows.group_count
+    if flows.group_count > len(flows.groups):
+        report.notes.append(f"{flows.group_count} failing flows; the first {len(flows.groups)} are counted")
+    await _failures(store, report, day, tz, flows.groups[:max_flows])
+    await _new_errors(store, report, day, tz)
+    await _trends(store, report, day, tz, flows, trend_days)
+    techs = await store.aggregate_runs(_q(day, tz, "technology"))
+    report.technologies = [(g.key, g.count) for g in techs.groups]
+    await _code(store, report)
+    await _display_names(store, report)
+    report.chart = await _chart(store, day, tz, chart_days)
+    return report
+
+
+async def _failures(
+    store: GraphStore, report: Report, day: date, tz: str, groups: Sequence[RunGroup]
+) -> None:
+    causes: dict[str, RunAggregate] = {}
+    for group in groups:
+        query = _q(day, tz, "error_template", where=(("pipeline", (group.key,)),), limit=5)
+        causes[group.key] = await store.aggregate_runs(query)
+    wanted: list[str] = []
+    for group in groups:
+        wanted.append(make_uid(NodeLabel.PIPELINE, group.key))
+        wanted += group.latest
+        for cause in causes[group.key].groups:
+            wanted += cause.latest
+            wanted.append(make_uid(NodeLabel.ERROR, cause.key))
+    nodes = {n.uid: n for n in await store.get_nodes(list(dict.fromkeys(wanted)))}
+    kinds = {n.name.lower(): n.name for n in await all_nodes(store, NodeLabel.DELPHIX_KIND.value)}
+    pattern = _kind_pattern(list(kinds))
+    delphix: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    for group in groups:
+        flow_node = nodes.get(make_uid(NodeLabel.PIPELINE, group.key))
+        runs = [nodes[u] for u in group.latest if u in nodes]
+        items = []
+        for cause in causes[group.key].groups:
+            cause_runs = [nodes[u] for u in cause.latest if u in nodes]
+            template = nodes.get(make_uid(NodeLabel.ERROR, cause.key))
+            message = str(cause_runs[0].props.get("error_message", "")) if cause_runs else ""
+            items.append(
+                Cause(
+                    cause.key,
+                    excerpt(template.name, 160) if template else cause.key,
+                    excerpt(message),
+                    cause.count,
+                    _distinct(r.props.get("host") for r in cause_runs),
+                    tuple(provenance(r) for r in cause_runs),
+                )
+            )
+            for run in cause_runs:
+                for kind, name in delphix_names(str(run.props.get("error_message", "")), pattern, kinds):
+                    flows_of, cites = delphix.setdefault((kind, name), ([], []))
+                    if group.key not in flows_of:
+                        flows_of.append(group.key)
+                    if provenance(run) not in cites:
+                        cites.append(provenance(run))
+        technology = next((str(r.props["technology"]) for r in runs if r.props.get("technology")), "")
+        report.failures.append(
+            FlowFailures(
+                group.key,
+                flow_node.name if flow_node and flow_node.name else group.key,
+                technology,
+                group.count,
+                group.first or "",
+                group.last or "",
+                _distinct(r.props.get("host") for r in runs),
+                tuple(items),
+                tuple(provenance(r) for r in runs),
+            )
+        )
+    report.delphix = [
+        DelphixObject(kind, name, tuple(flows_of), tuple(cites[:3]))
+        for (kind, name), (flows_of, cites) in sorted(delphix.items())
+    ]
+
+
+def _distinct(values: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(v) for v in values if v))
+
+
+async def _new_errors(store: GraphStore, report: Report, day: date, tz: str) -> None:
+    today = await store.aggregate_runs(_q(day, tz, "error_template"))
+    keys = tuple(g.key for g in today.groups)
+    if not keys:
+        return
+    before = await store.aggregate_runs(
+        RunQuery(
+            _FAILED, None, report.start, (("error_template", keys),), "error_template", limit=_MAX_GROUPS
+        )
+    )
+    seen = {g.key for g in before.groups}
+    fresh = [g for g in today.groups if g.key not in seen]
+    if not fresh:
+        return
+    hits: dict[str, RunAggregate] = {}
+    for group in fresh:
+        hits[group.key] = await store.aggregate_runs(
+            _q(day, tz, "pipeline", where=(("error_template", (group.key,)),), limit=10)
+        )
+    wanted = [make_uid(NodeLabel.ERROR, g.key) for g in fresh] + [g.latest[0] for g in fresh if g.latest]
+    nodes = {n.uid: n for n in await store.get_nodes(wanted)}
+    for group in fresh:
+        template = nodes.get(make_uid(NodeLabel.ERROR, group.key))
+        run = nodes.get(group.latest[0]) if group.latest else None
+        report.new_errors.append(
+            NewError(
+                group.key,
+                excerpt(template.name, 160) if template else group.key,
+                excerpt(str(run.props.get("error_message", ""))) if run else "",
+                group.count,
+                group.first or "",
+                tuple(g.key for g in hits[group.key].groups),
+                provenance(run) if run else "",
+            )
+        )
+
+
+async def _per_day(
+    store: GraphStore,
+    day: date,
+    tz: str,
+    dimension: str,
+    days: int,
+    where: tuple[tuple[str, tuple[str, ...]], ...] = (),
+) -> list[dict[str, int]]:
+    """Failing runs per group on each of the ``days`` days before ``day`` (nearest first)."""
+    out = []
+    for back in range(1, days + 1):
+        result = await store.aggregate_runs(_q(day - timedelta(days=back), tz, dimension, where=where))
+        out.append(_counts(result))
+    return out
+
+
+async def _trends(
+    store: GraphStore, report: Report, day: date, tz: str, flows: RunAggregate, trend_days: int
+) -> None:
+    ran_today = {
+        "pipeline": set(_counts(await store.aggregate_runs(_q(day, tz, "pipeline", ())))),
+        "technology": set(_counts(await store.aggregate_runs(_q(day, tz, "technology", ())))),
+    }
+    today = {"pipeline": _counts(flows), "technology": {}}
+    today["technology"] = _counts(await store.aggregate_runs(_q(day, tz, "technology")))
+    history: dict[str, list[dict[str, int]]] = {}
+    for dimension in ("pipeline", "technology"):
+        history[dimension] = await _per_day(store, day, tz, dimension, trend_days)
+        keys = set(today[dimension]) | {k for h in history[dimension] for k in h}
+        for key in sorted(keys):
+            counts = [h.get(key, 0) for h in history[dimension]]
+            way, mean, sd = direction(today[dimension].get(key, 0), counts)
+            if way == "recovered" and key not in ran_today[dimension]:
+                continue  # no run today: nothing says it recovered
+            if way != "stable":
+                report.trends.append(Trend(dimension, key, key, today[dimension].get(key, 0), mean, sd, way))
+    order = {"new": 0, "up": 1, "recovered": 2, "down": 3}
+    report.trends.sort(key=lambda t: (t.dimension != "pipeline", order[t.direction], -t.today, t.key))
+    # consecutive failing days, from the per-day counts, then further back for those still failing
+    streak = {key: 1 for key in today["pipeline"]}
+    open_keys = set(streak)
+    for back, per_flow in enumerate(history["pipeline"], start=1):
+        open_keys = {k for k in open_keys if per_flow.get(k)}
+        for key in open_keys:
+            streak[key] = back + 1
+    back = trend_days
+    while open_keys and back < _STREAK_DAYS:
+        back += 1
+        result = await store.aggregate_runs(
+            _q(day - timedelta(days=back), tz, "pipeline", where=(("pipeline", tuple(sorted(open_keys))),))
+        )
+        open_keys &= set(_counts(result))
+        for key in open_keys:
+            streak[key] = back + 1
+    report.streaks = [
+        Streak(key, days, (day - timedelta(days=days - 1)).isoformat())
+        for key, days in sorted(streak.items(), key=lambda kv: (-kv[1], kv[0]))
+        if days >= 2
+    ]
+
+
+async def _display_names(store: GraphStore, report: Report) -> None:
+    """Groups are keys (normalised names); the report shows the nodes' own names."""
+    keys = {("technology", t) for t, _ in report.technologies} | {(t.dimension, t.key) for t in report.trends}
+    keys |= {("technology", f.technology) for f in report.failures if f.technology}
+    label = {"technology": NodeLabel.TECHNOLOGY, "pipeline": NodeLabel.PIPELINE}
+    found = await store.get_nodes([make_uid(label[d], k) for d, k in sorted(keys)])
+    names = {(n.label, n.key): n.name for n in found if n.name}
+    tech = NodeLabel.TECHNOLOGY.value
+    report.technologies = [(names.get((tech, t), t), c) for t, c in report.technologies]
+    report.trends = [
+        replace(t, name=names.get((label[t.dimension].value, t.key), t.key)) for t in report.trends
+    ]
+    report.failures = [
+        replace(f, technology=names.get((tech, f.technology), f.technology)) for f in report.failures
+    ]
+
+
+async def _code(store: GraphStore, report: Report) -> None:
+    uids = [make_uid(NodeLabel.PIPELINE, f.pipeline) for f in report.failures]
+    if not uids:
+        return
+    hood = await store.neighbours(uids, ["IMPLEMENTS"], 5)
+    nodes: dict[str, StoredNode] = {n.uid: n for n in hood.nodes}
+    wanted = set(uids)
+    for edge in hood.edges:
+        node = nodes.get(edge.start)
+        if edge.end in wanted and node is not None:
+            pipeline = edge.end.split(":", 1)[1]
+            report.code.append(CodeLink(pipeline, node.label, node.name, provenance(node)))
+
+
+async def _chart(store: GraphStore, day: date, tz: str, days: int) -> list[DayStatus]:
+    """Runs per local day and status over the ``days`` days ending on ``day`` (one query per day,
+    so that each day has its own UTC offset across a DST change)."""
+    out = []
+    for back in range(days - 1, -1, -1):
+        current = day - timedelta(days=back)
+        result = await store.aggregate_runs(_q(current, tz, "status", ()))
+        out.append(DayStatus(current.isoformat(), _counts(result)))
+    return out
