@@ -116,6 +116,9 @@ async def run_demo(settings: Settings, out: Console, err: Console, *, fresh: boo
         f'  flowrag --store-path {settings.store.path} ask "Quels flows Spark ont échoué depuis lundi ?"'
     )
     out.print(
+        f"  flowrag --store-path {settings.store.path} report   # yesterday's morning report (--send: Slack, Teams, e-mail)"
+    )
+    out.print(
         f"  flowrag --store-path {settings.store.path} serve   # GraphiQL at http://127.0.0.1:8000/graphql"
     )
     out.print(

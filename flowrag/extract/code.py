@@ -21,11 +21,27 @@ from flowrag.extract.code_treesitter import extract_treesitter
 from flowrag.extract.secrets import redact, redact_env
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 
-__all__ = ["EXTRACTOR_VERSION", "extract_file", "file_digest"]
+__all__ = ["EXTRACTOR_VERSION", "WRAPPER_FAMILIES", "extract_file", "file_digest", "wrapper_family"]
 
 #: Bump when extraction output changes for the same input (forces re-extraction of every file).
-EXTRACTOR_VERSION = "4"  # 4: Python HTTP wrappers followed to their call sites, script summaries
+EXTRACTOR_VERSION = "5"  # 5: HTTP wrappers in the tree-sitter languages too
 _CONFIG = {"yaml", "json", "toml"}
+#: Languages whose files may call each other's HTTP wrappers by name.
+WRAPPER_FAMILIES: dict[str, str] = {
+    "python": "python",
+    "javascript": "js",
+    "typescript": "js",
+    "tsx": "js",
+    "java": "jvm",
+    "kotlin": "jvm",
+    "scala": "jvm",
+    "csharp": "dotnet",
+    "go": "go",
+}
+
+
+def wrapper_family(language: str) -> str | None:
+    return WRAPPER_FAMILIES.get(language)
 
 
 def file_digest(text: str, context: str = "") -> str:
@@ -34,26 +50,32 @@ def file_digest(text: str, context: str = "") -> str:
 
 
 def extract_file(
-    repo: str, path: str, text: str, wrappers: Mapping[str, Wrapper] | None = None, context: str = ""
+    repo: str,
+    path: str,
+    text: str,
+    wrappers: Mapping[str, Mapping[str, Wrapper]] | None = None,
+    context: str = "",
 ) -> CodeExtract:
-    """``wrappers``: the repository's Python HTTP wrappers (see ``code_python_urls``);
-    ``context``: a digest of them, part of every Python file's hash so that a changed helper
-    re-extracts its callers."""
+    """``wrappers``: the repository's HTTP wrappers by language family (:data:`WRAPPER_FAMILIES`)
+    then name; ``context``: a digest of them, part of the hash of every file of a family with
+    wrappers so that a changed helper re-extracts its callers."""
     language = detect_language(path, text)
+    family = wrapper_family(language)
     # of the file as read, so the ingester can compare before parsing
-    digest = file_digest(text, context if language == "python" else "")
+    digest = file_digest(text, context if family else "")
+    known = dict((wrappers or {}).get(family or "", {}))
     if language == "dotenv":
         text = redact_env(text)
     parsed = CodeExtract()
     try:
         if language == "python":
-            parsed = extract_python(repo, path, text, wrappers)
+            parsed = extract_python(repo, path, text, known)
         elif language == "markdown":
             parsed = extract_markdown(repo, path, text)
         elif language in _CONFIG:
             parsed = extract_config(language, repo, path, text)
         elif language in LANGUAGES:
-            parsed = extract_treesitter(language, repo, path, text)
+            parsed = extract_treesitter(language, repo, path, text, known)
     except RecursionError:
         parsed.problems.append(f"{path}: nested too deeply to parse; indexed as a file only")
     lines = text.count("\n") + 1

@@ -91,6 +91,26 @@ class Wrapper:
     method: str | None  # fixed method, or None when it comes from ``method_param``
     method_param: str | None = None
 
+    def fill(
+        self, given: Mapping[str, str | None], method_value: str | None = None
+    ) -> tuple[str, str] | None:
+        """(method, url) from argument templates already resolved at a call site (tree-sitter
+        languages), or None when no URL parameter is given. An argument that did not resolve
+        becomes ``{name}``."""
+        method = self.method
+        if method is None and self.method_param and method_value:
+            word = re.sub(r"(?i)^method", "", method_value.rsplit(".", 1)[-1].strip("\"'` ")).upper()
+            method = word if word.lower() in HTTP_METHODS else None
+        method = method or method_from_name(self.name) or "GET"
+        if not set(_PARAM.findall(self.template)) & set(given):
+            return None
+
+        def put(match: re.Match[str]) -> str:
+            value = given.get(match.group(1))
+            return value if value is not None else "{" + match.group(1) + "}"
+
+        return method, re.sub(r"(?<!:)/{2,}", "/", _PARAM.sub(put, self.template))
+
     def call(self, node: ast.Call, resolver: Resolver, scope: Mapping[str, str]) -> tuple[str, str] | None:
         """(method, url) of one call site, or None when no URL parameter is given."""
         given: dict[str, ast.expr] = dict(zip(self.params, node.args, strict=False))

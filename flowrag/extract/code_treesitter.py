@@ -9,7 +9,12 @@ the Python extractor, from tree-sitter syntax trees (one walker; languages diffe
 - HTTP calls it makes: RestTemplate, WebClient/RestClient chains, java.net.http, fetch, axios and
   other clients, Go net/http, .NET HttpClient/HttpRequestMessage, ktor, curl/wget in shell;
 - URL arguments evaluated as templates: literals, concatenation, interpolation, ``Sprintf``/``format``
-  and same-file string constants (``REFRESH = "/vdbs/{id}/refresh"``)."""
+  and same-file string constants (``REFRESH = "/vdbs/{id}/refresh"``);
+- HTTP wrappers: a function or method one of whose parameters reaches the URL of a client call
+  (``post(path, body) { return this.http.post(BASE + path, body) }``, Go ``c.do(method, path)``)
+  is followed to its call sites, in the same file and, for names defined once in the repository,
+  in other files; each call site becomes an HTTP call whose URL is the wrapper's template with the
+  argument's own template in place (nested wrappers too, bounded)."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowrag.extract.code_langs import LANGUAGES, LangSpec, parser_for
+from flowrag.extract.code_python_urls import Wrapper
 from flowrag.extract.code_rows import (
     CodeExtract,
     Symbol,
@@ -31,7 +37,7 @@ from flowrag.extract.code_rows import (
 )
 from flowrag.schema import RelRow, RelType
 
-__all__ = ["extract_treesitter"]
+__all__ = ["extract_treesitter", "find_treesitter_wrappers"]
 
 Node = Any  # tree_sitter.Node (the binding ships no stubs mypy can use)
 
@@ -49,6 +55,8 @@ _STRINGS = {
 }
 _QUOTED = re.compile(r'^[@$]*(\"\"\"|"|\'|`)(.*)\1$', re.S)
 _PLACEHOLDER = re.compile(r"\$?\{(\w+)\}|\$(?=[A-Za-z_])(\w+)")
+_MARK = re.compile(r"\{@(\w+)\}")  # a parameter of the enclosing function inside a URL template
+_MAX_WRAPPER_ROUNDS = 3  # wrappers of wrappers of wrappers
 _FUNCTION_VALUES = {"arrow_function", "function_expression", "function", "func_literal", "lambda_literal"}
 _CLIENT_HINTS = ("http", "client", "axios", "request", "rest", "api", "session", "fetch", "ktor", "got")
 _ROUTER_HINTS = ("app", "router", "route", "server", "engine", "mux", "group", "r", "e", "g", "v1", "api_v1")
@@ -116,6 +124,69 @@ class _Scope:
     annotations: list[_Annotation]
     prefix: str = ""  # route prefix from class annotations
     calls: list[str] | None = None
+    params: tuple[str, ...] = ()
+
+
+@dataclass
+class _Site:
+    """A call that may go through an HTTP wrapper, kept until every wrapper is known."""
+
+    name: str
+    args: list[str | None]  # each argument as a URL template (``{@p}``: the caller's parameter p)
+    texts: list[str]  # each argument's source text (a method argument: "POST", http.MethodPost)
+    line: int
+    owner_uid: str
+    within: str | None  # the calling function's simple name
+    params: tuple[str, ...]
+
+
+@dataclass
+class _Found:
+    wrapper: Wrapper
+    rows: list[str]  # uids of the wrapper's own HTTP calls (dropped once its call sites resolve)
+
+
+def _plausible(url: str) -> bool:
+    """A URL template worth an HttpCall: a path or an absolute URL, no spaces."""
+    return "/" in url and " " not in url.strip() and url.startswith(("/", "{", "http://", "https://"))
+
+
+def _marked(template: str) -> str:
+    """``{@p}`` (walker) -> ``{param:p}`` (:class:`Wrapper` templates)."""
+    return _MARK.sub(lambda m: "{param:" + m.group(1) + "}", template)
+
+
+def _unmarked(template: str) -> str:
+    return _MARK.sub(lambda m: "{" + m.group(1) + "}", template)
+
+
+def _parameters(node: Node) -> tuple[str, ...]:
+    """Positional parameter names of a function node, in order, whatever the language."""
+    if node.type == "variable_declarator":  # const f = (a, b) => …
+        node = node.child_by_field_name("value") or node
+    params = node.child_by_field_name("parameters") or node.child_by_field_name("parameter")
+    if params is None:
+        params = next(
+            (c for c in node.named_children if c.type in ("function_value_parameters", "parameters")), None
+        )
+    if params is None:
+        return ()
+    if params.type == "identifier":  # x => …
+        return (_text(params),)
+    names: list[str] = []
+    for child in params.named_children:
+        if child.type in ("identifier", "simple_identifier"):
+            names.append(_text(child))
+            continue
+        found = [
+            child.child(i)
+            for i in range(child.child_count)
+            if child.field_name_for_child(i) in ("name", "pattern")
+        ]
+        if not found:
+            found = [c for c in child.named_children if c.type in ("identifier", "simple_identifier")][:1]
+        names += [_text(n) for n in found if n is not None and n.type in ("identifier", "simple_identifier")]
+    return tuple(names)
 
 
 class _Walker:
@@ -125,6 +196,8 @@ class _Walker:
         self.file_uid = file_uid(repo, path)
         self.scopes: list[_Scope] = []
         self.constants: dict[str, str] = {}
+        self.wrappers: dict[str, _Found] = {}
+        self.sites: list[_Site] = []
 
     # ------------------------------------------------------------------ traversal
     def run(self, root: Node) -> None:
@@ -150,8 +223,10 @@ class _Walker:
             stack.extend((child, False) for child in reversed(node.named_children))
 
     def _collect_constants(self, root: Node) -> None:
-        """Same-file string constants, so ``post(BASE + REFRESH)`` resolves to a template."""
+        """Same-file string constants, so ``post(BASE + REFRESH)`` resolves to a template: literals
+        first, then expressions over them (``BASE = process.env.URL + "/v3"``) that look like URLs."""
         stack = [root]
+        later: list[tuple[str, Node]] = []
         while stack:
             node = stack.pop()
             name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
@@ -160,8 +235,14 @@ class _Walker:
                     value = value.named_children[0]
                 if value.type in _STRINGS:
                     self.constants[_text(name)] = normalise_url_template(_unquote(_text(value)))
+                elif value.type in ("binary_expression", "additive_expression"):
+                    later.append((_text(name), value))
             if node.type not in _STRINGS:
                 stack.extend(node.named_children)
+        for name, value in later:
+            template = self._url(value)
+            if template is not None and "/" in template and name not in self.constants:
+                self.constants[name] = template
 
     def _owner(self) -> _Scope | None:
         return self.scopes[-1] if self.scopes else None
@@ -217,6 +298,7 @@ class _Walker:
             scope.prefix = self._class_prefix(scope.annotations, name)
         else:
             scope.calls = []
+            scope.params = _parameters(node)
         self.scopes.append(scope)
         return True
 
@@ -367,6 +449,8 @@ class _Walker:
         function = self._function_scope()
         if function is not None and function.calls is not None and name:
             function.calls.append(name)
+        if name and args:
+            self._site(name, args, node.start_point[0] + 1, function)
         receiver = _text(receiver_node).lower()
         lname = name.lower()
         line = node.start_point[0] + 1
@@ -386,13 +470,27 @@ class _Walker:
         elif lname == "uri" and args:
             self._uri_chain(node, receiver_node, args[0], line)
         elif lname == "fetch" and args and receiver in ("", "window", "globalthis"):
-            self._emit_call(_fetch_method(args[1] if len(args) > 1 else None), args[0], line)
+            options = args[1] if len(args) > 1 else None
+            param = self._fetch_method_param(options)
+            self._emit_call("" if param else _fetch_method(options), args[0], line, method_param=param)
         elif lname in ("newrequest", "newrequestwithcontext") and receiver == "http":
-            strings = [i for i, a in enumerate(args) if _text(a).strip("\"'`").upper() in _METHODS]
-            if strings and strings[0] + 1 < len(args):
-                self._emit_call(_text(args[strings[0]]).strip("\"'`").upper(), args[strings[0] + 1], line)
+            at = 1 if lname == "newrequestwithcontext" else 0
+            if at + 1 < len(args):
+                method = _verb(_text(args[at]).replace("Method", "."))  # "POST", http.MethodPost
+                self._emit_call(
+                    method, args[at + 1], line, method_param=None if method else self._param(args[at])
+                )
         elif lname in ("request", "exchange", "send") and len(args) >= 2 and _verb(_text(args[0])) != "":
             self._emit_call(_verb(_text(args[0])), args[1], line)
+        elif lname == "exchange" and len(args) >= 2 and self._param(args[1]):  # exchange(url, method, …)
+            self._emit_call("", args[0], line, method_param=self._param(args[1]))
+        elif (
+            lname in ("request", "do")
+            and len(args) >= 2
+            and any(h in receiver for h in _CLIENT_HINTS)
+            and self._param(args[0])
+        ):  # this.http.request(method, url): a dispatcher wrapper, its method a parameter
+            self._emit_call("", args[1], line, method_param=self._param(args[0]))
         elif receiver == "http" and self.lang == "go" and lname in ("get", "post", "head", "postform"):
             self._emit_call("POST" if lname == "postform" else lname.upper(), args[0] if args else None, line)
         elif self.lang == "go" and lname in ("handlefunc", "handle") and args:
@@ -491,19 +589,115 @@ class _Walker:
         if url is not None and "/" in url:
             self._emit_url(method or "GET", url, node.start_point[0] + 1)
 
-    def _emit_call(self, method: str, url_node: Node | None, line: int) -> None:
+    def _emit_call(
+        self, method: str, url_node: Node | None, line: int, method_param: str | None = None
+    ) -> None:
         url = self._url(url_node) if url_node is not None else None
-        if url is not None and method:
-            self._emit_url(method, url, line)
+        if url is not None and (method or method_param):
+            self._emit_url(method, url, line, method_param)
 
-    def _emit_url(self, method: str, url: str, line: int) -> None:
-        if "/" not in url or " " in url.strip() or not url.startswith(("/", "{", "http://", "https://")):
-            return
+    def _emit_url(self, method: str, url: str, line: int, method_param: str | None = None) -> None:
         owner = self._function_scope()
+        found = None
+        if owner is not None and (_MARK.search(url) or method_param):  # a parameter reaches the call
+            simple = owner.name.rsplit(".", 1)[-1]
+            wrapper = Wrapper(simple, owner.params, _marked(url), method or None, method_param)
+            found = self.wrappers.setdefault(simple, _Found(wrapper, []))
+        url = _unmarked(url)
+        if not method or not _plausible(url):
+            return  # (a dispatcher whose method is a parameter: its call sites say which)
         caller = owner.name if owner else self.path
-        row = http_call_row(self.repo, self.path, method, url, caller, line)
+        row = http_call_row(self.repo, self.path, method or "GET", url, caller, line)
         self.out.nodes.append(row)
         self.out.rels.append(RelRow(RelType.MAKES, owner.uid if owner else self.file_uid, row.uid))
+        if found is not None:
+            found.rows.append(row.uid)
+
+    def _param(self, node: Node | None) -> str | None:
+        """The enclosing function's parameter this argument is, if it is one."""
+        function = self._function_scope()
+        if node is None or function is None or node.type not in ("identifier", "simple_identifier"):
+            return None
+        name = _text(node)
+        return name if name in function.params else None
+
+    def _fetch_method_param(self, options: Node | None) -> str | None:
+        if options is None or options.type != "object":
+            return None
+        for pair in options.named_children:
+            if pair.type == "pair" and _text(pair.child_by_field_name("key")).strip("\"'") == "method":
+                return self._param(pair.child_by_field_name("value"))
+            if pair.type == "shorthand_property_identifier" and _text(pair) == "method":
+                function = self._function_scope()
+                return "method" if function is not None and "method" in function.params else None
+        return None
+
+    def _site(self, name: str, args: list[Node], line: int, function: _Scope | None) -> None:
+        templates = [self._url(a) for a in args[:6]]
+        if not any(t is not None and ("/" in t or _MARK.search(t)) for t in templates):
+            return  # no argument looks like a path: not a wrapper call worth keeping
+        self.sites.append(
+            _Site(
+                name,
+                templates,
+                [_text(a)[:60] for a in args[:6]],
+                line,
+                self._owner_uid(),
+                function.name.rsplit(".", 1)[-1] if function else None,
+                function.params if function else (),
+            )
+        )
+
+    def resolve_wrappers(self, external: dict[str, Wrapper] | None = None) -> None:
+        """Each call of a wrapper (of this file, else of the repository) becomes an HTTP call at its
+        own line; a wrapper whose call sites resolved drops its own ``{param}`` call."""
+        external = external or {}
+        done: set[int] = set()
+        used: set[str] = set()
+        for _ in range(_MAX_WRAPPER_ROUNDS):
+            grew = False
+            for i, site in enumerate(self.sites):
+                local = self.wrappers.get(site.name)
+                wrapper = local.wrapper if local is not None else external.get(site.name)
+                if i in done or wrapper is None or site.within == wrapper.name:
+                    continue
+                given = dict(zip(wrapper.params, site.args, strict=False))
+                method_value = passed_on = None
+                if wrapper.method_param in wrapper.params:
+                    at = wrapper.params.index(wrapper.method_param)
+                    method_value = site.texts[at] if at < len(site.texts) else None
+                    if method_value in site.params:  # the caller hands its own method parameter on
+                        method_value, passed_on = None, method_value
+                result = wrapper.fill({k: _marked(v) if v else v for k, v in given.items()}, method_value)
+                if result is None:
+                    continue
+                done.add(i)
+                used.add(wrapper.name)
+                method, url = result
+                url = re.sub(r"\{param:(\w+)\}", lambda m: "{@" + m.group(1) + "}", url)
+                nested = None
+                if site.within and _MARK.search(url):  # the caller passes its own parameter on
+                    nested = self.wrappers.get(site.within)
+                    if nested is None:
+                        fixed = None if passed_on else method
+                        wrapped = Wrapper(site.within, site.params, _marked(url), fixed, passed_on)
+                        nested = self.wrappers[site.within] = _Found(wrapped, [])
+                        grew = True
+                plain = _unmarked(url)
+                if _plausible(plain):
+                    row = http_call_row(
+                        self.repo, self.path, method, plain, site.within or self.path, site.line
+                    )
+                    self.out.nodes.append(row)
+                    self.out.rels.append(RelRow(RelType.MAKES, site.owner_uid, row.uid))
+                    if nested is not None:
+                        nested.rows.append(row.uid)
+            if not grew:
+                break
+        drop = {uid for name in used if name in self.wrappers for uid in self.wrappers[name].rows}
+        if drop:
+            self.out.nodes = [n for n in self.out.nodes if n.uid not in drop]
+            self.out.rels = [r for r in self.out.rels if r.end_uid not in drop]
 
     # ------------------------------------------------------------------ URL expressions
     def _url(self, node: Node | None, depth: int = 0) -> str | None:
@@ -512,9 +706,16 @@ class _Walker:
         kind = node.type
         if kind in _STRINGS:
             raw = _unquote(_text(node))
-            if self.constants:  # `${BASE}/vdbs` with const BASE = "/dct/v3" in the same file
+            function = self._function_scope()
+            params = set(function.params) if function is not None else set()
+            if self.constants or params:  # `${BASE}/vdbs` with const BASE = "/dct/v3" in the same file
                 raw = _PLACEHOLDER.sub(
-                    lambda m: self.constants.get(m.group(1) or m.group(2), m.group(0)), raw
+                    lambda m: (
+                        "{@" + (m.group(1) or m.group(2)) + "}"
+                        if (m.group(1) or m.group(2)) in params
+                        else self.constants.get(m.group(1) or m.group(2), m.group(0))
+                    ),
+                    raw,
                 )
             return normalise_url_template(raw)
         if kind in ("parenthesized_expression", "argument", "value_argument") and node.named_child_count:
@@ -527,6 +728,8 @@ class _Walker:
             return None
         if kind in ("identifier", "simple_identifier"):
             name = _text(node)
+            if self._param(node):
+                return "{@" + name + "}"
             return self.constants.get(name, "{" + name + "}")
         if kind in ("member_expression", "selector_expression", "field_access", "member_access_expression"):
             last = node.named_children[-1] if node.named_children else node
@@ -643,12 +846,27 @@ def _doc_comment(node: Node, spec: LangSpec) -> str:
     return re.sub(r"</?\w+[^>]*>", "", text).strip()
 
 
-def extract_treesitter(language: str, repo: str, path: str, text: str) -> CodeExtract:
+def extract_treesitter(
+    language: str, repo: str, path: str, text: str, wrappers: dict[str, Wrapper] | None = None
+) -> CodeExtract:
+    """``wrappers``: HTTP wrappers defined once in the repository's other files of this language
+    family (see :func:`find_treesitter_wrappers`)."""
     out = CodeExtract()
     spec = LANGUAGES[language]
     source = text.encode("utf-8", "replace")
     tree = parser_for(language).parse(source)
-    _Walker(spec, repo, path, source, out).run(tree.root_node)
+    walker = _Walker(spec, repo, path, source, out)
+    walker.run(tree.root_node)
+    walker.resolve_wrappers(wrappers)
     if tree.root_node.has_error:
         out.problems.append(f"{path}: {language} syntax errors; symbols outside them were kept")
     return out
+
+
+def find_treesitter_wrappers(language: str, text: str) -> dict[str, Wrapper]:
+    """The HTTP wrappers a file defines, by simple name (for callers in other files)."""
+    source = text.encode("utf-8", "replace")
+    walker = _Walker(LANGUAGES[language], "_", "_", source, CodeExtract())
+    walker.run(parser_for(language).parse(source).root_node)
+    walker.resolve_wrappers()
+    return {name: found.wrapper for name, found in walker.wrappers.items()}

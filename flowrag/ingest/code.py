@@ -19,11 +19,12 @@ from pathlib import Path
 import pathspec
 
 from flowrag.errors import SourceError
-from flowrag.extract.code import extract_file, file_digest
+from flowrag.extract.code import extract_file, file_digest, wrapper_family
 from flowrag.extract.code_langs import detect_language
 from flowrag.extract.code_python import find_wrappers
 from flowrag.extract.code_python_urls import Wrapper
 from flowrag.extract.code_rows import SOURCE
+from flowrag.extract.code_treesitter import find_treesitter_wrappers
 from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.lexicon import refresh_lexicon
@@ -227,32 +228,45 @@ async def ingest_code(
 
 
 _CLIENT_HINTS = ("requests", "httpx", "aiohttp", "urllib", "session", "http.client")
+# a prefilter only (the walker decides): words every HTTP client call of these languages contains
+_TS_CLIENT_HINTS = ("http", "fetch", "axios", "rest", "request", "webclient")
 
 
-def _repository_wrappers(root: Path, paths: list[str]) -> tuple[dict[str, Wrapper], str]:
-    """HTTP wrappers defined at module level in the repository's Python files, by name (a name
-    defined in two files is ambiguous and dropped), and a digest of them. Only files that mention
-    an HTTP client are parsed here."""
-    found: dict[str, list[Wrapper]] = {}
+def _repository_wrappers(root: Path, paths: list[str]) -> tuple[dict[str, dict[str, Wrapper]], str]:
+    """HTTP wrappers defined in the repository, by language family then name (a name defined in
+    two files of a family is ambiguous and dropped), and a digest of them. Only files that mention
+    an HTTP client are parsed here: module-level functions for Python, functions and methods for
+    the tree-sitter languages."""
+    found: dict[str, dict[str, list[Wrapper]]] = {}
     for rel in paths:
-        if not rel.endswith((".py", ".pyw")):
+        language = detect_language(rel, "")
+        family = wrapper_family(language)
+        if family is None:
             continue
         try:
             text = (root / rel).read_text("utf-8", errors="replace")
         except OSError:
             continue
-        if not any(hint in text for hint in _CLIENT_HINTS):
+        hints = _CLIENT_HINTS if family == "python" else _TS_CLIENT_HINTS
+        low = text.lower()
+        if not any(hint in low for hint in hints):
             continue
-        for name, wrapper in find_wrappers(text).items():
-            found.setdefault(name, []).append(wrapper)
-    unique = {name: ws[0] for name, ws in found.items() if len(ws) == 1}
-    digest = hashlib.blake2b(
-        repr(
-            sorted((w.name, w.params, w.template, w.method, w.method_param) for w in unique.values())
-        ).encode(),
-        digest_size=8,
-    ).hexdigest()
-    return unique, digest if unique else ""
+        try:
+            defined = find_wrappers(text) if family == "python" else find_treesitter_wrappers(language, text)
+        except RecursionError:
+            continue
+        for name, wrapper in defined.items():
+            found.setdefault(family, {}).setdefault(name, []).append(wrapper)
+    unique = {
+        family: {name: ws[0] for name, ws in names.items() if len(ws) == 1} for family, names in found.items()
+    }
+    flat = sorted(
+        (family, w.name, w.params, w.template, w.method or "", w.method_param or "")
+        for family, names in unique.items()
+        for w in names.values()
+    )
+    digest = hashlib.blake2b(repr(flat).encode(), digest_size=8).hexdigest()
+    return unique, digest if flat else ""
 
 
 class _Owned:
@@ -317,7 +331,7 @@ async def _ingest_tree(
             assert text is not None
             report.read += 1
             previous = owned.of_file(file_key)
-            salt = context if detect_language(path, text) == "python" else ""
+            salt = context if wrapper_family(detect_language(path, text)) else ""
             if hashes.get(make_uid(NodeLabel.FILE, file_key)) == file_digest(text, salt):
                 report.unchanged += 1
                 seen.update(previous)
