@@ -104,6 +104,8 @@ LANGUAGES: dict[str, LangSpec] = {
                     "method_definition": "method",
                     # const refresh = async (id) => {…}: a named arrow function
                     "variable_declarator": "function",
+                    # const requests = { get: url => agent.get(ROOT + url) }: a function in an object
+                    "pair": "function",
                 },
                 calls=_F({"call_expression"}),
                 imports=_F({"import_statement"}),

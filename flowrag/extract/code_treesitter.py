@@ -55,6 +55,7 @@ _STRINGS = {
 }
 _QUOTED = re.compile(r'^[@$]*(\"\"\"|"|\'|`)(.*)\1$', re.S)
 _PLACEHOLDER = re.compile(r"\$?\{(\w+)\}|\$(?=[A-Za-z_])(\w+)")
+_DOTTED = re.compile(r"\$\{\s*(\w+)\.[\w.]+\s*\}")  # ${article.slug}
 _MARK = re.compile(r"\{@(\w+)\}")  # a parameter of the enclosing function inside a URL template
 _MAX_WRAPPER_ROUNDS = 3  # wrappers of wrappers of wrappers
 _FUNCTION_VALUES = {"arrow_function", "function_expression", "function", "func_literal", "lambda_literal"}
@@ -125,6 +126,7 @@ class _Scope:
     prefix: str = ""  # route prefix from class annotations
     calls: list[str] | None = None
     params: tuple[str, ...] = ()
+    qual: str = ""  # dotted: Class.method, object.key, Type.method (Go)
 
 
 @dataclass
@@ -136,14 +138,50 @@ class _Site:
     texts: list[str]  # each argument's source text (a method argument: "POST", http.MethodPost)
     line: int
     owner_uid: str
-    within: str | None  # the calling function's simple name
+    within: str | None  # the calling function's qualified name
     params: tuple[str, ...]
+    receiver: str = ""  # last part of what the call is made on: "requests", "this", "c", ""
+    cls: str = ""  # the enclosing class's qualified name (for this.x(…) calls)
 
 
 @dataclass
 class _Found:
     wrapper: Wrapper
     rows: list[str]  # uids of the wrapper's own HTTP calls (dropped once its call sites resolve)
+
+
+def _type_name(node: Node) -> str:
+    """The simple name of a declared type: ``*Client`` / ``List<Vdb>`` / ``: DctApi`` -> its first type."""
+    for current in _descendants(node):
+        if current.type == "type_identifier" or (current.type == "identifier" and current is not node):
+            return _text(current)
+    return ""
+
+
+def _constructed(value: Node) -> str:
+    """``new Client(…)``, ``inject(Service)``, ``TestBed.inject(Service)``: the type made or asked for."""
+    if value.type in ("new_expression", "object_creation_expression"):
+        ctor = value.child_by_field_name("constructor") or value.child_by_field_name("type")
+        return _type_name(ctor) if ctor is not None and ctor.type != "identifier" else _text(ctor)
+    if value.type == "call_expression":
+        callee = _text(value.child_by_field_name("function")).rsplit(".", 1)[-1]
+        args = _arguments(value.child_by_field_name("arguments"))
+        if callee == "inject" and args and args[0].type == "identifier":
+            return _text(args[0])
+    return ""
+
+
+def _object_name(pair: Node) -> str:
+    """The name an object literal is bound to (``const requests = {…}``, ``api.x = {…}``)."""
+    parent = pair.parent
+    if parent is None or parent.type != "object":
+        return ""
+    holder = parent.parent
+    if holder is not None and holder.type == "variable_declarator":
+        return _text(holder.child_by_field_name("name"))
+    if holder is not None and holder.type == "assignment_expression":
+        return _text(holder.child_by_field_name("left")).rsplit(".", 1)[-1]
+    return ""
 
 
 def _plausible(url: str) -> bool:
@@ -162,7 +200,7 @@ def _unmarked(template: str) -> str:
 
 def _parameters(node: Node) -> tuple[str, ...]:
     """Positional parameter names of a function node, in order, whatever the language."""
-    if node.type == "variable_declarator":  # const f = (a, b) => …
+    if node.type in ("variable_declarator", "pair"):  # const f = (a, b) => … / { f: (a) => … }
         node = node.child_by_field_name("value") or node
     params = node.child_by_field_name("parameters") or node.child_by_field_name("parameter")
     if params is None:
@@ -198,10 +236,13 @@ class _Walker:
         self.constants: dict[str, str] = {}
         self.wrappers: dict[str, _Found] = {}
         self.sites: list[_Site] = []
+        self.direct: dict[tuple[str, int], list[str]] = {}  # HTTP calls by (maker, line)
+        self.types: dict[str, str] = {}  # variable, field or parameter name -> its declared type
 
     # ------------------------------------------------------------------ traversal
     def run(self, root: Node) -> None:
         self._collect_constants(root)
+        self._collect_types(root)
         stack: list[tuple[Node, bool]] = [(root, False)]
         while stack:
             node, leaving = stack.pop()
@@ -244,6 +285,37 @@ class _Walker:
             if template is not None and "/" in template and name not in self.constants:
                 self.constants[name] = template
 
+    def _collect_types(self, root: Node) -> None:
+        """Declared types of names, file-wide (``private readonly api: DctApi``, ``DctClient dct``,
+        ``func (c *Client)``, ``x = new Client()``, ``inject(Service)``): a call ``api.refresh(…)``
+        then goes to ``DctApi.refresh``, not to any ``refresh``."""
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node.type in _STRINGS or node.type in self.spec.comments:
+                continue
+            stack.extend(node.named_children)
+            type_node = node.child_by_field_name("type")
+            value = node.child_by_field_name("value")
+            names = [
+                node.child(i)
+                for i in range(node.child_count)
+                if node.field_name_for_child(i) in ("name", "pattern")
+            ]
+            declarator = node.child_by_field_name("declarator")  # Java fields and locals
+            if declarator is not None and declarator.child_by_field_name("name") is not None:
+                names.append(declarator.child_by_field_name("name"))
+                value = value or declarator.child_by_field_name("value")
+            names = [n for n in names if n is not None and n.type in ("identifier", "simple_identifier")]
+            if not names:
+                continue
+            type_name = _type_name(type_node) if type_node is not None else ""
+            if not type_name and value is not None:
+                type_name = _constructed(value)
+            if type_name:
+                for name in names:
+                    self.types.setdefault(_text(name), type_name)
+
     def _owner(self) -> _Scope | None:
         return self.scopes[-1] if self.scopes else None
 
@@ -258,6 +330,8 @@ class _Walker:
 
     # ------------------------------------------------------------------ symbols
     def _name(self, node: Node) -> str:
+        if node.type == "pair":
+            return _unquote(_text(node.child_by_field_name("key")))
         name = node.child_by_field_name("name")
         if name is None:
             for child in node.named_children:
@@ -274,7 +348,7 @@ class _Walker:
                 body = node.child_by_field_name("type")
                 return {"struct_type": "struct", "interface_type": "interface"}.get(body.type if body else "")
             return kind
-        if node.type == "variable_declarator":
+        if node.type in ("variable_declarator", "pair"):
             value = node.child_by_field_name("value")
             return "function" if value is not None and value.type in _FUNCTION_VALUES else None
         kind = self.spec.functions[node.type]
@@ -290,10 +364,11 @@ class _Walker:
             receiver = node.child_by_field_name("receiver")
             types = [c for c in _descendants(receiver) if c.type == "type_identifier"] if receiver else []
             name = f"{_text(types[0])}.{name}" if types else name
-        qual = ".".join([*(s.name for s in self.scopes), name])
+        container = _object_name(node) if node.type == "pair" else ""
+        qual = ".".join([*(s.name for s in self.scopes), *([container] if container else []), name])
         symbol = Symbol(kind, qual, node.start_point[0] + 1, node.end_point[0] + 1, self.lang)
         uid = symbol_uid(self.repo, self.path, qual, is_class=symbol.is_class)
-        scope = _Scope(name, uid, symbol.is_class, symbol, self._annotations(node))
+        scope = _Scope(name, uid, symbol.is_class, symbol, self._annotations(node), qual=qual)
         if symbol.is_class:
             scope.prefix = self._class_prefix(scope.annotations, name)
         else:
@@ -450,7 +525,7 @@ class _Walker:
         if function is not None and function.calls is not None and name:
             function.calls.append(name)
         if name and args:
-            self._site(name, args, node.start_point[0] + 1, function)
+            self._site(name, args, node.start_point[0] + 1, function, _text(receiver_node).rsplit(".", 1)[-1])
         receiver = _text(receiver_node).lower()
         lname = name.lower()
         line = node.start_point[0] + 1
@@ -501,6 +576,7 @@ class _Walker:
     def _verb_call(self, node: Node, receiver: str, name: str, args: list[Node], line: int) -> None:
         """``x.get(url)`` / ``x.PostAsync(url)`` / ``r.GET("/p", h)``: a call made, or a route served."""
         verb = re.sub(r"(?i)(AsJson|FromJson|String|ByteArray|Stream)?Async$", "", name).upper()
+        verb = "DELETE" if verb == "DEL" else verb  # superagent, some request libraries
         if (verb not in _METHODS and verb != "ALL") or not args:
             return
         url = self._url(args[0])
@@ -522,7 +598,11 @@ class _Walker:
                 row = route_row(self.repo, self.path, method, url, handler, line, receiver or self.lang)
                 self.out.nodes.append(row)
                 self.out.rels.append(RelRow(RelType.SERVES, self._owner_uid(), row.uid))
-        elif any(h in receiver for h in _CLIENT_HINTS) and not router and verb != "ALL":
+        elif (
+            not router
+            and verb != "ALL"
+            and (any(h in receiver for h in _CLIENT_HINTS) or url.startswith(("http://", "https://")))
+        ):  # a client by its name, or any receiver handed an absolute URL (`${ROOT}${path}`)
             self._emit_call(verb, args[0], line)
 
     def _uri_chain(self, node: Node, receiver: Node | None, url: Node, line: int) -> None:
@@ -600,9 +680,8 @@ class _Walker:
         owner = self._function_scope()
         found = None
         if owner is not None and (_MARK.search(url) or method_param):  # a parameter reaches the call
-            simple = owner.name.rsplit(".", 1)[-1]
-            wrapper = Wrapper(simple, owner.params, _marked(url), method or None, method_param)
-            found = self.wrappers.setdefault(simple, _Found(wrapper, []))
+            wrapper = Wrapper(owner.qual, owner.params, _marked(url), method or None, method_param)
+            found = self.wrappers.setdefault(owner.qual, _Found(wrapper, []))
         url = _unmarked(url)
         if not method or not _plausible(url):
             return  # (a dispatcher whose method is a parameter: its call sites say which)
@@ -610,6 +689,7 @@ class _Walker:
         row = http_call_row(self.repo, self.path, method or "GET", url, caller, line)
         self.out.nodes.append(row)
         self.out.rels.append(RelRow(RelType.MAKES, owner.uid if owner else self.file_uid, row.uid))
+        self.direct.setdefault((owner.uid if owner else self.file_uid, line), []).append(row.uid)
         if found is not None:
             found.rows.append(row.uid)
 
@@ -632,10 +712,9 @@ class _Walker:
                 return "method" if function is not None and "method" in function.params else None
         return None
 
-    def _site(self, name: str, args: list[Node], line: int, function: _Scope | None) -> None:
-        templates = [self._url(a) for a in args[:6]]
-        if not any(t is not None and ("/" in t or _MARK.search(t)) for t in templates):
-            return  # no argument looks like a path: not a wrapper call worth keeping
+    def _site(self, name: str, args: list[Node], line: int, function: _Scope | None, receiver: str) -> None:
+        templates = [self._url(a) for a in args[:6]]  # None: not string-like ({param} once filled)
+        cls = next((s.qual for s in reversed(self.scopes) if s.is_class), "")
         self.sites.append(
             _Site(
                 name,
@@ -643,10 +722,37 @@ class _Walker:
                 [_text(a)[:60] for a in args[:6]],
                 line,
                 self._owner_uid(),
-                function.name.rsplit(".", 1)[-1] if function else None,
+                function.qual if function else None,
                 function.params if function else (),
+                receiver,
+                cls,
             )
         )
+
+    def _lookup(self, site: _Site, external: dict[str, Wrapper]) -> Wrapper | None:
+        """The wrapper a call goes to, by what it is called on: ``this.get`` -> the class's ``get``;
+        ``api.refresh`` with ``api: DctApi`` declared -> ``DctApi.refresh``; ``requests.get`` -> the
+        object's ``get``; a bare ``post(…)`` -> the function ``post``, here or defined once in the
+        repository. A call on something of unknown type goes nowhere."""
+        if site.receiver in ("this", "self", ""):
+            keys = [f"{site.cls}.{site.name}"] if site.cls else []
+            if not site.receiver:
+                keys.append(site.name)
+        else:
+            container = self.types.get(site.receiver, site.receiver)
+            keys = [f"{container}.{site.name}"]
+        for key in keys:
+            if key in self.wrappers:
+                return self.wrappers[key].wrapper
+        for key in keys:
+            if key in external:
+                return external[key]
+        if not site.receiver:  # a function of another file (imported), by its simple name
+            same = [q for q in self.wrappers if q.rsplit(".", 1)[-1] == site.name]
+            if len(same) == 1:
+                return self.wrappers[same[0]].wrapper
+            return None if same else external.get(site.name)
+        return None
 
     def resolve_wrappers(self, external: dict[str, Wrapper] | None = None) -> None:
         """Each call of a wrapper (of this file, else of the repository) becomes an HTTP call at its
@@ -654,12 +760,17 @@ class _Walker:
         external = external or {}
         done: set[int] = set()
         used: set[str] = set()
+        replaced: set[str] = set()
+        resolved: set[str] = set()
         for _ in range(_MAX_WRAPPER_ROUNDS):
             grew = False
             for i, site in enumerate(self.sites):
-                local = self.wrappers.get(site.name)
-                wrapper = local.wrapper if local is not None else external.get(site.name)
-                if i in done or wrapper is None or site.within == wrapper.name:
+                if i in done or (
+                    site.receiver not in ("", "this", "self") and (site.owner_uid, site.line) in self.direct
+                ):
+                    continue  # a client call on another object, already recognised as one
+                wrapper = self._lookup(site, external)
+                if wrapper is None or site.within == wrapper.name:
                     continue
                 given = dict(zip(wrapper.params, site.args, strict=False))
                 method_value = passed_on = None
@@ -673,6 +784,7 @@ class _Walker:
                     continue
                 done.add(i)
                 used.add(wrapper.name)
+                replaced.update(self.direct.get((site.owner_uid, site.line), ()))  # the wrapper says more
                 method, url = result
                 url = re.sub(r"\{param:(\w+)\}", lambda m: "{@" + m.group(1) + "}", url)
                 nested = None
@@ -690,11 +802,16 @@ class _Walker:
                     )
                     self.out.nodes.append(row)
                     self.out.rels.append(RelRow(RelType.MAKES, site.owner_uid, row.uid))
+                    resolved.add(row.uid)
                     if nested is not None:
                         nested.rows.append(row.uid)
             if not grew:
                 break
-        drop = {uid for name in used if name in self.wrappers for uid in self.wrappers[name].rows}
+        # direct calls a wrapper call replaced (unless it produced the same row), and the own calls
+        # of wrappers whose call sites said more
+        drop = (replaced - resolved) | {
+            u for name in used if name in self.wrappers for u in self.wrappers[name].rows
+        }
         if drop:
             self.out.nodes = [n for n in self.out.nodes if n.uid not in drop]
             self.out.rels = [r for r in self.out.rels if r.end_uid not in drop]
@@ -708,6 +825,10 @@ class _Walker:
             raw = _unquote(_text(node))
             function = self._function_scope()
             params = set(function.params) if function is not None else set()
+            if params:  # `${article.slug}`: derived from the parameter article
+                raw = _DOTTED.sub(
+                    lambda m: "{@" + m.group(1) + "}" if m.group(1) in params else m.group(0), raw
+                )
             if self.constants or params:  # `${BASE}/vdbs` with const BASE = "/dct/v3" in the same file
                 raw = _PLACEHOLDER.sub(
                     lambda m: (
@@ -732,8 +853,20 @@ class _Walker:
                 return "{@" + name + "}"
             return self.constants.get(name, "{" + name + "}")
         if kind in ("member_expression", "selector_expression", "field_access", "member_access_expression"):
+            root = node
+            while root.named_children and root.type == kind:
+                root = root.named_children[0]
+            if root is not node and self._param(root):  # article.slug: derived from the parameter
+                return "{@" + _text(root) + "}"
             last = node.named_children[-1] if node.named_children else node
             return self.constants.get(_text(last), "{" + _text(last) + "}")
+        if kind in ("subscript_expression", "element_access_expression", "index_expression"):
+            index = node.child_by_field_name("index") or (
+                node.named_children[-1] if node.named_children else None
+            )
+            if index is not None and index.type in _STRINGS:  # params['username'] -> {username}
+                return "{" + _unquote(_text(index)) + "}"
+            return None
         if kind in self.spec.calls or kind == "call_expression":  # Sprintf / String.format / URI.create
             _, name, args = _call_parts(node, self.lang)
             if name.lower() in ("sprintf", "format", "create", "formatted") and args:
@@ -863,10 +996,18 @@ def extract_treesitter(
     return out
 
 
-def find_treesitter_wrappers(language: str, text: str) -> dict[str, Wrapper]:
-    """The HTTP wrappers a file defines, by simple name (for callers in other files)."""
+def find_treesitter_wrappers(
+    language: str, text: str, known: dict[str, Wrapper] | None = None
+) -> dict[str, Wrapper]:
+    """The HTTP wrappers a file defines, by qualified name (``Client.do``, ``requests.get``) and by
+    simple name when only one has it (for callers in other files)."""
     source = text.encode("utf-8", "replace")
     walker = _Walker(LANGUAGES[language], "_", "_", source, CodeExtract())
     walker.run(parser_for(language).parse(source).root_node)
-    walker.resolve_wrappers()
-    return {name: found.wrapper for name, found in walker.wrappers.items()}
+    walker.resolve_wrappers(known)
+    out = {qual: found.wrapper for qual, found in walker.wrappers.items()}
+    simple: dict[str, list[Wrapper]] = {}
+    for qual, wrapper in out.items():
+        simple.setdefault(qual.rsplit(".", 1)[-1], []).append(wrapper)
+    out.update({name: ws[0] for name, ws in simple.items() if len(ws) == 1 and name not in out})
+    return out

@@ -235,35 +235,55 @@ _TS_CLIENT_HINTS = ("http", "fetch", "axios", "rest", "request", "webclient")
 def _repository_wrappers(root: Path, paths: list[str]) -> tuple[dict[str, dict[str, Wrapper]], str]:
     """HTTP wrappers defined in the repository, by language family then name (a name defined in
     two files of a family is ambiguous and dropped), and a digest of them. Only files that mention
-    an HTTP client are parsed here: module-level functions for Python, functions and methods for
-    the tree-sitter languages."""
-    found: dict[str, dict[str, list[Wrapper]]] = {}
+    an HTTP client are parsed first (module-level functions for Python; functions, methods and
+    object members for the tree-sitter languages); then the files that name one of those wrappers,
+    with them known, so that a helper calling an imported helper is a wrapper too."""
+    texts: dict[str, tuple[str, str, str]] = {}  # path -> (language, family, text)
     for rel in paths:
         language = detect_language(rel, "")
         family = wrapper_family(language)
         if family is None:
             continue
         try:
-            text = (root / rel).read_text("utf-8", errors="replace")
+            texts[rel] = (language, family, (root / rel).read_text("utf-8", errors="replace"))
         except OSError:
             continue
-        hints = _CLIENT_HINTS if family == "python" else _TS_CLIENT_HINTS
-        low = text.lower()
-        if not any(hint in low for hint in hints):
-            continue
-        try:
-            defined = find_wrappers(text) if family == "python" else find_treesitter_wrappers(language, text)
-        except RecursionError:
-            continue
-        for name, wrapper in defined.items():
-            found.setdefault(family, {}).setdefault(name, []).append(wrapper)
-    unique = {
-        family: {name: ws[0] for name, ws in names.items() if len(ws) == 1} for family, names in found.items()
+
+    def collect(known: dict[str, dict[str, Wrapper]], only: set[str] | None) -> dict[str, dict[str, Wrapper]]:
+        found: dict[str, dict[str, list[Wrapper]]] = {}
+        for language, family, text in texts.values():
+            low = text.lower()
+            if only is None:
+                hints = _CLIENT_HINTS if family == "python" else _TS_CLIENT_HINTS
+                if not any(hint in low for hint in hints):
+                    continue
+            elif family == "python" or not any(name in text for name in only):
+                continue
+            try:
+                defined = (
+                    find_wrappers(text)
+                    if family == "python"
+                    else find_treesitter_wrappers(language, text, known.get(family))
+                )
+            except RecursionError:
+                continue
+            for name, wrapper in defined.items():
+                found.setdefault(family, {}).setdefault(name, []).append(wrapper)
+        return {f: {n: ws[0] for n, ws in names.items() if len(set(ws)) == 1} for f, names in found.items()}
+
+    unique = collect({}, None)
+    names = {
+        name.rsplit(".", 1)[-1] for family, found in unique.items() if family != "python" for name in found
     }
+    if names:
+        more = collect(unique, names)
+        for family, found in more.items():
+            for name, wrapper in found.items():
+                unique.setdefault(family, {}).setdefault(name, wrapper)
     flat = sorted(
         (family, w.name, w.params, w.template, w.method or "", w.method_param or "")
-        for family, names in unique.items()
-        for w in names.values()
+        for family, found in unique.items()
+        for w in found.values()
     )
     digest = hashlib.blake2b(repr(flat).encode(), digest_size=8).hexdigest()
     return unique, digest if flat else ""

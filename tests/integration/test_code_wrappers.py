@@ -48,6 +48,32 @@ export class VdbService {
   }
 }
 """,
+    "web/src/agent.js": """
+const API_ROOT = 'https://dct.bank.example/v3';
+const requests = {
+  get: url => superagent.get(`${API_ROOT}${url}`).then(body),
+  post: (url, payload) => superagent.post(`${API_ROOT}${url}`, payload).then(body),
+  del: url => superagent.del(`${API_ROOT}${url}`).then(body),
+};
+const Vdbs = {
+  get: id => requests.get(`/vdbs/${id}`),
+  refresh: (vdb, payload) => requests.post(`/vdbs/${vdb.id}/refresh_by_snapshot`, payload),
+  start: id => requests.post(`/vdbs/${id}/start`),
+};
+export default { Vdbs };
+""",
+    "web/src/page.ts": """
+import agent from "./agent";
+export class VdbPage {
+  constructor(private readonly vdbs: VdbService, private cache: Map<string, string>) {}
+  open(params: Record<string, string>) {
+    this.cache.get("/vdbs/x");
+    agent.Vdbs.get(params['vdbId']);
+    agent.Vdbs.refresh({ ...this.current, id: params['vdbId'] }, {});
+    return this.vdbs.stop(params['vdbId']);
+  }
+}
+""",
     "src/main/java/bank/dct/DctClient.java": """
 package bank.dct;
 
@@ -123,6 +149,12 @@ EXPECTED = {
     ("web/src/vdbs.ts", 6): "POST /vdbs/{vdbId}/refresh_by_snapshot",
     ("web/src/vdbs.ts", 9): "POST /vdbs/{vdbId}/stop",
     ("web/src/vdbs.ts", 12): "GET /vdbs",
+    ("web/src/agent.js", 9): "GET /vdbs/{vdbId}",
+    ("web/src/agent.js", 10): "POST /vdbs/{vdbId}/refresh_by_snapshot",
+    ("web/src/agent.js", 11): "POST /vdbs/{vdbId}/start",
+    ("web/src/page.ts", 7): "GET /vdbs/{vdbId}",  # an object's helper, from another file
+    ("web/src/page.ts", 8): "POST /vdbs/{vdbId}/refresh_by_snapshot",  # the path from an object
+    ("web/src/page.ts", 9): "POST /vdbs/{vdbId}/stop",  # a method of the receiver's declared type
     ("src/main/java/bank/dct/DctClient.java", 18): "POST /vdbs/{vdbId}/refresh_by_snapshot",
     ("src/main/java/bank/dct/DctClient.java", 22): "POST /vdbs/{vdbId}/start",
     ("src/main/java/bank/flows/OrdersRefresh.java", 8): "POST /vdbs/{vdbId}/refresh_by_snapshot",
