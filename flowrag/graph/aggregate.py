@@ -58,6 +58,7 @@ class RunQuery:
     order: Order = "most"
     limit: int = 10
     day_offset_minutes: int = 0  # group_by="day": days of this UTC offset (the team's zone)
+    latest: int = 3  # uids of each group's most recent counted runs to return (0: counts only)
 
     def __post_init__(self) -> None:
         if self.group_by not in GROUPS:
@@ -69,6 +70,8 @@ class RunQuery:
             raise PlanError(f"unknown order {self.order!r}", hint=f"orders are {', '.join(ORDERS)}")
         if not 1 <= self.limit <= 1000:
             raise PlanError(f"limit {self.limit} is out of range", hint="use 1..1000")
+        if not 0 <= self.latest <= 10:
+            raise PlanError(f"latest {self.latest} is out of range", hint="use 0..10")
         if self.negate and self.group_by == "day":
             raise PlanError("days without runs are not stored", hint="group by a dimension")
 
@@ -90,7 +93,7 @@ class RunGroup:
     last: str | None = None
     mean_duration_s: float | None = None
     max_duration_s: float | None = None
-    latest: tuple[str, ...] = ()  # uids of the most recent counted runs (at most 3)
+    latest: tuple[str, ...] = ()  # uids of the most recent counted runs (at most query.latest)
     runs: int | None = None  # negated queries: runs in scope in the group, when the store knows it
 
 

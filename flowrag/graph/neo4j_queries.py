@@ -380,6 +380,16 @@ def run_aggregate_query(query: RunQuery) -> tuple[str, dict[str, Any]]:
     else:
         match_group = f"{key} = grp.g"
     latest_where = " AND ".join([match_group, *clauses])
+    params["latest"] = query.latest
+    latest = (
+        f"""CALL (grp) {{
+  MATCH (r:Run){latest_hint} WHERE grp IS NOT NULL AND {latest_where}
+  WITH r ORDER BY r.started_at DESC LIMIT $latest
+  RETURN collect(r.uid) AS latest
+}}"""
+        if query.latest
+        else "WITH grp, total, group_count, [] AS latest"  # counts only: no read per group
+    )
     cypher = f"""
 MATCH (r:Run){where}
 WITH {key} AS g, r.started_at AS t, r.duration_s AS d
@@ -390,11 +400,7 @@ WITH collect(CASE WHEN g IS NULL THEN null
 WITH groups, coalesce(total, 0) AS total, size(groups) AS group_count
 UNWIND (CASE WHEN group_count = 0 THEN [null] ELSE groups END) AS grp
 WITH grp, total, group_count ORDER BY {_RUN_ORDER[query.order]} LIMIT $limit
-CALL (grp) {{
-  MATCH (r:Run){latest_hint} WHERE grp IS NOT NULL AND {latest_where}
-  WITH r ORDER BY r.started_at DESC LIMIT 3
-  RETURN collect(r.uid) AS latest
-}}
+{latest}
 RETURN grp, total, group_count, latest
 """
     return cypher, params
@@ -423,13 +429,13 @@ CALL (grp) {{
 CALL (grp) {{
   MATCH (r:Run) USING INDEX r:Run({dim}, status, started_at)
   WHERE grp IS NOT NULL AND r.{dim} = grp.g AND r.status IN $statuses AND r.started_at IS NOT NULL
-  WITH r ORDER BY r.started_at DESC LIMIT 3
+  WITH r ORDER BY r.started_at DESC LIMIT $latest
   RETURN collect(r.uid) AS latest
 }}
 RETURN CASE WHEN grp IS NULL THEN null ELSE grp {{.*, first: first, last: last}} END AS grp,
        total, group_count, latest
 """
-    return cypher, {"statuses": list(query.statuses), "limit": query.limit}
+    return cypher, {"statuses": list(query.statuses), "limit": query.limit, "latest": query.latest}
 
 
 def _negated_run_query(query: RunQuery) -> tuple[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ number of runs. Nothing here knows a flow, a technology or a message: the groups
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import Sequence
@@ -175,8 +176,15 @@ def local_day_bounds(day: date, tz: str) -> tuple[str, str]:
 
 
 def _q(day: date, tz: str, group_by: str, statuses: tuple[str, ...] = _FAILED, **kw: Any) -> RunQuery:
+    """One local day's runs grouped by ``group_by``; counts only unless ``latest`` is asked."""
     start, end = local_day_bounds(day, tz)
+    kw.setdefault("latest", 0)
     return RunQuery(statuses, start, end, group_by=group_by, limit=kw.pop("limit", _MAX_GROUPS), **kw)
+
+
+async def _each(store: GraphStore, queries: Sequence[RunQuery]) -> list[RunAggregate]:
+    """Independent queries at once (a server runs them in parallel; the embedded store in turn)."""
+    return list(await asyncio.gather(*(store.aggregate_runs(q) for q in queries)))
 
 
 def _counts(result: RunAggregate) -> dict[str, int]:
@@ -247,7 +255,7 @@ async def build_facts(
         totals=_counts(await store.aggregate_runs(_q(day, tz, "status", ()))),
         trend_days=trend_days,
     )
-    flows = await store.aggregate_runs(_q(day, tz, "pipeline"))
+    flows = await store.aggregate_runs(_q(day, tz, "pipeline", latest=3))
     report.failing_flows = flows.group_count
     if flows.group_count > len(flows.groups):
         report.notes.append(f"{flows.group_count} failing flows; the first {len(flows.groups)} are counted")
@@ -255,7 +263,7 @@ async def build_facts(
     await _new_errors(store, report, day, tz)
     await _trends(store, report, day, tz, flows, trend_days)
     techs = await store.aggregate_runs(_q(day, tz, "technology"))
-    report.technologies = [(g.key, g.count) for g in techs.groups]
+    report.technologies = [(g.key, g.count) for g in techs.groups]  # counts only: no citation asked
     await _code(store, report)
     await _display_names(store, report)
     report.chart = await _chart(store, day, tz, chart_days)
@@ -265,10 +273,10 @@ async def build_facts(
 async def _failures(
     store: GraphStore, report: Report, day: date, tz: str, groups: Sequence[RunGroup]
 ) -> None:
-    causes: dict[str, RunAggregate] = {}
-    for group in groups:
-        query = _q(day, tz, "error_template", where=(("pipeline", (group.key,)),), limit=5)
-        causes[group.key] = await store.aggregate_runs(query)
+    queries = [
+        _q(day, tz, "error_template", where=(("pipeline", (g.key,)),), limit=5, latest=3) for g in groups
+    ]
+    causes = dict(zip((g.key for g in groups), await _each(store, queries), strict=True))
     wanted: list[str] = []
     for group in groups:
         wanted.append(make_uid(NodeLabel.PIPELINE, group.key))
@@ -330,24 +338,27 @@ def _distinct(values: Any) -> tuple[str, ...]:
 
 
 async def _new_errors(store: GraphStore, report: Report, day: date, tz: str) -> None:
-    today = await store.aggregate_runs(_q(day, tz, "error_template"))
+    today = await store.aggregate_runs(_q(day, tz, "error_template", latest=1))
     keys = tuple(g.key for g in today.groups)
     if not keys:
         return
     before = await store.aggregate_runs(
         RunQuery(
-            _FAILED, None, report.start, (("error_template", keys),), "error_template", limit=_MAX_GROUPS
+            _FAILED,
+            None,
+            report.start,
+            (("error_template", keys),),
+            "error_template",
+            limit=_MAX_GROUPS,
+            latest=0,
         )
     )
     seen = {g.key for g in before.groups}
     fresh = [g for g in today.groups if g.key not in seen]
     if not fresh:
         return
-    hits: dict[str, RunAggregate] = {}
-    for group in fresh:
-        hits[group.key] = await store.aggregate_runs(
-            _q(day, tz, "pipeline", where=(("error_template", (group.key,)),), limit=10)
-        )
+    queries = [_q(day, tz, "pipeline", where=(("error_template", (g.key,)),), limit=10) for g in fresh]
+    hits = dict(zip((g.key for g in fresh), await _each(store, queries), strict=True))
     wanted = [make_uid(NodeLabel.ERROR, g.key) for g in fresh] + [g.latest[0] for g in fresh if g.latest]
     nodes = {n.uid: n for n in await store.get_nodes(wanted)}
     for group in fresh:
@@ -375,25 +386,23 @@ async def _per_day(
     where: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> list[dict[str, int]]:
     """Failing runs per group on each of the ``days`` days before ``day`` (nearest first)."""
-    out = []
-    for back in range(1, days + 1):
-        result = await store.aggregate_runs(_q(day - timedelta(days=back), tz, dimension, where=where))
-        out.append(_counts(result))
-    return out
+    queries = [_q(day - timedelta(days=back), tz, dimension, where=where) for back in range(1, days + 1)]
+    return [_counts(result) for result in await _each(store, queries)]
 
 
 async def _trends(
     store: GraphStore, report: Report, day: date, tz: str, flows: RunAggregate, trend_days: int
 ) -> None:
-    ran_today = {
-        "pipeline": set(_counts(await store.aggregate_runs(_q(day, tz, "pipeline", ())))),
-        "technology": set(_counts(await store.aggregate_runs(_q(day, tz, "technology", ())))),
+    ran, techs_ran, techs = await _each(
+        store, [_q(day, tz, "pipeline", ()), _q(day, tz, "technology", ()), _q(day, tz, "technology")]
+    )
+    ran_today = {"pipeline": set(_counts(ran)), "technology": set(_counts(techs_ran))}
+    today = {"pipeline": _counts(flows), "technology": _counts(techs)}
+    history = {
+        "pipeline": await _per_day(store, day, tz, "pipeline", trend_days),
+        "technology": await _per_day(store, day, tz, "technology", trend_days),
     }
-    today = {"pipeline": _counts(flows), "technology": {}}
-    today["technology"] = _counts(await store.aggregate_runs(_q(day, tz, "technology")))
-    history: dict[str, list[dict[str, int]]] = {}
     for dimension in ("pipeline", "technology"):
-        history[dimension] = await _per_day(store, day, tz, dimension, trend_days)
         keys = set(today[dimension]) | {k for h in history[dimension] for k in h}
         for key in sorted(keys):
             counts = [h.get(key, 0) for h in history[dimension]]
@@ -411,15 +420,30 @@ async def _trends(
         open_keys = {k for k in open_keys if per_flow.get(k)}
         for key in open_keys:
             streak[key] = back + 1
-    back = trend_days
-    while open_keys and back < _STREAK_DAYS:
-        back += 1
-        result = await store.aggregate_runs(
-            _q(day - timedelta(days=back), tz, "pipeline", where=(("pipeline", tuple(sorted(open_keys))),))
-        )
-        open_keys &= set(_counts(result))
-        for key in open_keys:
-            streak[key] = back + 1
+    if open_keys:  # failing every day of the window: their failing days further back, one query each
+        first, _ = local_day_bounds(day - timedelta(days=_STREAK_DAYS - 1), tz)
+        last, _ = local_day_bounds(day - timedelta(days=trend_days), tz)
+        offset = datetime.combine(day, time(12), ZoneInfo(tz)).utcoffset() or timedelta(0)
+        streaking = sorted(open_keys)
+        queries = [
+            RunQuery(
+                _FAILED,
+                first,
+                last,
+                (("pipeline", (key,)),),
+                "day",
+                limit=_STREAK_DAYS,
+                latest=0,
+                day_offset_minutes=int(offset.total_seconds() // 60),
+            )
+            for key in streaking
+        ]
+        for key, result in zip(streaking, await _each(store, queries), strict=True):
+            failing = {g.key for g in result.groups}
+            back = trend_days + 1
+            while back < _STREAK_DAYS and (day - timedelta(days=back)).isoformat() in failing:
+                streak[key] = back + 1
+                back += 1
     report.streaks = [
         Streak(key, days, (day - timedelta(days=days - 1)).isoformat())
         for key, days in sorted(streak.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -461,9 +485,6 @@ async def _code(store: GraphStore, report: Report) -> None:
 async def _chart(store: GraphStore, day: date, tz: str, days: int) -> list[DayStatus]:
     """Runs per local day and status over the ``days`` days ending on ``day`` (one query per day,
     so that each day has its own UTC offset across a DST change)."""
-    out = []
-    for back in range(days - 1, -1, -1):
-        current = day - timedelta(days=back)
-        result = await store.aggregate_runs(_q(current, tz, "status", ()))
-        out.append(DayStatus(current.isoformat(), _counts(result)))
-    return out
+    dates = [day - timedelta(days=back) for back in range(days - 1, -1, -1)]
+    results = await _each(store, [_q(d, tz, "status", ()) for d in dates])
+    return [DayStatus(d.isoformat(), _counts(r)) for d, r in zip(dates, results, strict=True)]

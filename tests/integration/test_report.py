@@ -51,7 +51,7 @@ async def test_facts_match_the_runs(store: GraphStore) -> None:
     new = report.new_errors[0]
     assert new.pipelines == ("load_c",) and new.count == 2 and new.citation.startswith("runs/")
     assert {s.pipeline: s.days for s in report.streaks} == want["streaks"]
-    assert want["streaks"]["stream_a"] == 5
+    assert want["streaks"]["stream_a"] == 5 and want["streaks"]["long_f"] == 12
     flows = {t.key: t.direction for t in report.trends if t.dimension == "pipeline"}
     assert {k for k, v in flows.items() if v == "recovered"} == want["recovered"] and "batch_b" in want[
         "recovered"

@@ -5,6 +5,7 @@ The story, in Europe/Paris, ending on DAY:
 - ``stream_a`` fails every day of the last five days (a streak of 5), always with one template;
 - ``batch_b`` failed the day before DAY and succeeds on DAY (recovered);
 - ``load_c`` fails for the first time on DAY, with a template never seen before (a new error);
+- ``long_f`` fails every day of the last twelve (longer than the trend window);
 - ``sync_d`` fails now and then (random), and on DAY with a message holding markup; ``quiet_e``
   never fails;
 - runs close to local midnight, on both sides, so that a UTC day would count them wrongly.
@@ -29,8 +30,10 @@ TECH = {
     "load_c": "Informatica",
     "sync_d": "Spark",
     "quiet_e": "Airflow",
+    "long_f": "Airflow",
 }
 HOST = {
+    "long_f": "af-2",
     "stream_a": "kafka-broker-2",
     "batch_b": "spark-node-1",
     "load_c": "infa-srv-01",
@@ -94,6 +97,8 @@ def make_runs(days: int = 20, seed: int = 11) -> list[dict[str, Any]]:
         for pipe in TECH:
             for hour in (2, 9, 16):
                 add(pipe, _at(day, hour, rng.randrange(60)), "SUCCESS")
+        if back < 12:  # beyond the 7 days of the trends: the streak is followed further back
+            add("long_f", _at(day, 5, rng.randrange(60)), "FAILED", "t_oom")
         if back < 5:
             for _ in range(rng.randrange(1, 4)):
                 add("stream_a", _at(day, rng.randrange(1, 22), rng.randrange(60)), "FAILED", "t_lag")

@@ -179,7 +179,15 @@ def aggregate(conn: sqlite3.Connection, query: RunQuery) -> RunAggregate:
     if not rows:
         return RunAggregate(0, 0, ())
     groups = tuple(
-        RunGroup(str(g), int(n), first, last, mean, longest, _latest(conn, query, statuses, str(g)))
+        RunGroup(
+            str(g),
+            int(n),
+            first,
+            last,
+            mean,
+            longest,
+            _latest(conn, query, statuses, str(g)) if query.latest else (),
+        )
         for g, n, first, last, mean, longest, *_ in rows[: query.limit]
         if g is not None
     )
@@ -187,7 +195,7 @@ def aggregate(conn: sqlite3.Connection, query: RunQuery) -> RunAggregate:
 
 
 def _latest(conn: sqlite3.Connection, query: RunQuery, statuses: Sequence[str], key: str) -> tuple[str, ...]:
-    """The group's three most recent counted runs: a seek in the group's (status, dimension,
+    """The group's most recent counted runs (``query.latest``): a seek in the group's (status, dimension,
     start) index read backwards; a day is its UTC bounds in the (status, start) index."""
     params: list[Any] = []
     if query.group_by == "day":
@@ -201,8 +209,8 @@ def _latest(conn: sqlite3.Connection, query: RunQuery, statuses: Sequence[str], 
         index = f" INDEXED BY runs_status_{query.group_by}" if query.group_by in _GROUP_DIMS else ""
     clauses += _scope(query, params, statuses)
     rows = conn.execute(
-        f"SELECT uid FROM runs{index} WHERE {' AND '.join(clauses)} ORDER BY started_at DESC LIMIT 3",
-        params,
+        f"SELECT uid FROM runs{index} WHERE {' AND '.join(clauses)} ORDER BY started_at DESC LIMIT ?",
+        [*params, query.latest],
     ).fetchall()
     return tuple(r[0] for r in rows)
 
