@@ -144,6 +144,10 @@ class ApiSettings(BaseModel):
         default_factory=list,
         description="Local folders ingestion mutations may read (empty: mutations take http(s) URLs only).",
     )
+    neo4j_browser_url: str = Field(
+        "http://127.0.0.1:7474/browser/",
+        description="Neo4j Browser the web page's 'Open in Neo4j Browser' links go to (with the answer's Cypher).",
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts ingestion mutations may fetch from ('dct.bank.lan', '*.bank.lan'); "

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 #: GraphiQL's JavaScript/CSS, vendored by scripts/vendor_graphiql.py (strawberry's page loads them
 #: from unpkg.com, which a closed network cannot reach) and served at /graphiql-assets/.
 GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
+UI_ASSETS = Path(__file__).parent / "static" / "ui"  # built from web/ (npm run build)
 
 
 def check_exposure(host: str, has_keys: bool, insecure_no_auth: bool) -> None:
@@ -246,6 +248,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         graphql_ide="graphiql",
     )
 
+    page = (UI_ASSETS / "index.html").read_text("utf-8").replace(
+        "__FLOWRAG_CONFIG__",
+        json.dumps({"neo4jBrowser": settings.api.neo4j_browser_url, "keys": bool(keys)}).replace("<", "\\u003c"),
+    )
+
+    async def home(request: Request) -> HTMLResponse:
+        # the page itself holds no data: every value comes through /graphql with the caller's key
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
     async def health(request: Request) -> JSONResponse:
         stats = await state["runtime"].store.stats()
         return JSONResponse(
@@ -267,6 +278,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
+            Route("/", home),
+            Mount("/ui", StaticFiles(directory=UI_ASSETS), name="ui"),
             Mount("/graphiql-assets", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql-assets"),
         ],
         middleware=middleware,
