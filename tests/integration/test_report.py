@@ -561,3 +561,47 @@ def test_serve_runs_the_schedule_and_stops_cleanly(tmp_path: Path, caplog: pytes
         assert client.get("/health").json()["status"] == "ok"
     scheduled = [r.getMessage() for r in caplog.records if "morning report scheduled" in r.getMessage()]
     assert len(scheduled) == 1 and re.search(r"next at \d{4}-\d\d-\d\dT\d\d:30:00\+00:00", scheduled[0])
+
+
+async def test_a_scheduled_fire_ingests_the_mongo_source_first(
+    tmp_path: Path, mongo_server: Any, cached_embedder: Any, nlp: Any
+) -> None:
+    from collections import Counter
+
+    from pymongo import MongoClient
+
+    from flowrag.api.app import report_scheduler
+    from flowrag.examples.monitoring import generate_runs
+    from flowrag.extract.vocabulary import load_vocabulary
+    from flowrag.graph.embedded import EmbeddedStore
+    from flowrag.runtime import Runtime
+
+    docs = list(generate_runs(60, now=NOW, days=3))
+    client: Any = MongoClient(mongo_server.uri, serverSelectionTimeoutMS=5000)
+    client.drop_database("report_before")
+    client["report_before"].runs.insert_many(docs)
+    store = EmbeddedStore.open(tmp_path / "graph")
+    await store.migrate(cached_embedder.dimension)
+    settings = _settings(
+        tmp_path,
+        schedule="0 7 * * *",
+        ingest_before=True,
+        mongo_uri=SecretStr(mongo_server.uri),
+        mongo_db="report_before",
+        folder=tmp_path / "out",
+        file_formats=["json"],
+    )
+    rt = Runtime(settings, store, cached_embedder, nlp, load_vocabulary(None))
+    try:
+        scheduler = report_scheduler(rt, settings)
+        deliveries = await scheduler.fire(NOW)  # the fire of 25/11: the report of 24/11
+        assert [(d.channel, d.status) for d in deliveries] == [("files", "sent")]
+        assert await store.count_nodes("Run") == len(docs)  # ingested before the report was built
+        paris = ZoneInfo(data.TZ)
+        day = [d for d in docs if d["start_time"].astimezone(paris).date() == data.DAY]
+        facts = json.loads((tmp_path / "out" / f"flowrag-report-{data.DAY}.json").read_text())
+        assert facts["totals"] == dict(Counter(d["status"] for d in day))
+    finally:
+        await store.close()
+        client.drop_database("report_before")
+        client.close()
