@@ -248,9 +248,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         graphql_ide="graphiql",
     )
 
-    page = (UI_ASSETS / "index.html").read_text("utf-8").replace(
-        "__FLOWRAG_CONFIG__",
-        json.dumps({"neo4jBrowser": settings.api.neo4j_browser_url, "keys": bool(keys)}).replace("<", "\\u003c"),
+    page = (
+        (UI_ASSETS / "index.html")
+        .read_text("utf-8")
+        .replace(
+            "__FLOWRAG_CONFIG__",
+            json.dumps({"neo4jBrowser": settings.api.neo4j_browser_url, "keys": bool(keys)}).replace(
+                "<", "\\u003c"
+            ),
+        )
     )
 
     async def home(request: Request) -> HTMLResponse:

@@ -8,6 +8,7 @@ Imports are kept as raw module names for the linker; calls as simple names."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -47,6 +48,9 @@ def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return f"{prefix} {fn.name}({args}){returns}"
 
 
+_LINE_SPLIT = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
 @dataclass
 class _Site:
     """A call that may go through a wrapper, kept until every wrapper of the file is known."""
@@ -62,6 +66,7 @@ class _Site:
 class _Visitor(ast.NodeVisitor):
     def __init__(self, repo: str, path: str, source: str, out: CodeExtract, tree: ast.Module) -> None:
         self.repo, self.path, self.source, self.out = repo, path, source, out
+        self._lines: list[str] | None = None  # the source's lines, split once (bodies are slices)
         self.file_uid = file_uid(repo, path)
         self.stack: list[tuple[str, str, bool]] = []  # (name, uid, is_class)
         self.calls: dict[str, list[str]] = {}  # function uid -> callee simple names
@@ -76,6 +81,21 @@ class _Visitor(ast.NodeVisitor):
         self.top_level: set[str] = {
             n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         }
+
+    def _segment(self, node: ast.AST) -> str:
+        """The source of ``node`` (``ast.get_source_segment`` splits the whole file on every call:
+        quadratic on a large module; here the lines are split once)."""
+        if self._lines is None:
+            self._lines = _LINE_SPLIT.findall(self.source)  # the lines ast counts (not \f, \v…)
+        start, end = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0)
+        if not start or not end or end > len(self._lines):
+            return ""
+        first, last = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
+        if start == end:
+            return self._lines[start - 1].encode()[first:last].decode("utf-8", "replace")
+        head = self._lines[start - 1].encode()[first:].decode("utf-8", "replace")
+        tail = self._lines[end - 1].encode()[:last].decode("utf-8", "replace")
+        return head + "".join(self._lines[start : end - 1]) + tail
 
     def _owner(self) -> str:
         return self.stack[-1][1] if self.stack else self.file_uid
@@ -136,7 +156,7 @@ class _Visitor(ast.NodeVisitor):
             "python",
             signature=_signature(node),
             doc=ast.get_docstring(node) or "",
-            body=ast.get_source_segment(self.source, node) or "",
+            body=self._segment(node),
             calls=tuple(self.calls[uid]),
         )
         row = symbol_row(self.repo, self.path, symbol)
