@@ -62,7 +62,11 @@ HEADLINES = [
     ("query-neo4j", "recall@5", "same on Neo4j: recall@5 / MRR"),
     ("aggregate-embedded", "typed queries", "run aggregates, embedded, 1M runs: typed queries p50 / p95 ms"),
     ("aggregate-embedded", "aggregate answers", "same: aggregate answers end to end p50 / p95 ms"),
-    ("report-embedded", "build median", "morning report, embedded, 1M runs: build median / worst, s (goal < 5)"),
+    (
+        "report-embedded",
+        "build median",
+        "morning report, embedded, 1M runs: build median / worst, s (goal < 5)",
+    ),
     ("api", "all: throughput", "GraphQL, 50 clients: search + ask req/s"),
     ("api", "search: p50 / p95", "GraphQL search p50 / p95 ms (50 clients)"),
     ("api", "ask: p50 / p95", "GraphQL ask (extractive) p50 / p95 ms (50 clients)"),
