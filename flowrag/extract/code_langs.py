@@ -1,4 +1,6 @@
-"""Which language a file is in, and what its tree-sitter grammar calls things.
+"""Which language a file is in, and what its tree-sitter grammar calls things (Java, Kotlin, Scala,
+C#, Go, JavaScript/TypeScript, Perl, PHP, Ruby, Rust, C/C++, Terraform/HCL, Groovy and Jenkinsfiles,
+PowerShell, shell, SQL; YAML/JSON/TOML/Markdown for documents).
 
 Grammars come from the official per-language PyPI wheels (``tree-sitter-java``, …), which carry the
 compiled parser: nothing is downloaded at run time. A language is data here (node types per role);
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -117,6 +120,82 @@ LANGUAGES: dict[str, LangSpec] = {
             )
         ),
         LangSpec(
+            "perl",
+            "tree_sitter_perl",
+            classes={"package_statement": "package"},
+            functions={"subroutine_declaration_statement": "function"},
+            calls=_F(
+                {"method_call_expression", "function_call_expression", "ambiguous_function_call_expression"}
+            ),
+            imports=_F({"use_statement"}),
+            comments=_F({"comment", "pod"}),
+        ),
+        LangSpec(
+            "php",
+            "tree_sitter_php",
+            "language_php",
+            classes={
+                "class_declaration": "class",
+                "interface_declaration": "interface",
+                "trait_declaration": "trait",
+                "enum_declaration": "enum",
+            },
+            functions={"method_declaration": "method", "function_definition": "function"},
+            calls=_F({"member_call_expression", "function_call_expression", "scoped_call_expression"}),
+            imports=_F({"namespace_use_declaration"}),
+        ),
+        LangSpec(
+            "ruby",
+            "tree_sitter_ruby",
+            classes={"class": "class", "module": "module"},
+            functions={"method": "method", "singleton_method": "method"},
+            calls=_F({"call"}),
+        ),
+        LangSpec(
+            "rust",
+            "tree_sitter_rust",
+            classes={"struct_item": "struct", "enum_item": "enum", "trait_item": "trait"},
+            functions={"function_item": "function"},
+            calls=_F({"call_expression"}),
+            imports=_F({"use_declaration"}),
+        ),
+        LangSpec(
+            "c",
+            "tree_sitter_c",
+            classes={"struct_specifier": "struct"},
+            functions={"function_definition": "function"},
+            calls=_F({"call_expression"}),
+            imports=_F({"preproc_include"}),
+        ),
+        LangSpec(
+            "cpp",
+            "tree_sitter_cpp",
+            classes={
+                "class_specifier": "class",
+                "struct_specifier": "struct",
+                "namespace_definition": "namespace",
+            },
+            functions={"function_definition": "function"},
+            calls=_F({"call_expression"}),
+            imports=_F({"preproc_include"}),
+        ),
+        LangSpec("hcl", "tree_sitter_hcl", classes={"block": "block"}),
+        LangSpec(
+            "groovy",
+            "tree_sitter_groovy",
+            classes={"class_declaration": "class"},
+            functions={"function_definition": "function", "method_declaration": "method"},
+            calls=_F({"method_invocation", "juxt_function_call"}),
+            imports=_F({"import_declaration"}),
+        ),
+        LangSpec(
+            "powershell",
+            "tree_sitter_powershell",
+            classes={"class_statement": "class"},
+            functions={"function_statement": "function"},
+            calls=_F({"command"}),
+        ),
+        LangSpec(
             "shell",
             "tree_sitter_bash",
             functions={"function_definition": "function"},
@@ -153,6 +232,27 @@ EXTENSIONS: dict[str, str] = {
     ".mts": "typescript",
     ".cts": "typescript",
     ".tsx": "tsx",
+    ".pl": "perl",
+    ".pm": "perl",
+    ".t": "perl",
+    ".php": "php",
+    ".rb": "ruby",
+    ".rake": "ruby",
+    ".rs": "rust",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".tf": "hcl",
+    ".hcl": "hcl",
+    ".tfvars": "hcl",
+    ".groovy": "groovy",
+    ".gradle": "groovy",
+    ".ps1": "powershell",
+    ".psm1": "powershell",
     ".sh": "shell",
     ".bash": "shell",
     ".ksh": "shell",
@@ -172,6 +272,10 @@ _SHEBANGS = {
     "ksh": "shell",
     "zsh": "shell",
     "node": "javascript",
+    "perl": "perl",
+    "ruby": "ruby",
+    "php": "php",
+    "pwsh": "powershell",
 }
 
 
@@ -183,8 +287,10 @@ def detect_language(path: str, text: str) -> str:
     language = EXTENSIONS.get(pure.suffix.lower())
     if language:
         return language
-    if pure.name in ("Jenkinsfile", "Dockerfile"):
-        return pure.name.lower()
+    if pure.name == "Jenkinsfile" or pure.name.startswith("Jenkinsfile."):
+        return "groovy"
+    if pure.name == "Dockerfile":
+        return "dockerfile"
     if text.startswith("#!"):
         interpreter = text[2:].split("\n", 1)[0].strip().split()
         if interpreter:
@@ -211,5 +317,7 @@ def parser_for(language: str) -> Any:
                 f"the tree-sitter grammar for {language} is not installed ({spec.module})",
                 hint="reinstall flowrag: its dependencies include the grammar wheels",
             ) from exc
-        cache[language] = tree_sitter.Parser(tree_sitter.Language(grammar))
+        with warnings.catch_warnings():  # some grammar wheels (tree-sitter-perl) still hand an int pointer
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cache[language] = tree_sitter.Parser(tree_sitter.Language(grammar))
     return cache[language]

@@ -28,6 +28,9 @@ SOURCE = "code"
 
 # Interpolations inside URL string literals, whatever the language, become ``{name}``.
 _INTERPOLATIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"#\{\s*(?:[\w.@]*\.)?@?(\w+)[^}]*\}"), r"{\1}"),  # #{vdb.id} (Ruby, Groovy GString)
+    (re.compile(r"\{\$(?:\w+->)*(\w+)\}"), r"{\1}"),  # {$id} / {$this->id} (PHP)
+    (re.compile(r"\$\w+(?:->)?\{(\w+)\}"), r"{\1}"),  # $self->{base} / $h{base} (Perl)
     (re.compile(r"\$\{\s*(?:[\w.]*\.)?(\w+)[^}]*\}"), r"{\1}"),  # ${a.b} (JS, Kotlin, shell)
     (re.compile(r"\$(\w+)"), r"{\1}"),  # $name (Kotlin, shell)
     (re.compile(r"\{\s*(?:[\w.]*\.)?(\w+)\s*(?::[^}]*)?\}"), r"{\1}"),  # {a.b} / {id:int}
@@ -85,6 +88,19 @@ class Symbol:
             "trait",
             "table",
             "view",
+            "package",  # Perl
+            "module",  # Ruby
+            "namespace",  # C++
+            # Terraform/HCL blocks: configuration objects, not functions
+            "resource",
+            "data",
+            "module_block",
+            "variable",
+            "output",
+            "provider",
+            "locals",
+            "terraform",
+            "block",
         )
 
 

@@ -1,4 +1,6 @@
-"""Source in Java, Kotlin, Scala, C#, Go, JavaScript/TypeScript, shell and SQL -> the same rows as
+"""Source in Java, Kotlin, Scala, C#, Go, JavaScript/TypeScript, Perl, PHP, Ruby, Rust, C/C++,
+Terraform/HCL, Groovy (Jenkinsfiles, whose ``sh`` steps are walked as shell), PowerShell, shell and
+SQL -> the same rows as
 the Python extractor, from tree-sitter syntax trees (one walker; languages differ only by data in
 :mod:`flowrag.extract.code_langs` and by the small readers below).
 
@@ -7,7 +9,9 @@ the Python extractor, from tree-sitter syntax trees (one walker; languages diffe
   attributes (``[Route("api/[controller]")]`` + ``[HttpPost("{id}/refresh")]``), NestJS decorators,
   Express/Koa/Fastify/gin/echo/chi/net-http registrations;
 - HTTP calls it makes: RestTemplate, WebClient/RestClient chains, java.net.http, fetch, axios and
-  other clients, Go net/http, .NET HttpClient/HttpRequestMessage, ktor, curl/wget in shell;
+  other clients, Go net/http, .NET HttpClient/HttpRequestMessage, ktor, curl/wget in shell, Perl
+  LWP/HTTP::Tiny/Mojo (``$ua->post``), PHP Guzzle-style ``->post``, Ruby RestClient/Faraday, Rust
+  reqwest, PowerShell ``Invoke-RestMethod``;
 - URL arguments evaluated as templates: literals, concatenation, interpolation, ``Sprintf``/``format``
   and same-file string constants (``REFRESH = "/vdbs/{id}/refresh"``);
 - HTTP wrappers: a function or method one of whose parameters reaches the URL of a client call
@@ -35,7 +39,7 @@ from flowrag.extract.code_rows import (
     symbol_row,
     symbol_uid,
 )
-from flowrag.schema import RelRow, RelType
+from flowrag.schema import NodeLabel, RelRow, RelType
 
 __all__ = ["extract_treesitter", "find_treesitter_wrappers"]
 
@@ -52,14 +56,31 @@ _STRINGS = {
     "verbatim_string_literal",
     "raw_string",
     "character_literal",
+    "interpolated_string_literal",  # Perl "…$x…"
+    "encapsed_string",  # PHP "…{$x}…"
+    "string_lit",  # HCL
 }
 _QUOTED = re.compile(r'^[@$]*(\"\"\"|"|\'|`)(.*)\1$', re.S)
 _PLACEHOLDER = re.compile(r"\$?\{(\w+)\}|\$(?=[A-Za-z_])(\w+)")
 _DOTTED = re.compile(r"\$\{\s*(\w+)\.[\w.]+\s*\}")  # ${article.slug}
+_NAME_TYPES = (
+    "object_reference",
+    "identifier",
+    "type_identifier",
+    "word",
+    "function_name",
+    "bareword",
+    "package",
+)
 _MARK = re.compile(r"\{@(\w+)\}")  # a parameter of the enclosing function inside a URL template
 _MAX_WRAPPER_ROUNDS = 3  # wrappers of wrappers of wrappers
 _FUNCTION_VALUES = {"arrow_function", "function_expression", "function", "func_literal", "lambda_literal"}
 _CLIENT_HINTS = ("http", "client", "axios", "request", "rest", "api", "session", "fetch", "ktor", "got")
+# receivers named after a client by convention, as whole words: Perl's $ua (LWP/Mojo::UserAgent),
+# WWW::Mechanize's $mech, Ruby Faraday's conn, PHP Guzzle, Rust reqwest
+_CLIENT_TOKENS = frozenset(
+    {"ua", "agent", "useragent", "mech", "conn", "faraday", "httparty", "guzzle", "reqwest"}
+)
 _ROUTER_HINTS = ("app", "router", "route", "server", "engine", "mux", "group", "r", "e", "g", "v1", "api_v1")
 _REST_TEMPLATE = {
     "getforobject": "GET",
@@ -238,6 +259,7 @@ class _Walker:
         self.sites: list[_Site] = []
         self.direct: dict[tuple[str, int], list[str]] = {}  # HTTP calls by (maker, line)
         self.types: dict[str, str] = {}  # variable, field or parameter name -> its declared type
+        self.line_offset = 0  # a script inside a string (Jenkinsfile sh step) starts at this line
 
     # ------------------------------------------------------------------ traversal
     def run(self, root: Node) -> None:
@@ -332,16 +354,31 @@ class _Walker:
     def _name(self, node: Node) -> str:
         if node.type == "pair":
             return _unquote(_text(node.child_by_field_name("key")))
+        if node.type == "block" and self.lang == "hcl":  # resource "delphix_vdb" "orders_qa"
+            parts = [
+                _unquote(_text(c)) for c in node.named_children if c.type in ("identifier", "string_lit")
+            ]
+            return ".".join(p for p in parts if p)
+        declarator = node.child_by_field_name("declarator")
+        while declarator is not None and node.child_by_field_name("name") is None:  # C/C++ functions
+            inner = declarator.child_by_field_name("declarator")
+            if inner is None:
+                return _text(declarator).split("(")[0].strip()
+            declarator = inner
         name = node.child_by_field_name("name")
         if name is None:
             for child in node.named_children:
-                if child.type in ("object_reference", "identifier", "type_identifier", "word"):
+                if child.type in _NAME_TYPES:
                     name = child
                     break
         text = _text(name)
         return text.split("(")[0].strip() if text else ""
 
     def _kind(self, node: Node) -> str | None:
+        if node.type in ("struct_specifier", "class_specifier") and node.child_by_field_name("body") is None:
+            return None  # `struct dct x;`: a use of the type, not its definition
+        if node.type == "block" and self.lang == "hcl":
+            return _text(node.named_children[0]) if node.named_children else "block"
         if node.type in self.spec.classes:
             kind = self.spec.classes[node.type]
             if self.lang == "go":  # type_spec: only structs and interfaces are types worth a node
@@ -360,6 +397,10 @@ class _Walker:
         name = self._name(node)
         if kind is None or not name:
             return False
+        if self.lang == "rust" and node.parent is not None and node.parent.parent is not None:
+            impl = node.parent.parent  # impl Dct { fn list(&self) … }: Dct.list
+            if impl.type == "impl_item" and impl.child_by_field_name("type") is not None:
+                name = f"{_type_name(impl.child_by_field_name('type'))}.{name}"
         if self.lang == "go" and node.type == "method_declaration":
             receiver = node.child_by_field_name("receiver")
             types = [c for c in _descendants(receiver) if c.type == "type_identifier"] if receiver else []
@@ -520,6 +561,9 @@ class _Walker:
         if self.lang == "shell":
             self._command(node)
             return
+        if self.lang == "powershell":
+            self._ps_command(node)
+            return
         receiver_node, name, args = _call_parts(node, self.lang)
         function = self._function_scope()
         if function is not None and function.calls is not None and name:
@@ -529,6 +573,9 @@ class _Walker:
         receiver = _text(receiver_node).lower()
         lname = name.lower()
         line = node.start_point[0] + 1
+        if self.lang == "groovy" and lname == "sh" and args and args[0].type in _STRINGS:
+            self._shell_step(args[0])  # a Jenkinsfile's sh '…' step is a shell script
+            return
         if lname == "require" and not receiver and args and args[0].type in _STRINGS:  # CommonJS
             self.out.imports.append(_unquote(_text(args[0])))
             return
@@ -601,7 +648,11 @@ class _Walker:
         elif (
             not router
             and verb != "ALL"
-            and (any(h in receiver for h in _CLIENT_HINTS) or url.startswith(("http://", "https://")))
+            and (
+                any(h in receiver for h in _CLIENT_HINTS)
+                or bool(_CLIENT_TOKENS & set(re.findall(r"[a-z]+", receiver)))
+                or url.startswith(("http://", "https://"))
+            )
         ):  # a client by its name, or any receiver handed an absolute URL (`${ROOT}${path}`)
             self._emit_call(verb, args[0], line)
 
@@ -669,6 +720,43 @@ class _Walker:
         if url is not None and "/" in url:
             self._emit_url(method or "GET", url, node.start_point[0] + 1)
 
+    def _ps_command(self, node: Node) -> None:
+        """``Invoke-RestMethod -Method Post -Uri "$Base/vdbs/$Id/stop"`` (and Invoke-WebRequest)."""
+        name = _text(node.child_by_field_name("command_name")).lower()
+        function = self._function_scope()
+        if function is not None and function.calls is not None and name:
+            function.calls.append(name)
+        if name not in ("invoke-restmethod", "invoke-webrequest", "irm", "iwr"):
+            return
+        elements = node.child_by_field_name("command_elements")
+        items = [
+            c
+            for c in (elements.named_children if elements is not None else [])
+            if c.type != "command_argument_sep"
+        ]
+        method, url_node, expect = "GET", None, ""
+        for item in items:
+            if item.type == "command_parameter":
+                expect = _text(item).lower().lstrip("-")
+                continue
+            if expect == "method":
+                method = _verb(_text(item)) or method
+            elif expect in ("uri", "url") or (not expect and url_node is None):
+                url_node = item
+            expect = ""
+        if url_node is not None:
+            self._emit_call(method, url_node, node.start_point[0] + 1)
+
+    def _shell_step(self, string: Node) -> None:
+        """The shell inside a Jenkinsfile ``sh '…'`` step, walked as shell (its curl calls)."""
+        script = _unquote(_text(string)).encode("utf-8", "replace")
+        inner = _Walker(LANGUAGES["shell"], self.repo, self.path, script, CodeExtract())
+        inner.scopes = list(self.scopes)
+        inner.line_offset = self.line_offset + string.start_point[0]
+        inner.run(parser_for("shell").parse(script).root_node)
+        self.out.nodes += [n for n in inner.out.nodes if n.label == NodeLabel.HTTP_CALL]
+        self.out.rels += [r for r in inner.out.rels if r.type == RelType.MAKES]
+
     def _emit_call(
         self, method: str, url_node: Node | None, line: int, method_param: str | None = None
     ) -> None:
@@ -686,6 +774,7 @@ class _Walker:
         if not method or not _plausible(url):
             return  # (a dispatcher whose method is a parameter: its call sites say which)
         caller = owner.name if owner else self.path
+        line += self.line_offset
         row = http_call_row(self.repo, self.path, method or "GET", url, caller, line)
         self.out.nodes.append(row)
         self.out.rels.append(RelRow(RelType.MAKES, owner.uid if owner else self.file_uid, row.uid))
@@ -839,6 +928,19 @@ class _Walker:
                     raw,
                 )
             return normalise_url_template(raw)
+        if kind in ("scalar", "variable_name", "constant", "variable") and node.named_child_count <= 1:
+            name = _text(node).lstrip("$@%")  # Perl $base, PHP $base, Ruby BASE, PowerShell $Base
+            if "{" in name or "[" in name:
+                return None
+            function = self._function_scope()
+            if function is not None and name in function.params:
+                return "{@" + name + "}"
+            return self.constants.get(name, "{" + name + "}")
+        if kind == "macro_invocation" and _text(node.child_by_field_name("macro")) == "format":
+            literal = next((c for c in _descendants(node) if c.type in _STRINGS), None)  # format!("{}/x", a)
+            return normalise_url_template(_unquote(_text(literal))) if literal is not None else None
+        if kind in ("array_literal_expression", "unary_expression") and node.named_child_count == 1:
+            return self._url(node.named_children[0], depth + 1)
         if kind in ("parenthesized_expression", "argument", "value_argument") and node.named_child_count:
             return self._url(node.named_children[-1], depth + 1)
         if kind in ("binary_expression", "additive_expression") and node.named_child_count >= 2:
@@ -891,6 +993,31 @@ def _call_parts(node: Node, lang: str) -> tuple[Node | None, str, list[Node]]:
             _text(node.child_by_field_name("name")),
             _arguments(node.child_by_field_name("arguments")),
         )
+    if node.type == "method_call_expression":  # Perl $ua->post(…)
+        return (
+            node.child_by_field_name("invocant"),
+            _text(node.child_by_field_name("method")),
+            _arguments(node.child_by_field_name("arguments")),
+        )
+    if node.type in ("member_call_expression", "scoped_call_expression", "call"):  # PHP, Ruby
+        return (
+            node.child_by_field_name("object")
+            or node.child_by_field_name("scope")
+            or node.child_by_field_name("receiver"),
+            _text(node.child_by_field_name("name") or node.child_by_field_name("method")),
+            _arguments(node.child_by_field_name("arguments")),
+        )
+    if node.type in ("function_call_expression", "ambiguous_function_call_expression") and lang in (
+        "perl",
+        "php",
+    ):
+        return (
+            None,
+            _text(node.child_by_field_name("function")),
+            _arguments(node.child_by_field_name("arguments")),
+        )
+    if node.type == "juxt_function_call":  # Groovy: sh 'make'
+        return None, _text(node.child_by_field_name("name")), _arguments(node.child_by_field_name("args"))
     if node.type == "object_creation_expression":
         return (
             None,
@@ -929,6 +1056,8 @@ def _call_parts(node: Node, lang: str) -> tuple[Node | None, str, list[Node]]:
 def _arguments(node: Node | None) -> list[Node]:
     if node is None:
         return []
+    if node.type in _STRINGS or node.type in ("scalar", "binary_expression", "identifier"):
+        return [node]  # Perl: get("…") has the expression itself as its arguments
     args = []
     for child in node.named_children:
         if child.type in ("comment", "block_comment", "line_comment"):

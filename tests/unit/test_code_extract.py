@@ -262,3 +262,80 @@ def test_import_resolution() -> None:
         "internal/auth/token.go",
     ]
     assert resolve_import("go", "main.go", "net/http", index) == []  # standard library
+
+
+LANGUAGE_SAMPLES = {
+    # path: (source, symbols (label, qualified name, line), HTTP calls (name, line))
+    "lib/Dct.pm": (
+        "package Dct;\nuse LWP::UserAgent;\n# Refresh a VDB from a snapshot\nsub refresh_vdb {\n"
+        "  my ($self, $id) = @_;\n"
+        '  return $self->{ua}->post("$self->{base}/vdbs/$id/refresh_by_snapshot", Content => $b);\n}\n'
+        'sub list { my $ua = LWP::UserAgent->new; return $ua->get($base . "/vdbs"); }\n1;\n',
+        {("Class", "Dct", 1), ("Function", "refresh_vdb", 4), ("Function", "list", 8)},
+        {("POST {base}/vdbs/{id}/refresh_by_snapshot", 6), ("GET {base}/vdbs", 8)},
+    ),
+    "src/Dct.php": (
+        "<?php\nclass DctClient {\n  /** Refresh a VDB */\n"
+        '  public function refresh($id) { return $this->client->post("/vdbs/{$id}/refresh_by_snapshot"); }\n}\n'
+        'function helper($x) { return Http::get("/vdbs"); }\n',
+        {("Class", "DctClient", 2), ("Function", "DctClient.refresh", 4), ("Function", "helper", 6)},
+        {("POST /vdbs/{id}/refresh_by_snapshot", 4), ("GET /vdbs", 6)},
+    ),
+    "lib/dct.rb": (
+        'class DctClient\n  # Refresh a VDB\n  def refresh(id)\n    RestClient.post("#{BASE}/vdbs/#{id}/refresh_by_snapshot", body)\n  end\nend\n',
+        {("Class", "DctClient", 1), ("Function", "DctClient.refresh", 3)},
+        {("POST {BASE}/vdbs/{id}/refresh_by_snapshot", 4)},
+    ),
+    "src/lib.rs": (
+        "/// Refresh a VDB\npub async fn refresh(client: &Client, id: &str) -> Result<()> {\n"
+        '    client.post(format!("{}/vdbs/{}/refresh_by_snapshot", BASE, id)).send().await?;\n    Ok(())\n}\n'
+        'struct Dct { base: String }\nimpl Dct { fn list(&self) { self.http.get("/vdbs"); } }\n',
+        {("Function", "refresh", 2), ("Class", "Dct", 6), ("Function", "Dct.list", 7)},
+        {("POST {}/vdbs/{}/refresh_by_snapshot", 3), ("GET /vdbs", 7)},
+    ),
+    "src/dct.c": (
+        '/* refresh */\nint refresh_vdb(const char *id) { return http_post("/vdbs/refresh"); }\n'
+        "struct dct { int x; };\nstruct dct value;\n",
+        {("Function", "refresh_vdb", 2), ("Class", "dct", 3)},  # a use of the struct is not a definition
+        set(),
+    ),
+    "src/dct.cpp": (
+        'class Dct { public: int refresh(std::string id) { return cli.Post("/vdbs"); } };\n',
+        {("Class", "Dct", 1), ("Function", "Dct.refresh", 1)},
+        set(),
+    ),
+    "infra/main.tf": (
+        'resource "delphix_vdb" "orders_qa" {\n  name = "orders_qa"\n}\nvariable "dct_url" { default = "https://dct" }\n',
+        {("Class", "resource.delphix_vdb.orders_qa", 1), ("Class", "variable.dct_url", 4)},
+        set(),
+    ),
+    "Jenkinsfile": (
+        "pipeline {\n  stages {\n    stage('Refresh') {\n      steps {\n"
+        "        sh 'curl -X POST https://dct.bank/v3/vdbs/orders/refresh_by_snapshot'\n"
+        "      }\n    }\n  }\n}\n"
+        'def refresh(String id) { client.post("/vdbs/" + id + "/stop") }\n',
+        {("Function", "refresh", 10)},
+        {("POST https://dct.bank/v3/vdbs/orders/refresh_by_snapshot", 5), ("POST /vdbs/{id}/stop", 10)},
+    ),
+    "ops/Refresh.ps1": (
+        'function Invoke-Refresh {\n  param([string]$Id)\n  Invoke-RestMethod -Method Post -Uri "$Base/vdbs/$Id/refresh_by_snapshot" -Headers $h\n}\n',
+        {("Function", "Invoke-Refresh", 1)},
+        {("POST {Base}/vdbs/{Id}/refresh_by_snapshot", 3)},
+    ),
+}
+
+
+@pytest.mark.parametrize("path", sorted(LANGUAGE_SAMPLES))
+def test_the_platform_teams_other_languages(path: str) -> None:
+    """Perl, PHP, Ruby, Rust, C/C++, Terraform, Jenkinsfiles (Groovy, their sh steps as shell) and
+    PowerShell: symbols with their lines, and the HTTP calls their clients make."""
+    source, symbols, calls = LANGUAGE_SAMPLES[path]
+    out = extract_file("r", path, source)
+    assert out.problems == []
+    found = {
+        (n.label.value, n.name, n.props.get("line"))
+        for n in out.nodes
+        if n.label.value in ("Class", "Function")
+    }
+    assert found == symbols
+    assert {(n.name, n.props.get("line")) for n in out.nodes if n.label.value == "HttpCall"} == calls
