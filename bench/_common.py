@@ -48,3 +48,21 @@ def report(title: str, rows: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"  {key.ljust(width)}  {value}")
+
+
+@contextmanager
+def store_server(kind: str, tmp: Path, ports: tuple[int, int]) -> Iterator[str]:
+    """The Bolt URI of a throwaway Neo4j 5.26 (the tests' launcher) when ``kind`` is neo4j, on
+    ``ports`` (bolt, http) away from the test suite's; "" for the embedded store."""
+    if kind != "neo4j":
+        yield ""
+        return
+    from tests.support.neo4j_server import Neo4jServer
+
+    (tmp / "neo4j").mkdir(exist_ok=True)
+    server = Neo4jServer(tmp / "neo4j", bolt_port=ports[0], http_port=ports[1])
+    server.start()
+    try:
+        yield server.bolt_uri
+    finally:
+        server.stop()

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _common import median, percentile, report
+from _common import median, percentile, report, store_server
 
 from flowrag.graph.aggregate import RunQuery
 from flowrag.runtime import Runtime
@@ -164,22 +164,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        server = None
-        uri = ""
-        if args.store == "neo4j":
-            from tests.support.neo4j_server import Neo4jServer
-
-            (tmp / "neo4j").mkdir()
-            server = Neo4jServer(tmp / "neo4j", bolt_port=NEO4J_PORTS[0], http_port=NEO4J_PORTS[1])
-            server.start()
-            uri = server.bolt_uri
-        try:
-            m = asyncio.run(measure(args.store, args.runs, args.repeats, tmp, uri))
-        finally:
-            if server is not None:
-                server.stop()
+    with tempfile.TemporaryDirectory() as name, store_server(args.store, Path(name), NEO4J_PORTS) as uri:
+        m = asyncio.run(measure(args.store, args.runs, args.repeats, Path(name), uri))
     queries: dict[str, list[float]] = m["queries"]  # type: ignore[assignment]
     every = [t for times in queries.values() for t in times]
     per_answer: dict[str, list[float]] = m["answers"]  # type: ignore[assignment]

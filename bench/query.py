@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, median, percentile, report
+from _common import ROOT, median, percentile, report, store_server
 
 from flowrag.answer.evaluation import evaluate, load_gold, score
 from flowrag.answer.service import Answerer
@@ -110,26 +110,9 @@ def main() -> None:
     parser.add_argument("--store", choices=["embedded", "neo4j"], default="embedded")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        server = None
-        uri = ""
-        if args.store == "neo4j":
-            import sys
-
-            sys.path.insert(0, str(ROOT))
-            from tests.support.neo4j_server import Neo4jServer
-
-            server = Neo4jServer(tmp / "neo4j", bolt_port=NEO4J_PORTS[0], http_port=NEO4J_PORTS[1])
-            (tmp / "neo4j").mkdir()
-            server.start()
-            uri = server.bolt_uri
-        try:
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            built, total, m = asyncio.run(run(args.store, args.nodes, args.repeats, tmp, uri))
-        finally:
-            if server is not None:
-                server.stop()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    with tempfile.TemporaryDirectory() as name, store_server(args.store, Path(name), NEO4J_PORTS) as uri:
+        built, total, m = asyncio.run(run(args.store, args.nodes, args.repeats, Path(name), uri))
     first, warm = m["first"], m["warm"] or m["first"]
     report(
         f"Answer path without LLM: {args.store} store, {total:,} nodes ({len(first)} gold questions)",

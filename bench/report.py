@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import median, report
+from _common import median, report, store_server
 from aggregate import NEO4J_PORTS, NOW, group_nodes, runs
 
 from flowrag.graph import open_store
@@ -92,22 +92,8 @@ def main() -> None:
     parser.add_argument("--store", choices=["embedded", "neo4j"], default="embedded")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        server = None
-        uri = ""
-        if args.store == "neo4j":
-            from tests.support.neo4j_server import Neo4jServer
-
-            (tmp / "neo4j").mkdir()
-            server = Neo4jServer(tmp / "neo4j", bolt_port=NEO4J_PORTS[0], http_port=NEO4J_PORTS[1])
-            server.start()
-            uri = server.bolt_uri
-        try:
-            m = asyncio.run(measure(args.store, args.runs, args.repeats, tmp, uri))
-        finally:
-            if server is not None:
-                server.stop()
+    with tempfile.TemporaryDirectory() as name, store_server(args.store, Path(name), NEO4J_PORTS) as uri:
+        m = asyncio.run(measure(args.store, args.runs, args.repeats, Path(name), uri))
     rows = [
         ("runs", f"{args.runs:,}"),
         ("load (upsert), s", f"{m['load']:.0f}"),

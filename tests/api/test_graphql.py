@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from starlette.testclient import TestClient
 from flowrag.api.app import create_app, hash_key
 from flowrag.settings import Settings, StoreKind
 from tests.conftest import SHARED_DATA
+from tests.support.uvicorn_thread import serve
 
 READ, WRITE = "read-key-0123456789", "write-key-0123456789"
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,30 +54,13 @@ async def _seed(settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[str]:
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("api")
     settings = settings_for(tmp, models_dir)
     loop = asyncio.new_event_loop()
     loop.run_until_complete(_seed(settings))
     loop.close()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=30)
+    with serve(create_app(settings)) as url:
+        yield url
 
 
 def gql(

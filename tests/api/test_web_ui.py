@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 
 from flowrag.api.app import create_app
 from tests.api.test_graphql import READ, ROOT, WRITE, _seed, settings_for
+from tests.support.uvicorn_thread import serve
 
 ARTIFACTS = ROOT / "test-artifacts"
 UI = ROOT / "flowrag" / "api" / "static" / "ui"
@@ -48,30 +47,13 @@ def test_the_committed_build_matches_its_sources() -> None:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[str]:
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("ui")
     settings = settings_for(tmp, models_dir)
     loop = asyncio.new_event_loop()
     loop.run_until_complete(_seed(settings))
     loop.close()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
