@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 from flowrag.graph.port import StoredNode
 
-__all__ = ["EvidenceItem", "browser_cypher", "build_context", "neutralise", "provenance", "render_evidence"]
+__all__ = [
+    "EvidenceItem",
+    "browser_cypher",
+    "build_context",
+    "cut_at_boundary",
+    "neutralise",
+    "provenance",
+    "render_evidence",
+]
 
 _MARKERS = re.compile(r"</?\s*(evidence|item|system|instructions?|user|assistant)\b[^>]*>", re.IGNORECASE)
 # chat-template tokens (<|im_start|>, <|eot_id|>, [INST], <<SYS>>) and fake citation heads "[2] ("
@@ -61,6 +69,19 @@ def _tokens(text: str) -> int:
     return max(1, len(text) // 4)  # ~4 characters per token for FR/EN; a budget, not a count
 
 
+def cut_at_boundary(text: str, limit: int) -> str:
+    """``text`` up to ``limit`` characters, ended at a line boundary (code keeps whole lines), else at
+    a word boundary, never inside a token; "…" marks the cut."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for boundary in ("\n", " "):
+        at = head.rfind(boundary)
+        if at > limit // 2:
+            return head[:at].rstrip() + "…"
+    return head + "…"
+
+
 def build_context(
     nodes: Sequence[StoredNode], scores: dict[str, float], budget_tokens: int, snippet_chars: int = 600
 ) -> list[EvidenceItem]:
@@ -68,7 +89,7 @@ def build_context(
     used = 0
     for node in nodes:
         text = neutralise(node.text or node.name).strip()
-        snippet = text[:snippet_chars] + ("…" if len(text) > snippet_chars else "")
+        snippet = cut_at_boundary(text, snippet_chars)
         cost = _tokens(snippet) + 20
         if used + cost > budget_tokens and items:
             break

@@ -216,3 +216,18 @@ def test_serving_a_network_address_needs_keys() -> None:
     with pytest.raises(ConfigError, match="without API keys") as caught:
         check_exposure("0.0.0.0", False, False)  # noqa: S104
     assert "--insecure-no-auth" in (caught.value.hint or "")
+
+
+def test_snippets_end_at_a_line_or_word_boundary() -> None:
+    from flowrag.answer.context import cut_at_boundary
+
+    code = "def refresh_vdb(vdb_id):\n    job = client.refresh_vdb_by_snapshot(vdb_id)\n    return job\n"
+    assert (
+        cut_at_boundary(code, 80)
+        == "def refresh_vdb(vdb_id):\n    job = client.refresh_vdb_by_snapshot(vdb_id)…"
+    )
+    assert cut_at_boundary(code, 500) == code
+    prose = "the refresh of the VDB orders_qa failed because the snapshot was missing"
+    cut = cut_at_boundary(prose, 40)
+    assert cut == "the refresh of the VDB orders_qa failed…" and prose.startswith(cut[:-1])
+    assert cut_at_boundary("x" * 100, 10) == "x" * 10 + "…"  # one long token: a hard cut
