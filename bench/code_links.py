@@ -1,6 +1,6 @@
 """Link recall and precision of code ingestion on real public API clients nobody here wrote.
 
-For each client of eval/external/code_clients.yaml: its spec and its repository (at the commit
+For each client of eval/code_links/clients.yaml: its spec and its repository (at the commit
 given) are ingested into a fresh embedded store; every HttpCall that TARGETS an Endpoint is compared
 with the call sites checked by hand. A hand-checked site is found when an HttpCall of its file
 targets its operation (each HttpCall answers one site). Precision counts every linked HttpCall of
@@ -105,7 +105,7 @@ def external() -> Path:
 
 
 def main() -> None:
-    plan = yaml.safe_load((ROOT / "eval" / "external" / "code_clients.yaml").read_text("utf-8"))
+    plan = yaml.safe_load((ROOT / "eval" / "code_links" / "clients.yaml").read_text("utf-8"))
     spec = external() / plan["spec"]
     rows = []
     with tempfile.TemporaryDirectory() as name:

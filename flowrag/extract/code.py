@@ -24,7 +24,7 @@ from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 __all__ = ["EXTRACTOR_VERSION", "WRAPPER_FAMILIES", "extract_file", "file_digest", "wrapper_family"]
 
 #: Bump when extraction output changes for the same input (forces re-extraction of every file).
-EXTRACTOR_VERSION = "5"  # 5: HTTP wrappers in the tree-sitter languages too
+EXTRACTOR_VERSION = "6"  # 6: HTTP wrappers in the tree-sitter languages; eight more languages
 _CONFIG = {"yaml", "json", "toml"}
 #: Languages whose files may call each other's HTTP wrappers by name.
 WRAPPER_FAMILIES: dict[str, str] = {

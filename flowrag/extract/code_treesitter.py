@@ -898,9 +898,17 @@ class _Walker:
                 break
         # direct calls a wrapper call replaced (unless it produced the same row), and the own calls
         # of wrappers whose call sites said more
-        drop = (replaced - resolved) | {
-            u for name in used if name in self.wrappers for u in self.wrappers[name].rows
+        # A wrapper's own call stays when its parameters are whole path segments (StopVDB(base, id)
+        # calls POST {base}/v3/vdbs/{id}/stop itself: it is the code that calls the endpoint); it goes
+        # when a parameter carries the path (post(path) -> {base}{path}): its callers say which. A
+        # parameter that starts the template is the base URL, not the path.
+        generic = {
+            name
+            for name in used
+            if name in self.wrappers
+            and re.search(r"(?<=[^/])\{param:\w+\}", self.wrappers[name].wrapper.template)
         }
+        drop = (replaced - resolved) | {u for name in generic for u in self.wrappers[name].rows}
         if drop:
             self.out.nodes = [n for n in self.out.nodes if n.uid not in drop]
             self.out.rels = [r for r in self.out.rels if r.end_uid not in drop]
