@@ -39,6 +39,20 @@ log = logging.getLogger(__name__)
 #: from unpkg.com, which a closed network cannot reach) and served at /graphiql-assets/.
 GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
 UI_ASSETS = Path(__file__).parent / "static" / "ui"  # built from web/ (npm run build)
+_ASK = "query($q: String!) {{\n  ask(question: $q) {{\n    answer mode\n    citations {{ number label provenance }}\n    plan {{ route windowPhrase aggregate {{ groupBy total }} }}\n    cypher\n  }}\n}}"
+EXAMPLE_TABS = [
+    {"query": _ASK.format(), "variables": json.dumps({"q": question})}
+    for question in (
+        "Quels flows ont échoué hier et pourquoi ?",
+        "Which code calls the Delphix VDB refresh endpoint?",
+        "Comment ajouter un endpoint qui rafraîchit une VDB depuis notre API ?",
+    )
+] + [
+    {
+        "query": "{\n  report {\n    day failingFlows synthesis\n    failures { name count causes { message count citations } }\n"
+        "    trends { name direction }\n  }\n}"
+    }
+]
 
 
 def check_exposure(host: str, has_keys: bool, insecure_no_auth: bool) -> None:
@@ -165,7 +179,10 @@ class FlowragGraphQL(GraphQL[Context, None]):
 
     @property
     def graphql_ide_html(self) -> str:
-        return super().graphql_ide_html.replace("https://unpkg.com/", "/graphiql-assets/")
+        html = super().graphql_ide_html.replace("https://unpkg.com/", "/graphiql-assets/")
+        # the seed questions open as example tabs (GraphiQL's defaultTabs: first visit only)
+        tabs = json.dumps(EXAMPLE_TABS).replace("<", "\\u003c")
+        return html.replace("fetcher: fetcher,", f"fetcher: fetcher,\n          defaultTabs: {tabs},", 1)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         runtime: Runtime = self._state["runtime"]

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from flowrag.answer.context import neutralise
 from flowrag.answer.llm import SYSTEM_PROMPTS, LLMClient
 from flowrag.errors import LLMError, ReportError
+from flowrag.extract.secrets import redact
 from flowrag.graph.port import GraphStore
 from flowrag.report.channels import CHANNEL_NAMES, Channel, DeliveryError, configured_channels
 from flowrag.report.facts import Report, build_facts, yesterday
@@ -311,6 +312,9 @@ class ReportService:
                     break
             except TimeoutError:
                 reason = f"{name}: no answer within {s.timeout_s * 2 + 5:.0f} s"
+            except Exception as exc:  # a client library's own error: recorded, never raised
+                reason = f"{name}: unexpected {type(exc).__name__}: {redact(str(exc))[:200]}"
+                log.exception("report %s to %s: unexpected error", report.day, name)
             log.warning(
                 "report %s to %s failed (attempt %d/%d): %s", report.day, name, attempt, s.retries + 1, reason
             )

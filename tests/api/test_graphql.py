@@ -326,6 +326,19 @@ def test_graphiql_in_headless_chromium_runs_ask(server: str) -> None:
     ]
 
 
+def test_graphiql_opens_the_seed_questions_as_example_tabs(server: str) -> None:
+    page = httpx.get(f"{server}/graphql", headers={"Accept": "text/html"}, timeout=30).text
+    assert "defaultTabs:" in page
+    tabs = json.loads(page.split("defaultTabs: ", 1)[1].split(",\n", 1)[0])
+    assert next(json.loads(t["variables"])["q"] for t in tabs if "variables" in t) == (
+        "Quels flows ont échoué hier et pourquoi ?"
+    )
+    assert any("report" in t["query"] for t in tabs)
+    for tab in tabs:  # each example runs
+        variables = json.loads(tab.get("variables", "{}"))
+        assert "errors" not in gql(server, tab["query"], variables), tab["query"]
+
+
 def test_every_graphiql_asset_is_vendored(server: str) -> None:
     page = httpx.get(f"{server}/graphql", headers={"Accept": "text/html"}, timeout=30)
     assert page.status_code == 200 and "unpkg.com" not in page.text

@@ -605,3 +605,20 @@ async def test_a_scheduled_fire_ingests_the_mongo_source_first(
         await store.close()
         client.drop_database("report_before")
         client.close()
+
+
+async def test_an_unexpected_channel_error_is_recorded_not_raised(loaded: GraphStore, tmp_path: Path) -> None:
+    class Broken:
+        name = "slack"
+        calls = 0
+
+        async def send(self, report: Any) -> str:
+            Broken.calls += 1
+            raise RuntimeError("boom at https://hooks.slack.com/services/T000/B000/secretpart")
+
+    settings = _settings(tmp_path, retries=2)
+    service = ReportService(loaded, settings, channels={"slack": Broken()}, sleep=_no_sleep, now=lambda: NOW)
+    _, out = await service.send(data.DAY)
+    assert [(d.status, d.attempts) for d in out] == [("failed", 3)] and Broken.calls == 3
+    assert "unexpected RuntimeError" in out[0].detail and "secretpart" not in out[0].detail
+    assert (await service.deliveries(data.DAY))["slack"].status == "failed"
