@@ -214,3 +214,30 @@ async def test_each_call_site_targets_its_operation(
         targets[site] = targets.get(site, set()) | found
     linked = {site: ops for site, ops in targets.items() if ops}
     assert {site: ops for site, ops in linked.items()} == {site: {op} for site, op in EXPECTED.items()}
+
+
+def test_csharp_and_kotlin_helpers_are_followed_too() -> None:
+    csharp = """
+public class DctClient {
+    private readonly HttpClient _http;
+    private Task<HttpResponseMessage> Post(string path, HttpContent body) {
+        return _http.PostAsync(_baseUrl + "/v3" + path, body);
+    }
+    public Task<HttpResponseMessage> RefreshVdb(string vdbId) {
+        return Post("/vdbs/" + vdbId + "/refresh_by_snapshot", null);
+    }
+}
+"""
+    kotlin = """
+class DctApi(private val client: HttpClient) {
+    suspend fun post(path: String) = client.post("$base/v3$path")
+    suspend fun start(id: String) = post("/vdbs/$id/start")
+}
+"""
+    for language, source, expected in (
+        ("csharp", csharp, [("POST {_baseUrl}/v3/vdbs/{vdbId}/refresh_by_snapshot", 8)]),
+        ("kotlin", kotlin, [("POST {base}/v3/vdbs/{id}/start", 4)]),
+    ):
+        out = extract_treesitter(language, "r", "f", source)
+        calls = [(n.name, n.props.get("line")) for n in out.nodes if n.label == NodeLabel.HTTP_CALL]
+        assert calls == expected, language  # the helper handed the whole path gives way to its caller
