@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from _common import median, percentile, report, store_server
 
@@ -83,6 +84,20 @@ def group_nodes() -> list[NodeRow]:
     return out
 
 
+async def load_runs(store: Any, n: int) -> float:
+    """The group nodes, then ``n`` runs in batches, with progress; seconds taken by the runs."""
+    await store.upsert_nodes(group_nodes())
+    t0 = time.perf_counter()
+    done = 0
+    for batch in runs(n):
+        await store.upsert_nodes(batch)
+        done += len(batch)
+        if done % max(n // 10, 1) < len(batch):
+            print(f"    {done:,}/{n:,} runs", flush=True)
+    await store.flush()
+    return time.perf_counter() - t0
+
+
 def day(offset: int) -> str:
     return to_iso(NOW.replace(hour=0, minute=0, second=0) - timedelta(days=offset))
 
@@ -125,16 +140,7 @@ async def measure(kind: str, n: int, repeats: int, tmp: Path, uri: str) -> dict[
     rt = await Runtime.open(settings)
     try:
         await rt.store.migrate(rt.embedder.dimension)
-        await rt.store.upsert_nodes(group_nodes())
-        t0 = time.perf_counter()
-        done = 0
-        for batch in runs(n):
-            await rt.store.upsert_nodes(batch)
-            done += len(batch)
-            if done % max(n // 10, 1) < len(batch):
-                print(f"    {done:,}/{n:,} runs", flush=True)
-        await rt.store.flush()
-        load = time.perf_counter() - t0
+        load = await load_runs(rt.store, n)
         per_query: dict[str, list[float]] = {}
         for rep in range(repeats + 1):
             for name, query in QUERIES:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import median, report, store_server
-from aggregate import NEO4J_PORTS, NOW, group_nodes, runs
+from aggregate import NEO4J_PORTS, NOW, load_runs
 
 from flowrag.graph import open_store
 from flowrag.report.facts import build_facts, yesterday
@@ -51,16 +51,7 @@ async def measure(kind: str, n: int, repeats: int, tmp: Path, uri: str) -> dict[
     settings.store.neo4j_uri = uri
     store = await open_store(settings)
     try:
-        await store.upsert_nodes(group_nodes())
-        t0 = time.perf_counter()
-        done = 0
-        for batch in runs(n):
-            await store.upsert_nodes(batch)
-            done += len(batch)
-            if done % max(n // 10, 1) < len(batch):
-                print(f"    {done:,}/{n:,} runs", flush=True)
-        await store.flush()
-        load = time.perf_counter() - t0
+        load = await load_runs(store, n)
         day = yesterday(TZ, NOW)
         counting = Counting(store)
         times = []

@@ -39,9 +39,12 @@ log = logging.getLogger(__name__)
 #: from unpkg.com, which a closed network cannot reach) and served at /graphiql-assets/.
 GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
 UI_ASSETS = Path(__file__).parent / "static" / "ui"  # built from web/ (npm run build)
-_ASK = "query($q: String!) {{\n  ask(question: $q) {{\n    answer mode\n    citations {{ number label provenance }}\n    plan {{ route windowPhrase aggregate {{ groupBy total }} }}\n    cypher\n  }}\n}}"
+_ASK = (
+    "query($q: String!) {\n  ask(question: $q) {\n    answer mode\n    citations { number label provenance }\n"
+    "    plan { route windowPhrase aggregate { groupBy total } }\n    cypher\n  }\n}"
+)
 EXAMPLE_TABS = [
-    {"query": _ASK.format(), "variables": json.dumps({"q": question})}
+    {"query": _ASK, "variables": json.dumps({"q": question})}
     for question in (
         "Quels flows ont échoué hier et pourquoi ?",
         "Which code calls the Delphix VDB refresh endpoint?",

@@ -261,9 +261,9 @@ async def build_facts(
         report.notes.append(f"{flows.group_count} failing flows; the first {len(flows.groups)} are counted")
     await _failures(store, report, day, tz, flows.groups[:max_flows])
     await _new_errors(store, report, day, tz)
-    await _trends(store, report, day, tz, flows, trend_days)
     techs = await store.aggregate_runs(_q(day, tz, "technology"))
     report.technologies = [(g.key, g.count) for g in techs.groups]  # counts only: no citation asked
+    await _trends(store, report, day, tz, flows, techs, trend_days)
     await _code(store, report)
     await _display_names(store, report)
     report.chart = await _chart(store, day, tz, chart_days)
@@ -377,25 +377,22 @@ async def _new_errors(store: GraphStore, report: Report, day: date, tz: str) -> 
         )
 
 
-async def _per_day(
-    store: GraphStore,
-    day: date,
-    tz: str,
-    dimension: str,
-    days: int,
-    where: tuple[tuple[str, tuple[str, ...]], ...] = (),
-) -> list[dict[str, int]]:
+async def _per_day(store: GraphStore, day: date, tz: str, dimension: str, days: int) -> list[dict[str, int]]:
     """Failing runs per group on each of the ``days`` days before ``day`` (nearest first)."""
-    queries = [_q(day - timedelta(days=back), tz, dimension, where=where) for back in range(1, days + 1)]
+    queries = [_q(day - timedelta(days=back), tz, dimension) for back in range(1, days + 1)]
     return [_counts(result) for result in await _each(store, queries)]
 
 
 async def _trends(
-    store: GraphStore, report: Report, day: date, tz: str, flows: RunAggregate, trend_days: int
+    store: GraphStore,
+    report: Report,
+    day: date,
+    tz: str,
+    flows: RunAggregate,
+    techs: RunAggregate,
+    trend_days: int,
 ) -> None:
-    ran, techs_ran, techs = await _each(
-        store, [_q(day, tz, "pipeline", ()), _q(day, tz, "technology", ()), _q(day, tz, "technology")]
-    )
+    ran, techs_ran = await _each(store, [_q(day, tz, "pipeline", ()), _q(day, tz, "technology", ())])
     ran_today = {"pipeline": set(_counts(ran)), "technology": set(_counts(techs_ran))}
     today = {"pipeline": _counts(flows), "technology": _counts(techs)}
     history = {

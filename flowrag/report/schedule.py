@@ -53,9 +53,7 @@ def _weekdays(field: str, expression: str) -> str:
             lo, hi = 0, 6
         else:
             lo = _dow_number(first, expression)
-            hi = _dow_number(last, expression) if last else (6 if step else lo)
-            if last and last == "7":
-                hi = 7  # "5-7": Friday to Sunday
+            hi = _dow_number(last, expression) if last else (6 if step else lo)  # "5-7": wraps below
         days.update(d % 7 for d in range(lo, (hi if hi >= lo else hi + 7) + 1, int(step or 1)))
     return ",".join(_DAYS[d] for d in sorted(days))
 

@@ -184,6 +184,8 @@ def test_report_query_matches_the_runs_and_send_report_sends_once(server: str) -
         assert sum(c["count"] for c in flow["causes"]) == flow["count"]
         assert all(c.startswith("runs/") for c in flow["citations"])
     assert gql(server, REPORT, {"d": "not-a-day"})["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    german = gql(server, '{ report(language: "de") { day } }')["errors"][0]
+    assert german["extensions"]["code"] == "BAD_USER_INPUT" and "fr or en" in german["message"]
     send = "mutation($c: [String!]) { sendReport(channels: $c) { deliveries { channel status detail } report { day } } }"
     assert gql(server, send, key=READ)["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     unconfigured = gql(server, send, {"c": ["slack"]}, key=WRITE)["errors"][0]

@@ -5,20 +5,21 @@ ingestion and watch it finish. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from flowrag.api.app import create_app
-from tests.api.test_graphql import READ, ROOT, WRITE, _seed, settings_for
-from tests.support.uvicorn_thread import serve
+from tests.api.test_graphql import (
+    READ,
+    ROOT,
+    WRITE,
+    server,  # noqa: F401 - the same seeded uvicorn, a fixture of this module too
+)
 
 ARTIFACTS = ROOT / "test-artifacts"
 UI = ROOT / "flowrag" / "api" / "static" / "ui"
@@ -46,14 +47,8 @@ def test_the_committed_build_matches_its_sources() -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("ui")
-    settings = settings_for(tmp, models_dir)
-    loop = asyncio.new_event_loop()
-    loop.run_until_complete(_seed(settings))
-    loop.close()
-    with serve(create_app(settings)) as url:
-        yield url
+def site(server: str) -> str:  # noqa: F811 - the imported fixture, requested
+    return server
 
 
 @pytest.fixture(scope="module")

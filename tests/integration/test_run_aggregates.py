@@ -153,3 +153,24 @@ def test_a_query_names_only_known_groups() -> None:
         RunQuery(where=(("owner", ("x",)),))
     with pytest.raises(PlanError, match="days without runs"):
         RunQuery(("FAILED",), group_by="day", negate=True)
+    with pytest.raises(PlanError, match="latest 11 is out of range"):
+        RunQuery(latest=11)
+
+
+async def test_counts_only_queries_read_no_latest_runs(store: GraphStore) -> None:
+    await _load(store)
+    counted = await store.aggregate_runs(RunQuery(("FAILED",), limit=100, latest=0))
+    cited = await store.aggregate_runs(RunQuery(("FAILED",), limit=100, latest=1))
+    assert [(g.key, g.count) for g in counted.groups] == [(g.key, g.count) for g in cited.groups]
+    assert all(g.latest == () for g in counted.groups)
+    assert all(len(g.latest) == 1 for g in cited.groups)
+    days = await store.aggregate_runs(
+        RunQuery(
+            ("FAILED",),
+            BASE.isoformat().replace("+00:00", "Z"),
+            "2026-11-08T00:00:00Z",
+            group_by="day",
+            latest=0,
+        )
+    )
+    assert days.groups and all(g.latest == () for g in days.groups)
