@@ -144,6 +144,16 @@ class ApiSettings(BaseModel):
         default_factory=list,
         description="Local folders ingestion mutations may read (empty: mutations take http(s) URLs only).",
     )
+    job_timeout_s: float = Field(
+        6 * 3600, gt=0, description="An ingestion job running longer than this is stopped (FAILED)."
+    )
+    job_max_memory_mb: int = Field(
+        0,
+        ge=0,
+        description="Running jobs stop when the server's resident memory exceeds this "
+        "(0 = three quarters of the machine's memory).",
+    )
+    max_running_jobs: int = Field(2, ge=1, le=64, description="Jobs run at once; later ones wait QUEUED.")
     neo4j_browser_url: str = Field(
         "http://127.0.0.1:7474/browser/",
         description="Neo4j Browser the web page's 'Open in Neo4j Browser' links go to (with the answer's Cypher).",

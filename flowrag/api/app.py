@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -56,6 +57,13 @@ EXAMPLE_TABS = [
         "    trends { name direction }\n  }\n}"
     }
 ]
+
+
+def _three_quarters_of_memory() -> float | None:
+    try:
+        return 0.75 * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except (AttributeError, ValueError, OSError):  # not POSIX: no memory limit
+        return None
 
 
 def check_exposure(host: str, has_keys: bool, insecure_no_auth: bool) -> None:
@@ -240,7 +248,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         rt = runtime or await Runtime.open(settings)
         state["runtime"] = rt
-        state["jobs"] = JobManager(rt.store, rt.store_changed)
+        state["jobs"] = JobManager(
+            rt.store,
+            rt.store_changed,
+            timeout_s=settings.api.job_timeout_s,
+            max_memory_mb=settings.api.job_max_memory_mb or _three_quarters_of_memory(),
+            max_running=settings.api.max_running_jobs,
+        )
         interrupted = await state["jobs"].recover()
         if interrupted:
             log.warning("%d job(s) from a previous run marked INTERRUPTED", interrupted)

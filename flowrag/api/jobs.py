@@ -1,6 +1,11 @@
 """Background ingestion jobs: run on the server loop (heavy parts go to threads), state kept in the
 graph store as `Job` nodes, progress pushed to subscribers. A restarted server marks jobs that were
-running as INTERRUPTED (the ingesters' checkpoints make a re-run resume)."""
+running as INTERRUPTED (the ingesters' checkpoints make a re-run resume).
+
+Each job runs under a ``StopToken``: ``cancel`` sets it and the work, threads included, stops at its
+next checkpoint (every file, page, batch, reference, 64 embedded texts); the same token trips on
+the job time limit and the server memory limit. At most ``max_running`` jobs run at once, the
+others wait QUEUED."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flowrag.cancel import JobStopped, StopToken, running_under
 from flowrag.graph.port import Filter, GraphStore
 from flowrag.schema import NodeLabel, NodeRow
 from flowrag.timeutil import now_iso
@@ -76,9 +82,23 @@ def _from_props(key: str, text: str, props: dict[str, Any]) -> JobState:
 
 
 class JobManager:
-    def __init__(self, store: GraphStore, on_written: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        on_written: Callable[[], None] | None = None,
+        *,
+        timeout_s: float | None = None,
+        max_memory_mb: float | None = None,
+        max_running: int = 2,
+        stop_grace_s: float = 30.0,
+    ) -> None:
         self._store = store
         self._on_written = on_written  # told after every job that may have written to the store
+        self._timeout_s = timeout_s
+        self._max_memory_mb = max_memory_mb
+        self._slots = asyncio.Semaphore(max_running)
+        self._stop_grace_s = stop_grace_s
+        self._tokens: dict[str, StopToken] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._states: dict[str, JobState] = {}
         self._listeners: dict[str, list[asyncio.Queue[JobState]]] = {}
@@ -117,10 +137,29 @@ class JobManager:
     ) -> JobState:
         job = JobState(uuid.uuid4().hex[:12], kind, "QUEUED", json.dumps(params, default=str))
         await self._save(job)
+        self._tokens[job.id] = StopToken()  # limits start counting when the job leaves the queue
         self._tasks[job.id] = asyncio.create_task(self._run(job, work), name=f"flowrag-job-{job.id}")
         return job
 
     async def _run(self, job: JobState, work: Callable[[Progress], Awaitable[list[Any]]]) -> None:
+        try:
+            async with self._slots:
+                queued = self._tokens[job.id]
+                if queued.stopped:
+                    raise JobStopped(queued.reason)
+                token = StopToken(self._timeout_s, self._max_memory_mb)
+                self._tokens[job.id] = token
+                with running_under(token):
+                    await self._work(job, token, work)
+        except (JobStopped, asyncio.CancelledError):
+            await self._save(replace(job, state="CANCELLED", message="cancelled before it started"))
+        finally:
+            self._tokens.pop(job.id, None)
+            self._tasks.pop(job.id, None)
+
+    async def _work(
+        self, job: JobState, token: StopToken, work: Callable[[Progress], Awaitable[list[Any]]]
+    ) -> None:
         job = replace(job, state="RUNNING", message="started")
         await self._save(job)
         pending: list[asyncio.Task[None]] = []
@@ -131,7 +170,9 @@ class JobManager:
             pending.append(asyncio.ensure_future(self._save(job)))
 
         try:
-            reports = await work(progress)
+            # the time limit also holds when the work waits on I/O between checkpoints
+            limit = self._timeout_s + self._stop_grace_s if self._timeout_s else None
+            reports = await asyncio.wait_for(work(progress), limit)
             await asyncio.gather(*pending)
             summary = [r.as_dict() for r in reports]
             done = sum(r.read for r in reports)
@@ -143,23 +184,36 @@ class JobManager:
                 report=json.dumps(summary),
                 message=f"done: {done} items read",
             )
+        except JobStopped as exc:
+            await asyncio.gather(*pending, return_exceptions=True)
+            timed_out = "time limit" in exc.reason or "memory limit" in exc.reason
+            job = replace(job, state="FAILED" if timed_out else "CANCELLED", message=exc.reason)
+        except TimeoutError:
+            token.cancel(f"stopped after {self._timeout_s:g} s (the job time limit)")
+            job = replace(job, state="FAILED", message=token.reason)
         except asyncio.CancelledError:
+            token.cancel()
             job = replace(job, state="CANCELLED", message="cancelled")
         except Exception as exc:
             log.warning("job %s failed: %s", job.id, exc)
             job = replace(job, state="FAILED", message=str(getattr(exc, "message", exc))[:2000])
         finally:
-            self._tasks.pop(job.id, None)
             if self._on_written is not None:
                 self._on_written()
         await self._save(job)
 
     async def cancel(self, job_id: str) -> JobState | None:
-        task = self._tasks.get(job_id)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Stop the job and return once its work has stopped (its threads included); a job stuck
+        past ``stop_grace_s`` in a call with no checkpoint is abandoned to that call's own timeout."""
+        task, token = self._tasks.get(job_id), self._tokens.get(job_id)
+        if task is not None and token is not None:
+            token.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), self._stop_grace_s)
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         return await self.get(job_id)
 
     async def follow(self, job_id: str) -> AsyncIterator[JobState]:

@@ -13,13 +13,14 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from flowrag.cancel import checkpoint
 from flowrag.errors import ModelError
 from flowrag.settings import EmbeddingSettings
 
@@ -143,6 +144,17 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._settings.query_prefix)
 
 
+_CHUNK = 64  # texts per model call: a stopped job waits at most one chunk (~2 s on 2 cores)
+
+
+def _in_chunks(fn: Callable[[Sequence[str]], NDArray[np.float32]], texts: list[str]) -> NDArray[np.float32]:
+    parts = []
+    for start in range(0, len(texts), _CHUNK):
+        checkpoint()
+        parts.append(fn(texts[start : start + _CHUNK]))
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
 def _clean(text: str) -> str:
     """Drop NULs and lone surrogates (binary garbage) so the tokenizer never fails."""
     cleaned = text.replace("\x00", " ")
@@ -221,7 +233,7 @@ class CachedEmbedder:
             self.misses += len(todo)
             if todo:
                 fn = self._inner.embed_queries if kind == "q" else self._inner.embed_passages
-                vectors = fn([t for _, t in todo])
+                vectors = _in_chunks(fn, [t for _, t in todo])
                 conn = self._conn()
                 rows = []
                 for (key, _), vec in zip(todo, vectors, strict=True):

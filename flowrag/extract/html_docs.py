@@ -16,6 +16,31 @@ _HEADINGS = {"h1", "h2", "h3", "h4"}
 _SKIP = "script, style, nav, footer, header, noscript, svg, form, iframe"
 _BLOCKS = {"p", "li", "pre", "code", "td", "th", "dd", "dt", "blockquote"}
 _MIN_TEXT = 200  # characters of prose below which a page is not documentation
+# Browsers stop nesting at this depth (Chromium's HTML parser, kMaximumHTMLParserDOMTreeDepth);
+# the parser here is quadratic in depth, so a deeper page is refused before it is parsed
+MAX_DEPTH = 512
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*?(/?)>")
+# void elements, and those whose end tag is optional (an unclosed <li> or <p> closes at the next
+# one in HTML5, so it does not nest)
+_FLAT = frozenset(
+    "area base br col embed hr img input link meta param source track wbr"
+    " p li dt dd tr td th option optgroup thead tbody tfoot colgroup caption rt rp html head body".split()
+)
+_OPAQUE = re.compile(r"(?is)<!--.*?-->|<(script|style|textarea|template)\b.*?</\1\s*>")
+
+
+def nesting_depth(html: str, stop_at: int = MAX_DEPTH) -> int:
+    """Deepest element nesting, by a linear scan of the tags (stops counting past ``stop_at``)."""
+    depth = deepest = 0
+    for closing, tag, self_closing in _TAG.findall(_OPAQUE.sub(" ", html)):
+        if tag.lower() in _FLAT or self_closing:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > stop_at:
+                break
+    return deepest
 
 
 @dataclass
@@ -33,6 +58,11 @@ def extract_html(html: str, url: str, site: str) -> HtmlExtract:
     from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
     out = HtmlExtract()
+    if nesting_depth(html) > MAX_DEPTH:
+        out.problems.append(
+            f"{url}: elements nested deeper than {MAX_DEPTH} levels (browsers stop there): skipped"
+        )
+        return out
     tree = HTMLParser(html)
     for node in tree.css(_SKIP):
         node.decompose()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flowrag.cancel import checkpoint
 from flowrag.errors import ModelError
 from flowrag.extract.vocabulary import Vocabulary, load_vocabulary
 
@@ -284,6 +285,7 @@ class NLP:
                 continue
             docs = self.pipeline(code).pipe((prepared[i] for i in idx), batch_size=64)
             for i, doc in zip(idx, docs, strict=True):
+                checkpoint()
                 results[i] = list(self._convert(doc))
         return results
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pathspec
 
+from flowrag.cancel import checkpoint
 from flowrag.errors import SourceError
 from flowrag.extract.code import extract_file, file_digest, wrapper_family
 from flowrag.extract.code_langs import detect_language
@@ -125,6 +126,7 @@ def list_repository(root: Path, report: IngestReport) -> list[str]:
     found: list[str] = []
     specs_by_dir: dict[str, list[_Spec]] = {}
     for current, dirs, files in os.walk(root):
+        checkpoint()
         here = Path(current)
         rel_dir = here.relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir
@@ -252,6 +254,7 @@ def _repository_wrappers(root: Path, paths: list[str]) -> tuple[dict[str, dict[s
     def collect(known: dict[str, dict[str, Wrapper]], only: set[str] | None) -> dict[str, dict[str, Wrapper]]:
         found: dict[str, dict[str, list[Wrapper]]] = {}
         for language, family, text in texts.values():
+            checkpoint()
             low = text.lower()
             if only is None:
                 hints = _CLIENT_HINTS if family == "python" else _TS_CLIENT_HINTS
@@ -347,6 +350,7 @@ async def _ingest_tree(
         keys = {p: f"{repo}/{p}" for p in chunk if texts[p] is not None}
         hashes = await store.existing_hashes([make_uid(NodeLabel.FILE, k) for k in keys.values()])
         for path, file_key in keys.items():
+            checkpoint()
             text = texts[path]
             assert text is not None
             report.read += 1

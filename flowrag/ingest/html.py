@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlparse
 
+from flowrag.cancel import checkpoint
 from flowrag.errors import SourceError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.html_docs import SOURCE, extract_html
@@ -66,6 +67,7 @@ async def ingest_html(
     writer = Writer(store, embedder)
     seen: set[str] = set()
     for url, html in pages:
+        checkpoint()
         report.read += 1
         extracted = extract_html(html, url, scope)
         if extracted.problems:

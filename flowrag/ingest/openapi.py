@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlparse
 
 import yaml
 
+from flowrag.cancel import checkpoint
 from flowrag.errors import IngestError, SourceError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.openapi import SOURCE, extract_spec
@@ -51,6 +52,7 @@ def _fetch(location: str, ca_bundle: Path | None, timeout_s: float, policy: Sour
                     response.raise_for_status()
                     body = bytearray()
                     for chunk in response.iter_bytes():
+                        checkpoint()
                         body += chunk
                         if len(body) > MAX_SPEC_BYTES:
                             raise SourceError(f"{location} is larger than {MAX_SPEC_BYTES // 2**20} MB")
@@ -152,6 +154,7 @@ class _Inliner:
         return node
 
     def _inline(self, ref: str, base: str, chain: frozenset[str], depth: int) -> Any:
+        checkpoint()
         target, _, fragment = ref.partition("#")
         location = urljoin(base, target) if "://" in base else str(Path(base).parent / target)
         key = f"{location}#{fragment}"

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from flowrag.cancel import checkpoint
 from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore
 from flowrag.schema import ONTOLOGY, NodeRow, RelRow
@@ -84,6 +85,7 @@ class Writer:
         Relationships touching a ``repair`` uid are written even when its node is unchanged: the
         caller knows an earlier write may have stopped between the nodes and their relationships.
         """
+        checkpoint()
         latest: dict[str, NodeRow] = {}
         for node in nodes:
             latest[node.uid] = node
@@ -96,6 +98,7 @@ class Writer:
                 changed.append(node)
         changed = await self._embed(changed, report)
         for start in range(0, len(changed), self._batch):
+            checkpoint()
             result = await self._store.upsert_nodes(changed[start : start + self._batch])
             report.created += result.created
             report.updated += result.updated

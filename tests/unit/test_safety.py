@@ -231,3 +231,18 @@ def test_snippets_end_at_a_line_or_word_boundary() -> None:
     cut = cut_at_boundary(prose, 40)
     assert cut == "the refresh of the VDB orders_qa failed…" and prose.startswith(cut[:-1])
     assert cut_at_boundary("x" * 100, 10) == "x" * 10 + "…"  # one long token: a hard cut
+
+
+def test_a_page_nested_deeper_than_browsers_build_is_skipped_at_once() -> None:
+    from flowrag.extract.html_docs import MAX_DEPTH, extract_html, nesting_depth
+
+    bomb = "<html><body>" + "<div>" * 200_000 + "text" + "</div>" * 200_000 + "</body></html>"
+    started = time.perf_counter()
+    out = extract_html(bomb, "bomb.html", "s")
+    assert out.nodes == [] and out.problems == [
+        f"bomb.html: elements nested deeper than {MAX_DEPTH} levels (browsers stop there): skipped"
+    ]
+    assert time.perf_counter() - started < 10  # the parser alone took 119 s on this page
+    # unclosed <li>/<p> close at the next one, and markup inside scripts is not markup
+    page = "<ul>" + "<li>item" * 2000 + "</ul><script>if (a<b>c) {}</script>" + "<p>para" * 2000
+    assert nesting_depth(page) == 1
