@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
@@ -113,6 +114,45 @@ def migrate() -> None:
 
     run_async(lambda: _with_store(go))
     out.print(f"migrations applied on the {state.settings.store.kind.value} store")
+
+
+@app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Check the store (integrity, indexes, vectors against the configured model); exit 1 on a failure."""
+
+    async def go(store: Any) -> Any:
+        with err.status("checking the store"):
+            return await store.check(state.settings.embedding.dimension)
+
+    found = run_async(lambda: _with_store(go, migrate=False))
+    if as_json:
+        out.print_json(json.dumps([dataclasses.asdict(c) for c in found]))
+    else:
+        table = Table(title=f"{state.settings.store.kind.value} store")
+        for column in ("check", "status", "detail", "fix"):
+            table.add_column(column)
+        colour = {"ok": "green", "warn": "yellow", "fail": "red"}
+        for c in found:
+            table.add_row(c.name, f"[{colour[c.status]}]{c.status}[/]", c.detail, c.fix)
+        out.print(table)
+    if any(c.status == "fail" for c in found):
+        raise typer.Exit(1)
+
+
+@app.command()
+def repair() -> None:
+    """Rebuild every vector index from the vectors the store holds (after `flowrag doctor` finds one damaged)."""
+
+    async def go(store: Any) -> Any:
+        with err.status("rebuilding vector indexes"):
+            return await store.rebuild_vector_indexes()
+
+    rebuilt = run_async(lambda: _with_store(go, migrate=False))
+    for label, count in rebuilt.items():
+        out.print(f"{label}: {count:,} vectors indexed")
+    out.print(
+        f"rebuilt {len(rebuilt)} vector index(es)" if rebuilt else "no vectors stored: nothing to rebuild"
+    )
 
 
 @app.command()
@@ -835,15 +875,52 @@ def export_cmd(path: Annotated[Path, typer.Argument(help="Output file (.jsonl or
 
 
 @app.command("import")
-def import_cmd(path: Annotated[Path, typer.Argument(help="A file written by `flowrag export`.")]) -> None:
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="A file written by `flowrag export`.")],
+    reembed: Annotated[
+        bool,
+        typer.Option(
+            "--reembed",
+            help="Embed every node again with the configured model instead of keeping the exported "
+            "vectors (moving to another embedding model).",
+        ),
+    ] = False,
+) -> None:
     """Import an export into the configured store (MERGE: existing nodes are updated)."""
     from flowrag.graph.transfer import import_graph
 
-    async def go(store: Any) -> Any:
-        with err.status("importing"):
-            return await import_graph(store, path)
+    if not reembed:
 
-    nodes, rels = run_async(lambda: _with_store(go))
+        async def go() -> Any:
+            async def into(store: Any) -> Any:
+                with err.status("importing"):
+                    return await import_graph(store, path)
+
+            return await _with_store(into)
+
+    else:
+
+        async def go() -> Any:
+            from flowrag.ingest.writer import embed_rows
+            from flowrag.runtime import Runtime
+
+            rt = await Runtime.open(state.settings)
+
+            async def embed(rows: list[Any]) -> list[Any]:
+                return (await embed_rows(rt.embedder, rows))[0]
+
+            try:
+                with err.status("importing and embedding") as status:
+                    return await import_graph(
+                        rt.store,
+                        path,
+                        embed=embed,
+                        progress=lambda n: status.update(f"importing and embedding: {n:,} nodes"),
+                    )
+            finally:
+                await rt.close()
+
+    nodes, rels = run_async(go)
     out.print(f"imported {nodes:,} nodes and {rels:,} new relationships from {path}")
 
 

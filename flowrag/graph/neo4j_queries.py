@@ -14,7 +14,6 @@ from flowrag.schema import BASE_LABEL, ONTOLOGY, NodeLabel, RelType, safe_identi
 
 __all__ = [
     "CONSTRAINT_UID",
-    "COUNT_LABEL",
     "DELETE_NODES",
     "DELETE_SCOPE",
     "EXISTING_HASHES",
@@ -27,10 +26,14 @@ __all__ = [
     "SCOPE_UIDS",
     "SCOPE_UIDS_LABEL",
     "SET_EMBEDDINGS",
+    "SHOW_FLOWRAG_INDEXES",
+    "SHOW_UID_CONSTRAINT",
     "SHOW_VECTOR_INDEXES",
     "TERMS_PRESENT",
     "VECTOR_QUERY",
     "delete_relationships_query",
+    "drop_index",
+    "embedded_counts_query",
     "forbidden_clause",
     "fulltext_index_ddl",
     "lucene_query",
@@ -38,6 +41,7 @@ __all__ = [
     "range_index_ddl",
     "run_aggregate_indexes",
     "run_aggregate_query",
+    "stats_query",
     "upsert_nodes_query",
     "upsert_relationships_query",
     "vector_index_ddl",
@@ -110,7 +114,22 @@ CALL {{
 RETURN item.i AS i, hits
 """
 
-COUNT_LABEL = "MATCH (n:{label}) RETURN count(n) AS c"
+
+def stats_query() -> str:
+    """Nodes per label and relationships per type in one round trip (each count from the count
+    store, in a subquery so an empty label or type still gives its row)."""
+    parts = [
+        f"CALL {{ MATCH (n:{safe_identifier(spec.label.value)}) RETURN count(n) AS c }} "
+        f"RETURN 'node' AS kind, '{spec.label.value}' AS name, c"
+        for spec in ONTOLOGY.labels
+    ]
+    parts += [
+        f"CALL {{ MATCH ()-[r:{safe_identifier(rel.value)}]->() RETURN count(r) AS c }} "
+        f"RETURN 'relationship' AS kind, '{rel.value}' AS name, c"
+        for rel in RelType
+    ]
+    return " UNION ALL ".join(parts)
+
 
 EXPORT_NODES = f"""
 MATCH (n:{BASE_LABEL}) WHERE n.uid > $after
@@ -124,6 +143,31 @@ UNWIND $uids AS uid
 MATCH (a:{BASE_LABEL} {{uid: uid}})-[r]->(b:{BASE_LABEL})
 RETURN type(r) AS type, a.uid AS start, b.uid AS end, properties(r) AS props
 """
+
+
+SHOW_FLOWRAG_INDEXES = (
+    "SHOW INDEXES YIELD name, type, state, populationPercent, options "
+    "WHERE name STARTS WITH 'flowrag_' "
+    "RETURN name, type, state, populationPercent AS population, "
+    "options.indexConfig['vector.dimensions'] AS dimensions"
+)
+SHOW_UID_CONSTRAINT = "SHOW CONSTRAINTS YIELD name WHERE name = 'flowrag_uid' RETURN count(*) AS found"
+
+
+def embedded_counts_query() -> str:
+    """Nodes and stored embeddings per embedded label, in one round trip."""
+    # the count runs in a subquery: beside a literal column it would be grouped by it, and an
+    # empty label would give no row at all
+    return " UNION ALL ".join(
+        f"CALL {{ MATCH (n:{safe_identifier(label.value)}) "
+        f"RETURN count(n) AS nodes, count(n.embedding) AS vectors }} "
+        f"RETURN '{label.value}' AS label, nodes, vectors"
+        for label in ONTOLOGY.embedded_labels
+    )
+
+
+def drop_index(name: str) -> str:
+    return f"DROP INDEX {safe_identifier(name)} IF EXISTS"
 
 
 def vector_index_name(label: NodeLabel) -> str:

@@ -17,7 +17,9 @@ from flowrag.graph import neo4j_queries as q
 from flowrag.graph.aggregate import RunAggregate, RunGroup, RunQuery
 from flowrag.graph.port import (
     NODE_FIELDS,
+    REEMBED_HINT,
     Filter,
+    HealthCheck,
     Neighbourhood,
     ScoredNode,
     StoredEdge,
@@ -162,9 +164,7 @@ class Neo4jStore:
                 raise EmbeddingDimensionError(
                     f"Neo4j vector index {q.vector_index_name(label)} is built for {found}-d "
                     f"embeddings but the configured model produces {dimension}-d",
-                    hint="configure the model it was built with (FLOWRAG_EMBEDDING__MODEL), or rebuild: "
-                    f"`DROP INDEX {q.vector_index_name(label)}`, delete the flowrag nodes and ingest "
-                    "again (there is no re-embedding command yet)",
+                    hint=REEMBED_HINT,
                 )
         await self._auto(q.CONSTRAINT_UID)
         await self._auto(q.INDEX_SCOPE)
@@ -235,8 +235,7 @@ class Neo4jStore:
                     raise EmbeddingDimensionError(
                         f"embedding of {item['uid']} has {len(item['embedding'])} dimensions, the "
                         f"Neo4j vector indexes have {dimension}",
-                        hint="configure the model the store was built with (FLOWRAG_EMBEDDING__MODEL), "
-                        "or rebuild the store with the new one (drop its vector indexes, ingest again)",
+                        hint=REEMBED_HINT,
                     )
         for label, label_rows in by_label.items():
             for part in _chunks(label_rows, self._batch):
@@ -439,17 +438,77 @@ class Neo4jStore:
                 ) from exc
             raise
 
+    async def check(self, dimension: int) -> list[HealthCheck]:
+        found = [HealthCheck("neo4j", "ok", f"reachable at {self._uri}, database {self._db or 'default'}")]
+        if not (await self._read(q.SHOW_UID_CONSTRAINT))[0]["found"]:
+            found.append(HealthCheck("uid constraint", "fail", "flowrag_uid is missing", "flowrag migrate"))
+        indexes = {r["name"]: r for r in await self._read(q.SHOW_FLOWRAG_INDEXES)}
+        counts = {r["label"]: r for r in await self._read(q.embedded_counts_query())}
+        for label in ONTOLOGY.embedded_labels:
+            name = q.vector_index_name(label)
+            nodes, vectors = int(counts[label.value]["nodes"]), int(counts[label.value]["vectors"])
+            index = indexes.get(name)
+            if index is None:
+                if nodes:
+                    found.append(HealthCheck(name, "fail", "vector index missing", "flowrag migrate"))
+                continue
+            if index["state"] != "ONLINE":
+                found.append(
+                    HealthCheck(
+                        name,
+                        "fail" if index["state"] == "FAILED" else "warn",
+                        f"{index['state']} ({index['population']:.0f}% populated)",
+                        "flowrag repair",
+                    )
+                )
+            elif index["dimensions"] and int(index["dimensions"]) != dimension:
+                found.append(
+                    HealthCheck(
+                        name,
+                        "fail",
+                        f"built for {index['dimensions']}-d, the configured model makes {dimension}-d",
+                        REEMBED_HINT,
+                    )
+                )
+            elif vectors < nodes:
+                found.append(
+                    HealthCheck(
+                        name,
+                        "warn",
+                        f"{nodes - vectors} of {nodes} nodes have no vector",
+                        "ingest the source again (unchanged nodes cost nothing)",
+                    )
+                )
+            elif nodes:
+                found.append(HealthCheck(name, "ok", f"ONLINE, {vectors} vectors"))
+        text = indexes.get(q.FULLTEXT_INDEX)
+        if text is None or text["state"] != "ONLINE":
+            found.append(
+                HealthCheck(
+                    q.FULLTEXT_INDEX,
+                    "fail",
+                    "full-text index " + ("missing" if text is None else text["state"]),
+                    "flowrag migrate" if text is None else "flowrag repair",
+                )
+            )
+        return found
+
+    async def rebuild_vector_indexes(self) -> dict[str, int]:
+        """Drop and create the vector indexes: Neo4j populates them again from the nodes."""
+        dimension = await self._index_dimension()
+        if dimension is None:
+            return {}
+        for label in ONTOLOGY.embedded_labels:
+            await self._auto(q.drop_index(q.vector_index_name(label)))
+            await self._auto(q.vector_index_ddl(label), dimension=dimension)
+        await self._auto("CALL db.awaitIndexes(3600)")
+        counts = await self._read(q.embedded_counts_query())
+        return {r["label"]: int(r["vectors"]) for r in counts if r["vectors"]}
+
     async def stats(self) -> StoreStats:
-        nodes: dict[str, int] = {}
-        for spec in ONTOLOGY.labels:
-            count = (await self._read(q.COUNT_LABEL.format(label=spec.label.value)))[0]["c"]
-            if count:
-                nodes[spec.label.value] = int(count)
-        rels: dict[str, int] = {}
-        for rel in RelType:
-            count = (await self._read(f"MATCH ()-[r:{rel.value}]->() RETURN count(r) AS c"))[0]["c"]
-            if count:
-                rels[rel.value] = int(count)
+        counts = await self._read(q.stats_query())
+        nodes = {r["name"]: int(r["c"]) for r in counts if r["kind"] == "node" and r["c"]}
+        rels = {r["name"]: int(r["c"]) for r in counts if r["kind"] == "relationship" and r["c"]}
         return StoreStats(nodes=nodes, relationships=rels)
 
     async def export_batch(

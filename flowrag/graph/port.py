@@ -17,8 +17,10 @@ from flowrag.schema import NodeRow, RelRow
 
 __all__ = [
     "NODE_FIELDS",
+    "REEMBED_HINT",
     "Filter",
     "GraphStore",
+    "HealthCheck",
     "Neighbourhood",
     "ScoredNode",
     "StoreStats",
@@ -28,6 +30,13 @@ __all__ = [
     "all_nodes",
     "node_matches",
 ]
+
+#: what to do when the store's vectors come from another model than the configured one
+REEMBED_HINT = (
+    "configure the model the store was built with (FLOWRAG_EMBEDDING__MODEL), or move to the new "
+    "model: `flowrag export graph.jsonl.gz`, point the store settings at a new store "
+    "(FLOWRAG_STORE__PATH, or another Neo4j database), then `flowrag import graph.jsonl.gz --reembed`"
+)
 
 FilterOp = Literal["=", "!=", "in", ">=", "<=", ">", "<"]
 
@@ -123,6 +132,16 @@ class StoreStats:
     @property
     def total_relationships(self) -> int:
         return sum(self.relationships.values())
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """One finding of `flowrag doctor`: ``status`` is ok, warn or fail; ``fix`` names a command."""
+
+    name: str
+    status: Literal["ok", "warn", "fail"]
+    detail: str
+    fix: str = ""
 
 
 #: The fields of a StoredNode that are not free-form properties (columns / core node properties).
@@ -262,6 +281,12 @@ class GraphStore(Protocol):
     ) -> tuple[list[tuple[StoredNode, list[float] | None]], list[StoredEdge]]:
         """Nodes with uid > after_uid in uid order (with their embedding) and their outgoing
         relationships: the unit of `flowrag export`."""
+
+    async def check(self, dimension: int) -> list[HealthCheck]:
+        """Integrity of the store for a model of ``dimension``: files or server, indexes, vectors."""
+
+    async def rebuild_vector_indexes(self) -> dict[str, int]:
+        """Build every vector index again from the stored vectors; vectors indexed per label."""
 
     async def flush(self) -> None:
         """Make every write durable and searchable (the embedded store indexes pending vectors)."""

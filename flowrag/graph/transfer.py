@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -73,9 +74,21 @@ def _row(data: dict[str, Any], embedding: list[float] | None) -> NodeRow:
 
 
 async def import_graph(
-    store: GraphStore, path: Path, batch: int = 2000, progress: Callable[[int], None] | None = None
+    store: GraphStore,
+    path: Path,
+    batch: int = 2000,
+    progress: Callable[[int], None] | None = None,
+    embed: Callable[[list[NodeRow]], Awaitable[list[NodeRow]]] | None = None,
 ) -> tuple[int, int]:
+    """Nodes then relationships from an export. With ``embed``, the exported vectors are dropped
+    and each batch of nodes is embedded again (by their text; moving to another model)."""
     nodes: list[NodeRow] = []
+
+    async def write(rows: list[NodeRow]) -> int:
+        if embed is not None:
+            rows = await embed([replace(r, embedding=None) for r in rows])
+        return (await store.upsert_nodes(rows)).written
+
     rels: list[RelRow] = []
     n_nodes = n_rels = 0
     try:
@@ -88,13 +101,13 @@ async def import_graph(
                 if "node" in item:
                     nodes.append(_row(item["node"], item.get("embedding")))
                     if len(nodes) >= batch:
-                        n_nodes += (await store.upsert_nodes(nodes)).written
+                        n_nodes += await write(nodes)
                         nodes.clear()
                         if progress:
                             progress(n_nodes)
                 elif "edge" in item:
                     if nodes:
-                        n_nodes += (await store.upsert_nodes(nodes)).written
+                        n_nodes += await write(nodes)
                         nodes.clear()
                     kind, start, end, props = item["edge"]
                     rels.append(RelRow(RelType(kind), start, end, props))
@@ -106,7 +119,7 @@ async def import_graph(
     except (OSError, json.JSONDecodeError, KeyError, ValueError) as exc:
         raise SourceError(f"cannot import {path}: {exc}") from exc
     if nodes:
-        n_nodes += (await store.upsert_nodes(nodes)).written
+        n_nodes += await write(nodes)
     if rels:
         n_rels += await store.upsert_relationships(rels)
     await store.flush()

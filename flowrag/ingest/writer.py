@@ -14,7 +14,7 @@ from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore
 from flowrag.schema import ONTOLOGY, NodeRow, RelRow
 
-__all__ = ["IngestReport", "Writer"]
+__all__ = ["IngestReport", "Writer", "embed_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -110,19 +110,25 @@ class Writer:
         return touched
 
     async def _embed(self, nodes: list[NodeRow], report: IngestReport) -> list[NodeRow]:
-        todo = [
-            i
-            for i, n in enumerate(nodes)
-            if n.embed and n.embedding is None and ONTOLOGY.label(n.label).embedded
-        ]
-        if not todo:
-            return nodes
-        texts = [(nodes[i].embed_text or nodes[i].text or nodes[i].name)[:8000] for i in todo]
-        misses_before = getattr(self._embedder, "misses", 0)
-        # the model runs in a worker thread so a server's event loop keeps answering meanwhile
-        vectors = await asyncio.to_thread(self._embedder.embed_passages, texts)
-        report.embedded += getattr(self._embedder, "misses", misses_before + len(set(texts))) - misses_before
-        out = list(nodes)
-        for i, vec in zip(todo, vectors, strict=True):
-            out[i] = replace(nodes[i], embedding=tuple(vec.tolist()))
+        out, embedded = await embed_rows(self._embedder, nodes)
+        report.embedded += embedded
         return out
+
+
+async def embed_rows(embedder: Embedder, nodes: Sequence[NodeRow]) -> tuple[list[NodeRow], int]:
+    """``nodes`` with an embedding for each embeddable one that has none, and how many texts the
+    model encoded (distinct texts not in its cache)."""
+    todo = [
+        i for i, n in enumerate(nodes) if n.embed and n.embedding is None and ONTOLOGY.label(n.label).embedded
+    ]
+    if not todo:
+        return list(nodes), 0
+    texts = [(nodes[i].embed_text or nodes[i].text or nodes[i].name)[:8000] for i in todo]
+    misses_before = getattr(embedder, "misses", 0)
+    # the model runs in a worker thread so a server's event loop keeps answering meanwhile
+    vectors = await asyncio.to_thread(embedder.embed_passages, texts)
+    embedded = getattr(embedder, "misses", misses_before + len(set(texts))) - misses_before
+    out = list(nodes)
+    for i, vec in zip(todo, vectors, strict=True):
+        out[i] = replace(nodes[i], embedding=tuple(vec.tolist()))
+    return out, embedded

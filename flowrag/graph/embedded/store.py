@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from flowrag.errors import (
     EmbeddingDimensionError,
+    StoreError,
     StoreUnavailableError,
     UnsupportedOperationError,
 )
@@ -33,7 +34,9 @@ from flowrag.graph.embedded.sqlite_schema import SCHEMA_VERSION, base_ddl, index
 from flowrag.graph.embedded.vectors import VectorIndexes
 from flowrag.graph.port import (
     NODE_FIELDS,
+    REEMBED_HINT,
     Filter,
+    HealthCheck,
     Neighbourhood,
     ScoredNode,
     StoredEdge,
@@ -55,6 +58,16 @@ _COLUMNS = (
 _CHUNK = 500
 _PENDING_LIMIT = 50_000
 _FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+_RESTORE_HINT = (
+    "run `flowrag doctor`; restore graph.sqlite3 from a backup, or `flowrag import` a "
+    "`flowrag export` file into a new FLOWRAG_STORE__PATH"
+)
+
+
+def _corrupt(exc: sqlite3.DatabaseError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
@@ -147,9 +160,18 @@ class EmbeddedStore:
     @classmethod
     def open(cls, directory: Path, *, readonly: bool = False) -> EmbeddedStore:
         directory = Path(directory)
+        database = directory / "graph.sqlite3"
+        indexes = sorted((directory / "vectors").glob("*.usearch"))
+        if indexes and (not database.exists() or database.stat().st_size == 0):
+            state = "is empty (0 bytes)" if database.exists() else "is missing"
+            raise StoreUnavailableError(
+                f"{database} {state} but {len(indexes)} vector index file(s) beside it say a graph "
+                "was stored here: not opening it as a new store (nothing was changed)",
+                hint=_RESTORE_HINT,
+            )
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(directory / "graph.sqlite3", check_same_thread=False, isolation_level=None)
+            conn = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA temp_store=MEMORY")
@@ -159,7 +181,16 @@ class EmbeddedStore:
             conn.executescript(run_table.RUNS_DDL)
             if backfilled := run_table.backfill(conn):
                 log.info("run table rebuilt from %d Run nodes", backfilled)
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.DatabaseError as exc:
+            if _corrupt(exc):
+                raise StoreUnavailableError(
+                    f"{database} is not a readable SQLite database ({exc})", hint=_RESTORE_HINT
+                ) from exc
+            raise StoreUnavailableError(
+                f"cannot open the embedded store at {directory}: {exc}",
+                hint="check the directory exists and is writable (FLOWRAG_STORE__PATH)",
+            ) from exc
+        except OSError as exc:
             raise StoreUnavailableError(
                 f"cannot open the embedded store at {directory}: {exc}",
                 hint="check the directory exists and is writable (FLOWRAG_STORE__PATH)",
@@ -194,7 +225,14 @@ class EmbeddedStore:
     async def _run(self, fn: Callable[[], T]) -> T:
         def locked() -> T:
             with self._lock:
-                return fn()
+                try:
+                    return fn()
+                except sqlite3.DatabaseError as exc:
+                    if _corrupt(exc):
+                        raise StoreError(
+                            f"{self._dir / 'graph.sqlite3'} is damaged ({exc})", hint=_RESTORE_HINT
+                        ) from exc
+                    raise
 
         return await asyncio.to_thread(locked)
 
@@ -248,8 +286,7 @@ class EmbeddedStore:
             raise EmbeddingDimensionError(
                 f"the embedded store at {self._dir} holds {existing}-d embeddings but the "
                 f"configured model produces {dimension}-d",
-                hint="use the model the store was built with (FLOWRAG_EMBEDDING__MODEL), or build a "
-                "new store for the new model (another FLOWRAG_STORE__PATH, then ingest again)",
+                hint=REEMBED_HINT,
             )
         self._conn.execute("BEGIN")
         for stmt in index_ddl():
@@ -351,8 +388,7 @@ class EmbeddedStore:
                     raise EmbeddingDimensionError(
                         f"embedding of {row.uid} has {vec.shape[0]} dimensions, the store's vector "
                         f"indexes have {self._dimension}",
-                        hint="configure the model the store was built with (FLOWRAG_EMBEDDING__MODEL), "
-                        "or build a new store for the new model (another FLOWRAG_STORE__PATH)",
+                        hint=REEMBED_HINT,
                     )
                 keys, vecs = vec_by_label.setdefault(row.label.value, ([], []))
                 keys.append(node_id)
@@ -834,6 +870,78 @@ class EmbeddedStore:
                 ):
                     edges.append(StoredEdge(kind, start, end, json.loads(props)))
             return [(_node(r), vectors.get(r[0])) for r in rows], edges
+
+        return await self._run(run)
+
+    async def check(self, dimension: int) -> list[HealthCheck]:
+        def run() -> list[HealthCheck]:
+            found: list[HealthCheck] = []
+            problems = [r[0] for r in self._conn.execute("PRAGMA quick_check").fetchall()]
+            found.append(
+                HealthCheck("graph.sqlite3", "ok", "integrity check passed")
+                if problems == ["ok"]
+                else HealthCheck("graph.sqlite3", "fail", "; ".join(problems[:5]), _RESTORE_HINT)
+            )
+            stored = int(self._meta("dimension") or 0)
+            if stored and stored != dimension:
+                found.append(
+                    HealthCheck(
+                        "dimension",
+                        "fail",
+                        f"the store holds {stored}-d vectors, the configured model makes {dimension}-d",
+                        REEMBED_HINT,
+                    )
+                )
+            elif stored:
+                found.append(HealthCheck("dimension", "ok", f"{stored}-d, as the configured model"))
+            self._sync_vectors()
+            counts = dict(self._conn.execute("SELECT label, count(*) FROM vectors GROUP BY label").fetchall())
+            for spec in ONTOLOGY.embedded_labels:
+                label = spec.value
+                rows = int(counts.get(label, 0))
+                nodes = int(
+                    self._conn.execute("SELECT count(*) FROM nodes WHERE label = ?", (label,)).fetchone()[0]
+                )
+                if not nodes and not rows:
+                    continue
+                state, indexed = self.vectors.inspect(label) if stored else ("missing", None)
+                name = f"{label} vectors"
+                if state in ("unreadable",) or (state == "ok" and indexed != rows):
+                    detail = (
+                        f"index file unreadable, {rows} vectors stored"
+                        if state == "unreadable"
+                        else f"index has {indexed} vectors, the store {rows}"
+                    )
+                    found.append(HealthCheck(name, "fail", detail, "flowrag repair"))
+                elif state in ("missing", "stale") and rows:
+                    found.append(
+                        HealthCheck(
+                            name,
+                            "warn",
+                            f"index file {state}: rebuilt from {rows} stored vectors on next use",
+                            "flowrag repair",
+                        )
+                    )
+                elif rows < nodes:
+                    found.append(
+                        HealthCheck(
+                            name,
+                            "warn",
+                            f"{nodes - rows} of {nodes} nodes have no vector (written without embedding)",
+                            "ingest the source again (unchanged nodes cost nothing)",
+                        )
+                    )
+                else:
+                    found.append(HealthCheck(name, "ok", f"{rows} vectors, index in step"))
+            return found
+
+        return await self._run(run)
+
+    async def rebuild_vector_indexes(self) -> dict[str, int]:
+        def run() -> dict[str, int]:
+            self._sync_vectors()
+            labels = [r[0] for r in self._conn.execute("SELECT DISTINCT label FROM vectors").fetchall()]
+            return {label: self.vectors.rebuild(label) for label in sorted(labels)}
 
         return await self._run(run)
 

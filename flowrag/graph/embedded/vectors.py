@@ -3,7 +3,7 @@
 SQLite's ``vectors`` table is the source of truth; the ``.usearch`` files are a derived cache.
 Each index file has a sidecar recording the store generation it was saved at: when it differs from
 the generation in SQLite (the process was killed before saving), the index is rebuilt from the
-table, so nothing is lost. Read-only commands memory-map the files (``view``), which keeps the cold
+table, so nothing is lost; so is an index file that cannot be read (truncated, corrupt). Read-only commands memory-map the files (``view``), which keeps the cold
 start of a CLI command on a million vectors at milliseconds instead of a full load.
 """
 
@@ -85,27 +85,59 @@ class VectorIndexes:
         return entry
 
     def _open(self, label: str, *, mutable: bool) -> object:
-        from usearch.index import Index
-
         entry = self._entry(label)
         if entry.index is not None and (entry.mutable or not mutable):
             return entry.index
         fresh = entry.saved_generation() == self._generation(label)
+        index = None
         if entry.path.exists() and fresh:
-            if mutable:
-                index = _new_index(self._dimension)
-                index.load(str(entry.path))  # type: ignore[attr-defined]
-            else:
-                index = Index.restore(str(entry.path), view=True)
-                if index is None:
-                    index = _new_index(self._dimension)
-        else:
+            index = self._read(entry, mutable)
+        if index is None:
             index = self._rebuild(label)
             entry.dirty = True
             mutable = True
         entry.index = index
         entry.mutable = mutable
         return index
+
+    def _read(self, entry: _LabelIndex, mutable: bool) -> object | None:
+        """The saved index, or None (rebuilt by the caller) when the file cannot be read."""
+        from usearch.index import Index
+
+        try:
+            if mutable:
+                index = _new_index(self._dimension)
+                index.load(str(entry.path))  # type: ignore[attr-defined]
+                return index
+            return Index.restore(str(entry.path), view=True) or _new_index(self._dimension)
+        except (RuntimeError, ValueError, OSError) as exc:  # usearch's errors for a damaged file
+            log.warning(
+                "%s cannot be read (%s): rebuilding it from the store's vectors", entry.path.name, exc
+            )
+            return None
+
+    def inspect(self, label: str) -> tuple[str, int | None]:
+        """``(state, vectors in the saved file)``; state is ok, missing, stale or unreadable."""
+        from usearch.index import Index
+
+        entry = self._entry(label)
+        if not entry.path.exists():
+            return "missing", None
+        if entry.saved_generation() != self._generation(label):
+            return "stale", None
+        try:
+            index = Index.restore(str(entry.path), view=True)
+        except (RuntimeError, ValueError, OSError):
+            return "unreadable", None
+        return ("ok", len(index)) if index is not None else ("unreadable", None)
+
+    def rebuild(self, label: str) -> int:
+        """Drop ``label``'s index file and build it again from the stored vectors; saved at once."""
+        entry = self._entry(label)
+        entry.index = self._rebuild(label)
+        entry.mutable = entry.dirty = True
+        self.save()
+        return len(entry.index)  # type: ignore[arg-type]
 
     def _rebuild(self, label: str) -> object:
         index = _new_index(self._dimension)
