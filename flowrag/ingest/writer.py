@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from flowrag.cancel import checkpoint
 from flowrag.extract.embeddings import Embedder
+from flowrag.extract.secrets import redact_row
 from flowrag.graph.port import GraphStore
 from flowrag.schema import ONTOLOGY, NodeRow, RelRow
 
@@ -87,8 +88,8 @@ class Writer:
         """
         checkpoint()
         latest: dict[str, NodeRow] = {}
-        for node in nodes:
-            latest[node.uid] = node
+        for node in nodes:  # the one redaction layer every source goes through before storage
+            latest[node.uid] = redact_row(node)
         existing = await self._store.existing_hashes(list(latest))
         changed: list[NodeRow] = []
         for uid, node in latest.items():

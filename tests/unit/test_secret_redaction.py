@@ -76,3 +76,23 @@ def test_a_config_file_in_a_repository_stores_no_secret() -> None:
     out = extract_file("r", "config/app.yaml", text)
     stored = json.dumps([(n.text, n.props) for n in out.nodes], default=str)
     assert "s3cr3t with spaces" not in stored and "hooks.slack.com/services/T1" not in stored
+
+
+def test_the_keyword_gate_covers_every_keyword_of_the_detector() -> None:
+    from detect_secrets.plugins.keyword import DENYLIST
+
+    from flowrag.extract.secrets import KEYWORD_HINTS
+
+    # a detect-secrets upgrade that adds a keyword none of these words covers fails here
+    assert all(any(hint in word.replace("_?", "_") for hint in KEYWORD_HINTS) for word in DENYLIST)
+
+
+def test_names_and_ids_are_not_redacted() -> None:
+    for text in (
+        "host: spark-node-3; run-00000042 job_1445144423722_0020",
+        "attempt_1445144423722_0020_m_000000_0 on container_1445144423722_0020_01_000001",
+        "commit 3f8a2b1 of 2026-11-30T07:00:00Z",
+        "pwd = dbPassword",
+        "password = getPassword()",
+    ):
+        assert redact(text) == text
