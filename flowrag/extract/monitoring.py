@@ -132,7 +132,9 @@ def _text(flat: Mapping[str, Any], limit: int = 4000) -> str:
     for key, value in flat.items():
         if key == "_id":
             continue
-        rendered = json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value)
+        rendered = (
+            json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, list) else str(value)
+        )
         parts.append(f"{key}: {rendered}")
     text = "; ".join(parts)
     return text if len(text) <= limit else text[:limit] + "…"

@@ -137,8 +137,22 @@ class _Resolver:
         return node
 
 
-def _schema_name(ref: str) -> str:
-    return ref.rsplit("/", 1)[-1]
+def _schema_name(ref: Any) -> str:
+    return str(ref).rsplit("/", 1)[-1]
+
+
+# what a part of a spec of the wrong type raises in the extractor (a list where an object goes,
+# a number where a string goes …)
+_SHAPE_ERRORS = (TypeError, AttributeError, ValueError, KeyError, IndexError)
+
+
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:120]}".replace("\n", " ")
+
+
+def _pointer(path: Any) -> str:
+    """A path key as a JSON pointer token."""
+    return str(path).replace("~", "~0").replace("/", "~1")
 
 
 def _refs(node: Any, out: list[str], depth: int = 0) -> None:
@@ -207,6 +221,19 @@ def _schemas_section(doc: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
+    """Rows for the spec. A schema or an operation of the wrong shape is skipped and named in
+    ``problems`` by its JSON pointer; a top level of the wrong shape gives no rows and one problem."""
+    try:
+        return _extract_spec(doc, name)
+    except _SHAPE_ERRORS as exc:
+        out = SpecExtract()
+        out.problems.append(
+            f"#: the spec's top level (info, servers, tags, components) is not valid ({_why(exc)})"
+        )
+        return out
+
+
+def _extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
     out = SpecExtract()
     if not isinstance(doc, Mapping) or not ("openapi" in doc or "swagger" in doc):
         out.problems.append("not an OpenAPI/Swagger document (no 'openapi' or 'swagger' field)")
@@ -263,6 +290,13 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
         return make_uid(NodeLabel.DELPHIX_KIND, kind)
 
     tags_seen: set[str] = set()
+
+    def rollback(mark: tuple[int, int]) -> None:
+        """Forget what a skipped schema or operation had added."""
+        del out.nodes[mark[0] :], out.rels[mark[1] :]
+        kinds_seen.intersection_update(n.key for n in out.nodes if n.label is NodeLabel.DELPHIX_KIND)
+        tags_seen.intersection_update(n.name for n in out.nodes if n.label is NodeLabel.TAG)
+
     for tag in doc.get("tags", []) or []:
         if isinstance(tag, Mapping) and tag.get("name"):
             tags_seen.add(str(tag["name"]))
@@ -282,58 +316,63 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
 
     schemas = _schemas_section(doc)
     for schema_name, raw in schemas.items():
-        schema = resolver.resolve(raw)
-        if not isinstance(schema, Mapping):
-            out.problems.append(f"schema {schema_name} is not an object")
-            continue
-        key = f"{name}:{schema_name}"
-        uid = make_uid(NodeLabel.SCHEMA, key)
-        props = _properties(schema, resolver)
-        required = set(schema.get("required", []) or [])
-        text = (
-            f"Schema {schema_name} ({identifier_words(schema_name)}): {str(schema.get('description', ''))[:600]} "
-            f"Properties: {_describe_props(props, resolver, required)}"
-        )
-        out.nodes.append(
-            NodeRow(
-                NodeLabel.SCHEMA,
-                key,
-                SOURCE,
-                name,
-                f"{name}#/schemas/{schema_name}",
-                name=schema_name,
-                text=text,
-                # a short text to embed: the model's cost grows with tokens, 850 long texts of the
-                # DCT spec would take minutes on 2 cores; name, purpose and field names carry the meaning
-                embed_text=f"Schema {schema_name}: {str(schema.get('description', ''))[:240]} "
-                f"Fields: {', '.join(list(props)[:30])}",
-                props={"spec": name, "properties": sorted(props)[:200]},
-                # response wrappers (…Response, …Result: 191 of 433 DCT schemas) are reached from
-                # their endpoint (RETURNS) and by full-text; not embedding them keeps the DCT spec
-                # under 30 s on 2 cores, and payload (…Parameters) schemas stay embedded
-                embed=not _RESPONSE.search(schema_name),
+        mark = (len(out.nodes), len(out.rels))
+        try:
+            schema = resolver.resolve(raw)
+            if not isinstance(schema, Mapping):
+                out.problems.append(f"schema {schema_name} is not an object")
+                continue
+            key = f"{name}:{schema_name}"
+            uid = make_uid(NodeLabel.SCHEMA, key)
+            props = _properties(schema, resolver)
+            required = set(schema.get("required", []) or [])
+            text = (
+                f"Schema {schema_name} ({identifier_words(schema_name)}): {str(schema.get('description', ''))[:600]} "
+                f"Properties: {_describe_props(props, resolver, required)}"
             )
-        )
-        out.rels.append(RelRow(RelType.DEFINES, spec_uid, uid))
-        for part in schema.get("allOf", []) or []:
-            if isinstance(part, Mapping) and "$ref" in part:
-                out.rels.append(
-                    RelRow(
-                        RelType.EXTENDS,
-                        uid,
-                        make_uid(NodeLabel.SCHEMA, f"{name}:{_schema_name(part['$ref'])}"),
+            out.nodes.append(
+                NodeRow(
+                    NodeLabel.SCHEMA,
+                    key,
+                    SOURCE,
+                    name,
+                    f"{name}#/schemas/{schema_name}",
+                    name=schema_name,
+                    text=text,
+                    # a short text to embed: the model's cost grows with tokens, 850 long texts of the
+                    # DCT spec would take minutes on 2 cores; name, purpose and field names carry the meaning
+                    embed_text=f"Schema {schema_name}: {str(schema.get('description', ''))[:240]} "
+                    f"Fields: {', '.join(list(props)[:30])}",
+                    props={"spec": name, "properties": sorted(props)[:200]},
+                    # response wrappers (…Response, …Result: 191 of 433 DCT schemas) are reached from
+                    # their endpoint (RETURNS) and by full-text; not embedding them keeps the DCT spec
+                    # under 30 s on 2 cores, and payload (…Parameters) schemas stay embedded
+                    embed=not _RESPONSE.search(schema_name),
+                )
+            )
+            out.rels.append(RelRow(RelType.DEFINES, spec_uid, uid))
+            for part in schema.get("allOf", []) or []:
+                if isinstance(part, Mapping) and "$ref" in part:
+                    out.rels.append(
+                        RelRow(
+                            RelType.EXTENDS,
+                            uid,
+                            make_uid(NodeLabel.SCHEMA, f"{name}:{_schema_name(part['$ref'])}"),
+                        )
                     )
-                )
-        referenced: list[str] = []
-        _refs(props, referenced)
-        for other in referenced:
-            if other != schema_name:
-                out.rels.append(
-                    RelRow(RelType.REFERENCES, uid, make_uid(NodeLabel.SCHEMA, f"{name}:{other}"))
-                )
-        stem = re.sub(r"(Parameters|Response|Request|Spec|Entity)$", "", schema_name).lower()
-        if stem in DELPHIX_KINDS:
-            out.rels.append(RelRow(RelType.REPRESENTS, uid, kind_node(DELPHIX_KINDS[stem])))
+            referenced: list[str] = []
+            _refs(props, referenced)
+            for other in referenced:
+                if other != schema_name:
+                    out.rels.append(
+                        RelRow(RelType.REFERENCES, uid, make_uid(NodeLabel.SCHEMA, f"{name}:{other}"))
+                    )
+            stem = re.sub(r"(Parameters|Response|Request|Spec|Entity)$", "", schema_name).lower()
+            if stem in DELPHIX_KINDS:
+                out.rels.append(RelRow(RelType.REPRESENTS, uid, kind_node(DELPHIX_KINDS[stem])))
+        except _SHAPE_ERRORS as exc:  # a part of the wrong type: skipped, named by its pointer
+            rollback(mark)
+            out.problems.append(f"#/components/schemas/{schema_name}: skipped ({_why(exc)})")
 
     paths = doc.get("paths", {}) or {}
     out.paths = len(paths)
@@ -348,149 +387,160 @@ def extract_spec(doc: Mapping[str, Any], name: str) -> SpecExtract:
             op = item.get(method)
             if not isinstance(op, Mapping):
                 continue
-            out.operations += 1
-            upper = method.upper()
-            key = f"{name}:{upper} {path}"
-            uid = make_uid(NodeLabel.ENDPOINT, key)
-            op_id = str(op.get("operationId", ""))
-            tags = [str(t) for t in op.get("tags", []) or []]
-            params = []
-            for raw in [*shared_params, *(op.get("parameters", []) or [])]:
-                param = resolver.resolve(raw)
-                if not isinstance(param, Mapping) or "name" not in param:
-                    continue
-                pname, where = str(param["name"]), str(param.get("in", ""))
-                pkey = f"{key}:{where}:{pname}"
-                params.append(
-                    f"{pname} ({where}{', required' if param.get('required') else ''})"
-                    + (f": {str(param.get('description', ''))[:80]}" if param.get("description") else "")
+            mark = (len(out.nodes), len(out.rels))
+            try:
+                out.operations += 1
+                upper = method.upper()
+                key = f"{name}:{upper} {path}"
+                uid = make_uid(NodeLabel.ENDPOINT, key)
+                op_id = str(op.get("operationId", ""))
+                tags = [str(t) for t in op.get("tags", []) or []]
+                params = []
+                for raw in [*shared_params, *(op.get("parameters", []) or [])]:
+                    param = resolver.resolve(raw)
+                    if not isinstance(param, Mapping) or "name" not in param:
+                        continue
+                    pname, where = str(param["name"]), str(param.get("in", ""))
+                    pkey = f"{key}:{where}:{pname}"
+                    params.append(
+                        f"{pname} ({where}{', required' if param.get('required') else ''})"
+                        + (f": {str(param.get('description', ''))[:80]}" if param.get("description") else "")
+                    )
+                    out.nodes.append(
+                        NodeRow(
+                            NodeLabel.PARAMETER,
+                            pkey,
+                            SOURCE,
+                            name,
+                            pkey,
+                            name=pname,
+                            text=f"{pname} in {where} of {upper} {path}",
+                            props={"in": where, "required": bool(param.get("required"))},
+                        )
+                    )
+                    out.rels.append(RelRow(RelType.HAS_PARAMETER, uid, make_uid(NodeLabel.PARAMETER, pkey)))
+                body_refs: list[str] = []
+                body_props: dict[str, Any] = {}
+                body = resolver.resolve(op.get("requestBody", {}))
+                if isinstance(body, Mapping):
+                    for media in (body.get("content", {}) or {}).values():
+                        if isinstance(media, Mapping) and "schema" in media:
+                            _refs(media["schema"], body_refs)
+                            body_props.update(_properties(media["schema"], resolver))
+                for raw in [*shared_params, *(op.get("parameters", []) or [])]:  # Swagger 2 body params
+                    param = resolver.resolve(raw)
+                    if isinstance(param, Mapping) and param.get("in") == "body" and "schema" in param:
+                        _refs(param["schema"], body_refs)
+                        body_props.update(_properties(param["schema"], resolver))
+                resp_refs: list[str] = []
+                resp_array = False
+                for code, resp in (op.get("responses", {}) or {}).items():
+                    resp = resolver.resolve(resp)
+                    if isinstance(resp, Mapping) and str(code).startswith("2"):
+                        _refs(resp.get("content", resp.get("schema", {})), resp_refs)
+                        resp_array = resp_array or _is_array(resp, resolver)
+                made, lists = produced_resources(resp_refs, schemas, resp_array)
+                operations.append(Operation(uid, upper, str(path), tuple(body_props), made, lists))
+                operation = delphix_operation(method, path, op_id)
+                kinds = path_kinds(path)
+                by = _BY.search(path.rsplit("/", 1)[-1])
+                extra = []
+                if by and by.group(1) in ("snapshot", "bookmark"):
+                    extra.append(DELPHIX_KINDS[by.group(1)])
+                for prop in body_props:
+                    match = _REF_KIND.match(prop.lower())
+                    kind = (
+                        DELPHIX_KINDS.get(match.group(1)) or DELPHIX_KINDS.get(match.group(1) + "s")
+                        if match
+                        else None
+                    )
+                    if kind:
+                        extra.append(kind)
+                text = (
+                    f"{upper} {path} ({op_id}: {identifier_words(op_id)}). {op.get('summary', '')} "
+                    f"{str(op.get('description', ''))[:800]} "
+                    f"Tags: {', '.join(tags) or '-'}. Operation: {operation}"
+                    + (f" on {', '.join(kinds)}" if kinds else "")
+                    + ". "
+                    + (f"Parameters: {'; '.join(params)}. " if params else "")
+                    + (
+                        f"Request body ({', '.join(body_refs) or 'inline'}): {_describe_props(body_props, resolver, set())}. "
+                        if body_props or body_refs
+                        else ""
+                    )
+                    + (f"Returns: {', '.join(resp_refs)}." if resp_refs else "")
                 )
                 out.nodes.append(
                     NodeRow(
-                        NodeLabel.PARAMETER,
-                        pkey,
+                        NodeLabel.ENDPOINT,
+                        key,
                         SOURCE,
                         name,
-                        pkey,
-                        name=pname,
-                        text=f"{pname} in {where} of {upper} {path}",
-                        props={"in": where, "required": bool(param.get("required"))},
+                        f"{upper} {path}@{version}",
+                        name=f"{upper} {path}",
+                        text=text.strip(),
+                        embed_text=(
+                            f"{upper} {path} ({op_id}). {op.get('summary', '')} {str(op.get('description', ''))[:200]} "
+                            f"Operation: {operation} {' '.join(kinds)}. "
+                            + (
+                                f"Body: {', '.join(body_refs)}: {', '.join(list(body_props)[:20])}. "
+                                if body_props
+                                else ""
+                            )
+                            + (f"Returns: {', '.join(resp_refs[:3])}." if resp_refs else "")
+                        ).strip(),
+                        props={
+                            "method": upper,
+                            "path": path,
+                            "full_path": f"{base_path}{path}",
+                            "operation_id": op_id,
+                            "summary": str(op.get("summary", ""))[:300],
+                            "tags": tags,
+                            "deprecated": bool(op.get("deprecated", False)),
+                            "spec": name,
+                            "version": version,
+                            "operation": operation,
+                        },
                     )
                 )
-                out.rels.append(RelRow(RelType.HAS_PARAMETER, uid, make_uid(NodeLabel.PARAMETER, pkey)))
-            body_refs: list[str] = []
-            body_props: dict[str, Any] = {}
-            body = resolver.resolve(op.get("requestBody", {}))
-            if isinstance(body, Mapping):
-                for media in (body.get("content", {}) or {}).values():
-                    if isinstance(media, Mapping) and "schema" in media:
-                        _refs(media["schema"], body_refs)
-                        body_props.update(_properties(media["schema"], resolver))
-            for raw in [*shared_params, *(op.get("parameters", []) or [])]:  # Swagger 2 body params
-                param = resolver.resolve(raw)
-                if isinstance(param, Mapping) and param.get("in") == "body" and "schema" in param:
-                    _refs(param["schema"], body_refs)
-                    body_props.update(_properties(param["schema"], resolver))
-            resp_refs: list[str] = []
-            resp_array = False
-            for code, resp in (op.get("responses", {}) or {}).items():
-                resp = resolver.resolve(resp)
-                if isinstance(resp, Mapping) and str(code).startswith("2"):
-                    _refs(resp.get("content", resp.get("schema", {})), resp_refs)
-                    resp_array = resp_array or _is_array(resp, resolver)
-            made, lists = produced_resources(resp_refs, schemas, resp_array)
-            operations.append(Operation(uid, upper, str(path), tuple(body_props), made, lists))
-            operation = delphix_operation(method, path, op_id)
-            kinds = path_kinds(path)
-            by = _BY.search(path.rsplit("/", 1)[-1])
-            extra = []
-            if by and by.group(1) in ("snapshot", "bookmark"):
-                extra.append(DELPHIX_KINDS[by.group(1)])
-            for prop in body_props:
-                match = _REF_KIND.match(prop.lower())
-                kind = (
-                    DELPHIX_KINDS.get(match.group(1)) or DELPHIX_KINDS.get(match.group(1) + "s")
-                    if match
-                    else None
-                )
-                if kind:
-                    extra.append(kind)
-            text = (
-                f"{upper} {path} ({op_id}: {identifier_words(op_id)}). {op.get('summary', '')} "
-                f"{str(op.get('description', ''))[:800]} "
-                f"Tags: {', '.join(tags) or '-'}. Operation: {operation}"
-                + (f" on {', '.join(kinds)}" if kinds else "")
-                + ". "
-                + (f"Parameters: {'; '.join(params)}. " if params else "")
-                + (
-                    f"Request body ({', '.join(body_refs) or 'inline'}): {_describe_props(body_props, resolver, set())}. "
-                    if body_props or body_refs
-                    else ""
-                )
-                + (f"Returns: {', '.join(resp_refs)}." if resp_refs else "")
-            )
-            out.nodes.append(
-                NodeRow(
-                    NodeLabel.ENDPOINT,
-                    key,
-                    SOURCE,
-                    name,
-                    f"{upper} {path}@{version}",
-                    name=f"{upper} {path}",
-                    text=text.strip(),
-                    embed_text=(
-                        f"{upper} {path} ({op_id}). {op.get('summary', '')} {str(op.get('description', ''))[:200]} "
-                        f"Operation: {operation} {' '.join(kinds)}. "
-                        + (
-                            f"Body: {', '.join(body_refs)}: {', '.join(list(body_props)[:20])}. "
-                            if body_props
-                            else ""
+                out.rels.append(RelRow(RelType.DEFINES, spec_uid, uid))
+                for tag in tags:
+                    tkey = f"{name}:{tag}"
+                    if tag not in tags_seen:
+                        tags_seen.add(tag)
+                        out.nodes.append(NodeRow(NodeLabel.TAG, tkey, SOURCE, name, tkey, name=tag, text=tag))
+                        out.rels.append(RelRow(RelType.DEFINES, spec_uid, make_uid(NodeLabel.TAG, tkey)))
+                    out.rels.append(RelRow(RelType.TAGGED, uid, make_uid(NodeLabel.TAG, tkey)))
+                for ref in body_refs:
+                    out.rels.append(RelRow(RelType.ACCEPTS, uid, make_uid(NodeLabel.SCHEMA, f"{name}:{ref}")))
+                for ref in resp_refs:
+                    out.rels.append(RelRow(RelType.RETURNS, uid, make_uid(NodeLabel.SCHEMA, f"{name}:{ref}")))
+                for i, kind in enumerate(kinds):
+                    role = (
+                        "target"
+                        if i == len(kinds) - 1
+                        or (
+                            operation in {"refresh", "rollback", "start", "stop", "enable", "disable"}
+                            and i == 0
                         )
-                        + (f"Returns: {', '.join(resp_refs[:3])}." if resp_refs else "")
-                    ).strip(),
-                    props={
-                        "method": upper,
-                        "path": path,
-                        "full_path": f"{base_path}{path}",
-                        "operation_id": op_id,
-                        "summary": str(op.get("summary", ""))[:300],
-                        "tags": tags,
-                        "deprecated": bool(op.get("deprecated", False)),
-                        "spec": name,
-                        "version": version,
-                        "operation": operation,
-                    },
-                )
-            )
-            out.rels.append(RelRow(RelType.DEFINES, spec_uid, uid))
-            for tag in tags:
-                tkey = f"{name}:{tag}"
-                if tag not in tags_seen:
-                    tags_seen.add(tag)
-                    out.nodes.append(NodeRow(NodeLabel.TAG, tkey, SOURCE, name, tkey, name=tag, text=tag))
-                    out.rels.append(RelRow(RelType.DEFINES, spec_uid, make_uid(NodeLabel.TAG, tkey)))
-                out.rels.append(RelRow(RelType.TAGGED, uid, make_uid(NodeLabel.TAG, tkey)))
-            for ref in body_refs:
-                out.rels.append(RelRow(RelType.ACCEPTS, uid, make_uid(NodeLabel.SCHEMA, f"{name}:{ref}")))
-            for ref in resp_refs:
-                out.rels.append(RelRow(RelType.RETURNS, uid, make_uid(NodeLabel.SCHEMA, f"{name}:{ref}")))
-            for i, kind in enumerate(kinds):
-                role = (
-                    "target"
-                    if i == len(kinds) - 1
-                    or (operation in {"refresh", "rollback", "start", "stop", "enable", "disable"} and i == 0)
-                    else "scope"
-                )
-                out.rels.append(
-                    RelRow(RelType.ACTS_ON, uid, kind_node(kind), {"operation": operation, "role": role})
-                )
-            for kind in dict.fromkeys(extra):
-                if kind not in kinds:
+                        else "scope"
+                    )
                     out.rels.append(
-                        RelRow(
-                            RelType.ACTS_ON, uid, kind_node(kind), {"operation": operation, "role": "source"}
-                        )
+                        RelRow(RelType.ACTS_ON, uid, kind_node(kind), {"operation": operation, "role": role})
                     )
+                for kind in dict.fromkeys(extra):
+                    if kind not in kinds:
+                        out.rels.append(
+                            RelRow(
+                                RelType.ACTS_ON,
+                                uid,
+                                kind_node(kind),
+                                {"operation": operation, "role": "source"},
+                            )
+                        )
+            except _SHAPE_ERRORS as exc:
+                rollback(mark)
+                out.problems.append(f"#/paths/{_pointer(path)}/{method}: skipped ({_why(exc)})")
     for consumer, producer, param in prerequisites(operations):
         out.rels.append(RelRow(RelType.NEEDS, consumer, producer, {"input": param}))
     return out

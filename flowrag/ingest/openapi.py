@@ -119,7 +119,8 @@ def _parse_text(raw: bytes, location: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise SourceError(
-            f"{location} is not valid YAML or JSON{where}: {getattr(exc, 'problem', exc)}"
+            f"{location} is not valid YAML or JSON{where}: "
+            + " ".join(str(getattr(exc, "problem", exc)).split())
         ) from exc
 
 
@@ -256,9 +257,9 @@ async def ingest_openapi(
     nodes (a truncated download with the same title) stops before writing anything, unless
     ``allow_shrink``."""
     doc, problems = await asyncio.to_thread(load_document, location, ca_bundle, timeout_s, policy)
-    spec_name = name or str((doc.get("info") or {}).get("title") or Path(location).stem).lower().replace(
-        " ", "-"
-    )
+    info = doc.get("info")
+    title = info.get("title") if isinstance(info, dict) else None
+    spec_name = name or str(title or Path(location).stem).lower().replace(" ", "-")
     report = IngestReport(SOURCE, spec_name)
     extracted = extract_spec(doc, spec_name)
     report.read = extracted.operations
