@@ -13,11 +13,12 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from flowrag.errors import SourceError
 
-__all__ = ["SourcePolicy", "inside", "same_origin"]
+__all__ = ["SourcePolicy", "inside", "pinned_transport", "same_origin"]
 
 _NOT_ALLOWED = "location not allowed"
 
@@ -45,24 +46,31 @@ def _host_allowed(host: str, allowed: Sequence[str]) -> bool:
     return False
 
 
-def _private(host: str) -> bool:
-    """The host is, or resolves to, a loopback, private, link-local or reserved address."""
+def _addresses(host: str) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
-        return True  # unresolvable: refuse rather than tell the caller it does not resolve
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            return True
-    return False
+        return []
+    return [str(info[4][0]).split("%", 1)[0] for info in infos]
+
+
+def _is_internal(text: str) -> bool:
+    address = ipaddress.ip_address(text)
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    )
+
+
+def _private(host: str) -> bool:
+    """The host is, or resolves to, a loopback, private, link-local or reserved address (an
+    unresolvable host counts: refuse rather than tell the caller it does not resolve)."""
+    addresses = _addresses(host)
+    return not addresses or any(_is_internal(a) for a in addresses)
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,19 @@ class SourcePolicy:
             listed = _host_allowed(host, self.allowed_hosts)
             if (self.allowed_hosts and not listed) or (not listed and _private(host)):
                 raise SourceError(_NOT_ALLOWED, hint="the host needs an entry in FLOWRAG_API__ALLOWED_HOSTS")
+
+    def connect_address(self, host: str) -> str:
+        """The address to open a connection to ``host`` on, resolved and checked at connection
+        time: the name is resolved once here and the socket goes to that address, so a DNS answer
+        that changes between the check and the connection (DNS rebinding) cannot reach inside."""
+        addresses = _addresses(host)
+        if not addresses:
+            raise SourceError(_NOT_ALLOWED, hint="the host does not resolve")
+        if self.unrestricted or _host_allowed(host, self.allowed_hosts):
+            return addresses[0]
+        if self.allowed_hosts or any(_is_internal(a) for a in addresses):
+            raise SourceError(_NOT_ALLOWED, hint="the host is not in FLOWRAG_API__ALLOWED_HOSTS")
+        return addresses[0]
 
     def check(self, location: str, *, urls_only: bool = False) -> None:
         """Raise :class:`SourceError` unless ``location`` may be read under this policy."""
@@ -119,3 +140,28 @@ class SourcePolicy:
         path = Path(location).expanduser()
         if not any(inside(path, root) for root in self.roots):
             raise SourceError(_NOT_ALLOWED, hint="the path is not under FLOWRAG_API__INGEST_ROOTS")
+
+
+def pinned_transport(policy: SourcePolicy, verify: Any) -> Any:
+    """An httpx transport whose every TCP connection goes to the address ``policy`` checked for
+    that host (TLS still verifies the certificate against the host name)."""
+    import httpcore
+    import httpx
+
+    class Backend(httpcore.SyncBackend):
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Any = None,
+        ) -> httpcore.NetworkStream:
+            address = policy.connect_address(host)
+            return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+    transport = httpx.HTTPTransport(verify=verify)
+    transport._pool = httpcore.ConnectionPool(  # the one way to give httpx a resolver of our own
+        ssl_context=httpx.create_ssl_context(verify=verify), network_backend=Backend()
+    )
+    return transport

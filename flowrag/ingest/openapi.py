@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import ssl
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from flowrag.errors import IngestError, SourceError
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.openapi import SOURCE, extract_spec
 from flowrag.graph.port import GraphStore
-from flowrag.ingest.access import SourcePolicy, inside, same_origin
+from flowrag.ingest.access import SourcePolicy, inside, pinned_transport, same_origin
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
@@ -40,8 +41,16 @@ def _fetch(location: str, ca_bundle: Path | None, timeout_s: float, policy: Sour
     import httpx
 
     verify: Any = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
+    # a server-side fetch connects to the address its policy checked (no DNS rebinding), unless
+    # an HTTP proxy from the environment does the connecting
+    proxied = bool(urllib.request.getproxies()) and not urllib.request.proxy_bypass(
+        urlparse(location).hostname or ""
+    )
+    transport = None if policy.unrestricted or proxied else pinned_transport(policy, verify)
     try:
-        with httpx.Client(verify=verify, timeout=timeout_s, follow_redirects=False) as client:
+        with httpx.Client(
+            verify=verify, timeout=timeout_s, follow_redirects=False, transport=transport
+        ) as client:
             url = location
             for _ in range(_MAX_REDIRECTS + 1):
                 policy.check(url, urls_only=True)  # every hop: a public URL may redirect inward

@@ -246,3 +246,48 @@ def test_a_page_nested_deeper_than_browsers_build_is_skipped_at_once() -> None:
     # unclosed <li>/<p> close at the next one, and markup inside scripts is not markup
     page = "<ul>" + "<li>item" * 2000 + "</ul><script>if (a<b>c) {}</script>" + "<p>para" * 2000
     assert nesting_depth(page) == 1
+
+
+def test_a_dns_answer_that_changes_after_the_check_does_not_reach_inside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name resolves to a public address when checked, then to loopback. The
+    fetch connects to the address it checks at connection time, so the internal server sees nothing."""
+    import http.server
+    import socket
+    import threading
+
+    hits: list[str] = []
+
+    class Secret(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"openapi: 3.0.0\ninfo: {title: internal, version: '1'}\npaths: {}\n")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    internal = http.server.HTTPServer(("127.0.0.1", 0), Secret)
+    threading.Thread(target=internal.serve_forever, daemon=True).start()
+    real = socket.getaddrinfo
+    answers = iter(["93.184.216.34"])  # public on the first question, loopback afterwards
+
+    def rebinding(host: str, port: object = None, *args: object, **kwargs: object) -> list[object]:
+        if host == "specs.rebind.test":
+            address = next(answers, "127.0.0.1")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 0)))]  # type: ignore[call-overload]
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(proxy, raising=False)
+    try:
+        with pytest.raises(SourceError, match="location not allowed"):
+            load_document(
+                f"http://specs.rebind.test:{internal.server_port}/spec.yaml", None, 5.0, SourcePolicy()
+            )
+    finally:
+        internal.shutdown()
+    assert hits == []
