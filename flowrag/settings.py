@@ -140,6 +140,12 @@ class ApiSettings(BaseModel):
     max_root_fields: int = Field(
         10, ge=1, description="Root fields (aliases included) one GraphQL request may select."
     )
+    max_cost: int = Field(
+        50_000,
+        ge=100,
+        description="Cost one GraphQL request may have: selected fields times the page sizes above "
+        "them (`first`, `topK`, `cap`), introspection included; `ask` counts 200, `report` 100.",
+    )
     ingest_roots: list[Path] = Field(
         default_factory=list,
         description="Local folders ingestion mutations may read (empty: mutations take http(s) URLs only).",

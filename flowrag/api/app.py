@@ -278,7 +278,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     graphql = FlowragGraphQL(
         state,
         keys,
-        schema=build_schema(settings.api.max_depth, settings.api.max_root_fields),
+        schema=build_schema(settings.api.max_depth, settings.api.max_root_fields, settings.api.max_cost),
         graphql_ide="graphiql",
     )
 

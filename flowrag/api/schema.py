@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -11,9 +12,11 @@ from typing import Annotated, Any
 import strawberry
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     ValidationRule,
 )
@@ -822,14 +825,126 @@ def root_field_limit(limit: int) -> type[ValidationRule]:
     return RootFieldLimit
 
 
-def build_schema(max_depth: int, max_root_fields: int = 10) -> strawberry.Schema:
+# The cost of a request: every selected field counts once per item it can be resolved for (a page
+# size — `first`, `topK`, `cap` — multiplies what is selected below it: a literal counts as given,
+# a variable at the argument's upper bound), and the fields that run the answer path, the report
+# or a Mongo sample count as many fields. Introspection counts too (the depth limit skips it).
+PAGE_ARGUMENTS = {"first": 500, "topK": 100, "cap": 200}
+HEAVY_FIELDS = {"ask": 200, "askStream": 200, "report": 100, "sendReport": 100, "inspectMongo": 100}
+
+
+def cost_limit(limit: int) -> type[ValidationRule]:
+    """A validation rule: refuse an operation whose cost (above) exceeds ``limit``."""
+
+    class CostLimit(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            depth = self._depth(node.selection_set.selections, frozenset())
+            if depth > _introspection_depth():
+                self.report_error(
+                    GraphQLError(
+                        f"this operation nests {depth} levels, over the limit of {_introspection_depth()} "
+                        "(the standard introspection query's depth; introspection included)"
+                    )
+                )
+                return
+            total = self._cost(node.selection_set.selections, 1, frozenset())
+            if total > limit:
+                self.report_error(
+                    GraphQLError(
+                        f"this operation costs {total:,} (fields times page sizes), over the limit of "
+                        f"{limit:,}: select fewer fields or ask for smaller pages"
+                    )
+                )
+
+        def _depth(self, selections: Any, fragments: frozenset[str]) -> int:
+            deepest = 0
+            for selection in selections:
+                if isinstance(selection, FieldNode):
+                    below = (
+                        self._depth(selection.selection_set.selections, fragments)
+                        if selection.selection_set
+                        else 0
+                    )
+                    deepest = max(deepest, 1 + below)
+                elif isinstance(selection, InlineFragmentNode):
+                    deepest = max(deepest, self._depth(selection.selection_set.selections, fragments))
+                elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in fragments:
+                    fragment = self.context.get_fragment(selection.name.value)
+                    if fragment is not None:
+                        names = fragments | {selection.name.value}
+                        deepest = max(deepest, self._depth(fragment.selection_set.selections, names))
+            return deepest
+
+        def _cost(self, selections: Any, multiplier: int, fragments: frozenset[str]) -> int:
+            total = 0
+            for selection in selections:
+                if isinstance(selection, FieldNode):
+                    total += multiplier * HEAVY_FIELDS.get(selection.name.value, 1)
+                    if selection.selection_set is not None:
+                        total += self._cost(
+                            selection.selection_set.selections, multiplier * _page_size(selection), fragments
+                        )
+                elif isinstance(selection, InlineFragmentNode):
+                    total += self._cost(selection.selection_set.selections, multiplier, fragments)
+                elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in fragments:
+                    fragment = self.context.get_fragment(selection.name.value)
+                    if fragment is not None:
+                        total += self._cost(
+                            fragment.selection_set.selections, multiplier, fragments | {selection.name.value}
+                        )
+                if total > 10**9:  # enough to refuse; stop walking
+                    return total
+            return total
+
+    return CostLimit
+
+
+@functools.cache
+def _introspection_depth() -> int:
+    """How deep the standard introspection query (what GraphiQL sends) nests: no operation may
+    nest deeper, introspection included (the depth limit of the API's own fields is lower)."""
+    from graphql import get_introspection_query, parse
+
+    document = parse(get_introspection_query(descriptions=True, input_value_deprecation=True))
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    def depth(selections: Any) -> int:
+        deepest = 0
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                deepest = max(
+                    deepest, 1 + (depth(selection.selection_set.selections) if selection.selection_set else 0)
+                )
+            elif isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, depth(fragments[selection.name.value].selection_set.selections))
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, depth(selection.selection_set.selections))
+        return deepest
+
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    return depth(operation.selection_set.selections)
+
+
+def _page_size(field: FieldNode) -> int:
+    for argument in field.arguments or ():
+        bound = PAGE_ARGUMENTS.get(argument.name.value)
+        if bound is None:
+            continue
+        value = argument.value
+        if isinstance(value, IntValueNode):
+            return max(1, min(int(value.value), bound))
+        return bound  # a variable: its value is not known at validation
+    return 1
+
+
+def build_schema(max_depth: int, max_root_fields: int = 10, max_cost: int = 50_000) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: AddValidationRules([root_field_limit(max_root_fields)]),
+            lambda: AddValidationRules([root_field_limit(max_root_fields), cost_limit(max_cost)]),
             lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error"),
         ],
     )

@@ -74,6 +74,25 @@ def test_root_fields_and_arguments_are_bounded(client: TestClient) -> None:
     assert huge["errors"] and huge.get("data") is None
 
 
+def test_the_cost_of_a_request_is_bounded_introspection_included(client: TestClient) -> None:
+    from graphql import get_introspection_query
+
+    aliases = " ".join(f"a{i}: name" for i in range(800))
+    bomb = post(client, f"{{ runs(first: 500) {{ nodes {{ {aliases} }} }} }}", READ)
+    assert bomb.get("data") is None
+    assert (
+        "costs 400,501" in bomb["errors"][0]["message"]
+        and "over the limit of 50,000" in bomb["errors"][0]["message"]
+    )
+    nested = "__schema { types { fields { type { " + "ofType { " * 40 + "name" + " }" * 40 + " } } } }"
+    deep = post(client, f"{{ {nested} }}", READ)
+    assert deep.get("data") is None and "over the limit" in deep["errors"][0]["message"]
+    standard = post(client, get_introspection_query(descriptions=True), READ)  # what GraphiQL sends
+    assert "errors" not in standard and standard["data"]["__schema"]["queryType"]["name"] == "Query"
+    page = post(client, "{ runs(first: 500) { total nodes { uid name text props } } }", READ)
+    assert "errors" not in page
+
+
 def test_a_chunked_body_over_the_limit_is_refused(client: TestClient) -> None:
     def chunks() -> Iterator[bytes]:
         yield b'{"query": "{ collections { name } }", "x": "'
