@@ -791,6 +791,21 @@ def serve(
 
 
 @app.command()
+def mcp() -> None:
+    """Serve the graph to AI assistants over MCP (stdio): ask, search, node, morning_report; read-only."""
+    from flowrag.api.mcp_server import build_server
+
+    try:
+        server = build_server(state.settings)
+    except FlowragError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+        raise typer.Exit(1) from None
+    server.run("stdio")
+
+
+@app.command()
 def report(
     day: Annotated[
         str | None,
