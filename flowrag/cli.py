@@ -79,6 +79,14 @@ def _root(
     )
 
 
+def _fail(exc: FlowragError) -> typer.Exit:
+    """Print a flowrag error as one line (and its hint); the exit to raise."""
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    if exc.hint:
+        err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+    return typer.Exit(1)
+
+
 def run_async(make: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine; turn flowrag errors into one clear line and exit code 1."""
     try:
@@ -86,10 +94,7 @@ def run_async(make: Callable[[], Awaitable[T]]) -> T:
     except FlowragError as exc:
         if state.debug:
             raise
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
-        raise typer.Exit(1) from None
+        raise _fail(exc) from None
     except KeyboardInterrupt:
         err.print("interrupted; ingestion checkpoints let the next run resume")
         raise typer.Exit(130) from None
@@ -798,10 +803,7 @@ def mcp() -> None:
     try:
         server = build_server(state.settings)
     except FlowragError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
-        raise typer.Exit(1) from None
+        raise _fail(exc) from None
     server.run("stdio")
 
 

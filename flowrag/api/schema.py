@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -838,7 +838,7 @@ def cost_limit(limit: int) -> type[ValidationRule]:
 
     class CostLimit(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            depth = self._depth(node.selection_set.selections, frozenset())
+            depth = selection_depth(node.selection_set.selections, self.context.get_fragment)
             if depth > _introspection_depth():
                 self.report_error(
                     GraphQLError(
@@ -855,25 +855,6 @@ def cost_limit(limit: int) -> type[ValidationRule]:
                         f"{limit:,}: select fewer fields or ask for smaller pages"
                     )
                 )
-
-        def _depth(self, selections: Any, fragments: frozenset[str]) -> int:
-            deepest = 0
-            for selection in selections:
-                if isinstance(selection, FieldNode):
-                    below = (
-                        self._depth(selection.selection_set.selections, fragments)
-                        if selection.selection_set
-                        else 0
-                    )
-                    deepest = max(deepest, 1 + below)
-                elif isinstance(selection, InlineFragmentNode):
-                    deepest = max(deepest, self._depth(selection.selection_set.selections, fragments))
-                elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in fragments:
-                    fragment = self.context.get_fragment(selection.name.value)
-                    if fragment is not None:
-                        names = fragments | {selection.name.value}
-                        deepest = max(deepest, self._depth(fragment.selection_set.selections, names))
-            return deepest
 
         def _cost(self, selections: Any, multiplier: int, fragments: frozenset[str]) -> int:
             total = 0
@@ -899,6 +880,29 @@ def cost_limit(limit: int) -> type[ValidationRule]:
     return CostLimit
 
 
+def selection_depth(
+    selections: Any, fragment: Callable[[str], Any], seen: frozenset[str] = frozenset()
+) -> int:
+    """How deep ``selections`` nest, fragments followed (each once per path), ``__`` fields included."""
+    deepest = 0
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            below = (
+                selection_depth(selection.selection_set.selections, fragment, seen)
+                if selection.selection_set
+                else 0
+            )
+            deepest = max(deepest, 1 + below)
+        elif isinstance(selection, InlineFragmentNode):
+            deepest = max(deepest, selection_depth(selection.selection_set.selections, fragment, seen))
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            found = fragment(selection.name.value)
+            if found is not None:
+                names = seen | {selection.name.value}
+                deepest = max(deepest, selection_depth(found.selection_set.selections, fragment, names))
+    return deepest
+
+
 @functools.cache
 def _introspection_depth() -> int:
     """How deep the standard introspection query (what GraphiQL sends) nests: no operation may
@@ -907,22 +911,8 @@ def _introspection_depth() -> int:
 
     document = parse(get_introspection_query(descriptions=True, input_value_deprecation=True))
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-
-    def depth(selections: Any) -> int:
-        deepest = 0
-        for selection in selections:
-            if isinstance(selection, FieldNode):
-                deepest = max(
-                    deepest, 1 + (depth(selection.selection_set.selections) if selection.selection_set else 0)
-                )
-            elif isinstance(selection, FragmentSpreadNode):
-                deepest = max(deepest, depth(fragments[selection.name.value].selection_set.selections))
-            elif isinstance(selection, InlineFragmentNode):
-                deepest = max(deepest, depth(selection.selection_set.selections))
-        return deepest
-
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
-    return depth(operation.selection_set.selections)
+    return selection_depth(operation.selection_set.selections, fragments.get)
 
 
 def _page_size(field: FieldNode) -> int:
