@@ -26,13 +26,29 @@ _FLAT = frozenset(
     "area base br col embed hr img input link meta param source track wbr"
     " p li dt dd tr td th option optgroup thead tbody tfoot colgroup caption rt rp html head body".split()
 )
-_OPAQUE = re.compile(r"(?is)<!--.*?-->|<(script|style|textarea|template)\b.*?</\1\s*>")
+_OPAQUE_START = re.compile(r"(?i)<!--|<(script|style|textarea|template)\b")
+
+
+def _markup(html: str) -> str:
+    """``html`` without comments and the bodies of script, style, textarea and template elements,
+    in one pass: each opening is matched with the first closing after it (``str.find``), and an
+    opening never closed ends the markup there — so unclosed ``<script>`` tags cost linear time."""
+    lower, parts, start = html.lower(), [], 0
+    while (opening := _OPAQUE_START.search(html, start)) is not None:
+        parts.append(html[start : opening.start()])
+        end_marker = "-->" if opening.group(1) is None else f"</{opening.group(1).lower()}"
+        end = lower.find(end_marker, opening.end())
+        if end < 0:
+            return " ".join(parts)
+        start = end + len(end_marker)
+    parts.append(html[start:])
+    return " ".join(parts)
 
 
 def nesting_depth(html: str, stop_at: int = MAX_DEPTH) -> int:
     """Deepest element nesting, by a linear scan of the tags (stops counting past ``stop_at``)."""
     depth = deepest = 0
-    for closing, tag, self_closing in _TAG.findall(_OPAQUE.sub(" ", html)):
+    for closing, tag, self_closing in _TAG.findall(_markup(html)):
         if tag.lower() in _FLAT or self_closing:
             continue
         depth = max(0, depth - 1) if closing else depth + 1

@@ -145,7 +145,7 @@ _redact_cached = functools.lru_cache(maxsize=65_536)(_redact_line)
 
 
 class _Detectors:
-    """detect-secrets' plugins, loaded once, and the pattern that pre-filters lines for them."""
+    """detect-secrets' plugins, loaded once, and the pattern of its keyword detector's words."""
 
     def __init__(self) -> None:
         import importlib

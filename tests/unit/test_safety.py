@@ -246,6 +246,10 @@ def test_a_page_nested_deeper_than_browsers_build_is_skipped_at_once() -> None:
     # unclosed <li>/<p> close at the next one, and markup inside scripts is not markup
     page = "<ul>" + "<li>item" * 2000 + "</ul><script>if (a<b>c) {}</script>" + "<p>para" * 2000
     assert nesting_depth(page) == 1
+    started = time.perf_counter()
+    assert nesting_depth("<html><body>" + "<script>x" * 20_000) == 0  # a regex took 19.5 s on this
+    assert nesting_depth("<div><!-- <div><div> --><style>div{}</style></div>") == 1
+    assert time.perf_counter() - started < 2
 
 
 def test_a_dns_answer_that_changes_after_the_check_does_not_reach_inside(
