@@ -88,7 +88,11 @@ def build_context(
     items: list[EvidenceItem] = []
     used = 0
     for node in nodes:
-        text = neutralise(node.text or node.name).strip()
+        text = node.text or node.name
+        code = node.props.get("code")
+        if isinstance(code, str) and code:  # a symbol's source: shown, not indexed
+            text = f"{text}\n{code}"
+        text = neutralise(text).strip()
         snippet = cut_at_boundary(text, snippet_chars)
         cost = _tokens(snippet) + 20
         if used + cost > budget_tokens and items:

@@ -295,7 +295,13 @@ async def source_documents(store: GraphStore) -> list[tuple[str, tuple[str, ...]
             files[(node.scope, str(node.props.get("path", "")))].append(node)
     for group in files.values():
         group.sort(key=lambda n: (n.label != "File", int(n.props.get("line", 0) or 0)))
-        docs.append(("\n".join(n.text or n.name for n in group), tuple(n.uid for n in group)))
+        # a plain RAG chunks the file's source: the symbols' code where it is kept, else their text
+        docs.append(
+            (
+                "\n".join(str(n.props.get("code") or n.text or n.name) for n in group),
+                tuple(n.uid for n in group),
+            )
+        )
     for label in ("Endpoint", "Schema", "DocSection"):
         docs += [(n.text or n.name, (n.uid,)) for n in await all_nodes(store, label)]
     return [(t[:4000], c) for t, c in docs]

@@ -12,7 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flowrag.answer.aggregates import GroupValues, describe, plan_aggregate
-from flowrag.answer.context import EvidenceItem, browser_cypher, build_context, render_evidence
+from flowrag.answer.context import (
+    EvidenceItem,
+    browser_cypher,
+    build_context,
+    cut_at_boundary,
+    render_evidence,
+)
 from flowrag.answer.llm import NO_ANSWER, SYSTEM_PROMPTS, LLMClient
 from flowrag.answer.planner import Plan, explain, plan_question
 from flowrag.answer.retrieval import STRATEGIES, Evidence, Retriever
@@ -333,7 +339,14 @@ class Answerer:
     async def _finish(self, prepared: _Prepared, answer: str, mode: str) -> AnswerResult:
         cited = {int(n) for n in _CITE.findall(answer)}
         citations = [
-            Citation(i.number, i.node.uid, i.node.label, i.provenance, i.snippet[:300], round(i.score, 4))
+            Citation(
+                i.number,
+                i.node.uid,
+                i.node.label,
+                i.provenance,
+                cut_at_boundary(i.snippet, 300),
+                round(i.score, 4),
+            )
             for i in prepared.items
             if mode != "llm" or i.number in cited or not cited
         ]
@@ -387,10 +400,10 @@ class Answerer:
         if summary:
             lines.append(summary)
         for item in items[:6]:
-            text = item.snippet.replace("\n", " ")
+            text = cut_at_boundary(item.snippet, 280).replace("\n", " ")
             lines.append(
-                f"- [{item.number}] {item.node.label} « {item.node.name} » ({item.provenance}) : {text[:280]}"
+                f"- [{item.number}] {item.node.label} « {item.node.name} » ({item.provenance}) : {text}"
                 if lang == "fr"
-                else f'- [{item.number}] {item.node.label} "{item.node.name}" ({item.provenance}): {text[:280]}'
+                else f'- [{item.number}] {item.node.label} "{item.node.name}" ({item.provenance}): {text}'
             )
         return "\n".join(lines)

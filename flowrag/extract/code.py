@@ -9,7 +9,10 @@ it is even parsed."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
+from pathlib import PurePosixPath
 from collections.abc import Mapping
 
 from flowrag.extract.code_docs import extract_config, extract_markdown
@@ -19,12 +22,13 @@ from flowrag.extract.code_python_urls import Wrapper
 from flowrag.extract.code_rows import SOURCE, CodeExtract
 from flowrag.extract.code_treesitter import extract_treesitter
 from flowrag.extract.secrets import redact, redact_env
+from flowrag.extract.vocabulary import identifier_words
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 
 __all__ = ["EXTRACTOR_VERSION", "WRAPPER_FAMILIES", "extract_file", "file_digest", "wrapper_family"]
 
 #: Bump when extraction output changes for the same input (forces re-extraction of every file).
-EXTRACTOR_VERSION = "6"  # 6: HTTP wrappers in the tree-sitter languages; eight more languages
+EXTRACTOR_VERSION = "7"  # 7: symbol texts without bodies, calls through a helper linked to it
 _CONFIG = {"yaml", "json", "toml"}
 #: Languages whose files may call each other's HTTP wrappers by name.
 WRAPPER_FAMILIES: dict[str, str] = {
@@ -88,7 +92,12 @@ def extract_file(
         path,
         name=path,
         text=redact(f"{path} ({language}, {lines} lines)" + (f". {summary}" if summary else "")),
-        embed=bool(summary),  # a script's purpose is searchable by meaning; a plain file is not
+        # a script's purpose is searchable by meaning (its name's words, then the head of its
+        # summary: docstring, commands, endpoints); a plain file is not
+        embed_text=f"{language} {identifier_words(PurePosixPath(path).stem)} ({path}): {summary[:400]}"
+        if summary
+        else None,
+        embed=bool(summary),
         props={
             "repo": repo,
             "path": path,
@@ -99,6 +108,44 @@ def extract_file(
         hash=digest,
     )
     out = CodeExtract(problems=parsed.problems, imports=parsed.imports, summary=parsed.summary)
-    out.nodes = [file_row, *parsed.nodes]
+    out.nodes = [file_row, *_with_endpoints(parsed)]
     out.rels = [RelRow(RelType.CONTAINS, make_uid(NodeLabel.REPOSITORY, repo), file_row.uid), *parsed.rels]
     return out
+
+
+_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+_ORIGIN = re.compile(r"^(?:[a-z][\w+.-]*:)?//[^/]+|^\{[^}]*\}")  # scheme://host, {base}
+
+
+def _call_words(name: str) -> str:
+    """``POST https://dct/v3/vdbs/{id}/refresh_by_snapshot`` -> ``POST v 3 vdbs refresh by snapshot``."""
+    method, _, url = name.partition(" ")
+    return f"{method} {identifier_words(_PLACEHOLDER.sub(' ', _ORIGIN.sub('', url)))}"
+
+
+def _with_endpoints(parsed: CodeExtract) -> list[NodeRow]:
+    """Each function's text names the HTTP calls it makes (``POST /vdbs/{vdbId}/refresh``), and
+    its vector the words of their paths: "which code refreshes a VDB?" then meets the function
+    that does it, whatever it is called."""
+    names = {n.uid: n.name for n in parsed.nodes if n.label == NodeLabel.HTTP_CALL}
+    made: dict[str, list[str]] = {}
+    for rel in parsed.rels:
+        if rel.type == RelType.MAKES and rel.end_uid in names:
+            made.setdefault(rel.start_uid, []).append(names[rel.end_uid])
+    if not made:
+        return parsed.nodes
+    rows = []
+    for row in parsed.nodes:
+        calls = list(dict.fromkeys(made.get(row.uid, ())))
+        if row.label not in (NodeLabel.FUNCTION, NodeLabel.CLASS) or not calls:
+            rows.append(row)
+            continue
+        words = list(dict.fromkeys(_call_words(c) for c in calls))
+        rows.append(
+            dataclasses.replace(
+                row,
+                text=f"{row.text}\nHTTP: {', '.join(calls[:12])}",
+                embed_text=f"{row.embed_text or row.text} Calls {'; '.join(words[:4])}."[:600],
+            )
+        )
+    return rows

@@ -8,7 +8,9 @@ Imports are kept as raw module names for the linker; calls as simple names."""
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -67,6 +69,7 @@ class _Visitor(ast.NodeVisitor):
     def __init__(self, repo: str, path: str, source: str, out: CodeExtract, tree: ast.Module) -> None:
         self.repo, self.path, self.source, self.out = repo, path, source, out
         self._lines: list[str] | None = None  # the source's lines, split once (bodies are slices)
+        self._tokens: list[tuple[int, bool, str]] | None = None  # (line, is comment, text)
         self.file_uid = file_uid(repo, path)
         self.stack: list[tuple[str, str, bool]] = []  # (name, uid, is_class)
         self.calls: dict[str, list[str]] = {}  # function uid -> callee simple names
@@ -78,9 +81,30 @@ class _Visitor(ast.NodeVisitor):
         self.inner_calls: dict[str, list[int]] = {}  # wrapper name -> indexes of its own HttpCall rows
         self.params_of: dict[str, tuple[str, ...]] = {}  # function name -> positional parameters
         self.methods: set[str] = set()  # wrappers that are methods (not importable by name)
+        self.local: set[str] = set()  # uids of the functions defined in this file
         self.top_level: set[str] = {
             n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         }
+
+    def _notes(self, start: int, end: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The comments and string literals on lines ``start..end`` (the file is tokenized once)."""
+        if self._tokens is None:
+            self._tokens = []
+            try:
+                for tok in tokenize.generate_tokens(io.StringIO(self.source).readline):
+                    if tok.type == tokenize.COMMENT:
+                        self._tokens.append((tok.start[0], True, tok.string))
+                    elif tok.type == tokenize.STRING:
+                        self._tokens.append((tok.start[0], False, _string_value(tok.string)))
+                    elif tok.type == _FSTRING_MIDDLE:  # Python 3.12+: f-strings are split up
+                        self._tokens.append((tok.start[0], False, tok.string))
+            except (tokenize.TokenError, SyntaxError, ValueError):
+                pass  # what was read so far is kept (ast parsed the file, so this is rare)
+        inside = [(is_comment, text) for line, is_comment, text in self._tokens if start <= line <= end]
+        return (
+            tuple(text for is_comment, text in inside if is_comment),
+            tuple(text for is_comment, text in inside if not is_comment),
+        )
 
     def _segment(self, node: ast.AST) -> str:
         """The source of ``node`` (``ast.get_source_segment`` splits the whole file on every call:
@@ -142,12 +166,14 @@ class _Visitor(ast.NodeVisitor):
         self.scopes.append(scope)
         self.params.append(tuple(names))
         self.params_of[node.name] = tuple(names)
+        self.local.add(uid)
         self.stack.append((node.name, uid, False))
         self.generic_visit(node)
         self.stack.pop()
         self.scopes.pop()
         self.params.pop()
         in_class = bool(self.stack) and self.stack[-1][2]
+        comments, literals = self._notes(node.lineno, node.end_lineno or node.lineno)
         symbol = Symbol(
             "method" if in_class else "function",
             qual,
@@ -158,6 +184,8 @@ class _Visitor(ast.NodeVisitor):
             doc=ast.get_docstring(node) or "",
             body=self._segment(node),
             calls=tuple(self.calls[uid]),
+            comments=comments,
+            literals=literals,
         )
         row = symbol_row(self.repo, self.path, symbol)
         self.out.nodes.append(row)
@@ -187,6 +215,19 @@ class _Visitor(ast.NodeVisitor):
             row = route_row(self.repo, self.path, method, path, qual, line, dotted(deco.func.value))
             self.out.nodes.append(row)
             self.out.rels.append(RelRow(RelType.SERVES, handler, row.uid))
+
+    def visit_If(self, node: ast.If) -> None:
+        """Each branch sees its own copy of the names in scope: a value assigned in a branch
+        (``if ops == "snapshot": ops = "snapshots"``) is not the value after the ``if``, and a
+        name compared to a literal (``if args.command == "stop":``) has that value in the body,
+        so a script's dispatch resolves the command it passes on."""
+        self.visit(node.test)
+        narrowed = _equality_guard(node.test)
+        for branch, extra in ((node.body, narrowed), (node.orelse, None)):
+            self.scopes.append({**self.scopes[-1], **(extra or {})})
+            for stmt in branch:
+                self.visit(stmt)
+            self.scopes.pop()
 
     def visit_Assign(self, node: ast.Assign) -> None:
         """Local string values (``url = BASE + path``) are visible to later calls in the function."""
@@ -226,7 +267,9 @@ class _Visitor(ast.NodeVisitor):
             verb, url, method_param = self._client_call(node, func)
             if url is not None and ("/" in url or "{" in url):
                 if "{param:" in url and within is not None:
-                    self.wrappers[within] = Wrapper(within, self.params[-1], url, verb, method_param)
+                    self.wrappers[within] = Wrapper(
+                        within, self.params[-1], url, verb, method_param, uid=self.stack[-1][1]
+                    )
                     if len(self.stack) > 1 or self.stack[0][2]:
                         self.methods.add(within)
                     self.inner_calls.setdefault(within, []).append(len(self.out.nodes))
@@ -270,11 +313,18 @@ class _Visitor(ast.NodeVisitor):
                 if "{param:" in url and site.within is not None:
                     if site.within not in self.wrappers:
                         params = self.params_of.get(site.within, ())
-                        self.wrappers[site.within] = Wrapper(site.within, params, url, method)
+                        self.wrappers[site.within] = Wrapper(site.within, params, url, method, uid=site.owner)
                         added = True
                     self.inner_calls.setdefault(site.within, []).append(len(self.out.nodes))
                 self.out.nodes.append(row)
                 self.out.rels.append(RelRow(RelType.MAKES, site.owner, row.uid))
+                if site.within is None and wrapper.uid in self.local:
+                    # a script's top level calls a helper of the same file: the helper is the
+                    # function that makes the call ("which code rolls a VDB back?" reaches
+                    # ``vdb_rollback``, not only the 400-line script). A call from inside a
+                    # function is that function's, and a shared ``url_GET`` is never linked to
+                    # every call (it would be the hub every endpoint question ends on).
+                    self.out.rels.append(RelRow(RelType.MAKES, wrapper.uid, row.uid))
             if not added:
                 break
         drop = {i for name in used for i in self.inner_calls.get(name, ())}
@@ -284,13 +334,40 @@ class _Visitor(ast.NodeVisitor):
             self.out.rels = [r for r in self.out.rels if r.end_uid not in gone]
 
 
-def find_wrappers(source: str) -> dict[str, Wrapper]:
-    """The module-level functions of a file that are HTTP wrappers (for callers in other files)."""
+_FSTRING_MIDDLE = getattr(tokenize, "FSTRING_MIDDLE", -1)
+_STRING_PREFIX = re.compile(r"^[rRbBuUfF]{0,2}('{3}|\"{3}|'|\")")
+
+
+def _string_value(token: str) -> str:
+    """A string token without its prefix and quotes (f-string fields stay as written)."""
+    match = _STRING_PREFIX.match(token)
+    if not match:
+        return token
+    quote = match.group(1)
+    inner = token[match.end() :]
+    return inner[: -len(quote)] if inner.endswith(quote) else inner
+
+
+def _equality_guard(test: ast.expr) -> dict[str, str] | None:
+    """``{"args.command": "stop"}`` for ``args.command == "stop"`` (either side), else None."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return None
+    left, right = test.left, test.comparators[0]
+    for name, value in ((left, right), (right, left)):
+        key = dotted(name) if isinstance(name, ast.Name | ast.Attribute) else ""
+        if key and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return {key: value.value}
+    return None
+
+
+def find_wrappers(source: str, repo: str = "", path: str = "") -> dict[str, Wrapper]:
+    """The module-level functions of a file that are HTTP wrappers (for callers in other files);
+    ``repo`` and ``path`` name their nodes, so calls made through them link back to them."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError):
         return {}
-    visitor = _Visitor("", "", source, CodeExtract(), tree)
+    visitor = _Visitor(repo, path, source, CodeExtract(), tree)
     try:
         visitor.visit(tree)
         visitor.resolve_wrappers()
@@ -337,15 +414,19 @@ def _script_summary(tree: ast.Module, out: CodeExtract) -> list[str]:
     """The module docstring, argparse/click command names and help texts, and the HTTP calls made
     outside any function or class (the work of a script's top level)."""
     parts: list[str] = []
+    helps: list[str] = []
     doc = ast.get_docstring(tree)
     if doc:
         parts.append(doc[:600])
+    commands: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr == "add_parser" and node.args and isinstance(node.args[0], ast.Constant):
-                parts.append(f"command {node.args[0].value!s}")
-            if node.func.attr in ("add_parser", "add_argument", "ArgumentParser", "command", "option"):
+                commands.append(str(node.args[0].value))
+            if node.func.attr == "ArgumentParser":  # argparse.ArgumentParser(description=…)
                 parts += _cli_texts(node)
+            elif node.func.attr in ("add_parser", "add_argument", "command", "option"):
+                helps += _cli_texts(node)
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
@@ -355,7 +436,9 @@ def _script_summary(tree: ast.Module, out: CodeExtract) -> list[str]:
         elif isinstance(node, ast.FunctionDef) and any(
             dotted(d).endswith(("command", "group")) for d in node.decorator_list
         ):
-            parts.append(f"command {node.name}: {(ast.get_docstring(node) or '')[:200]}")
+            commands.append(f"{node.name} ({(ast.get_docstring(node) or '')[:200]})")
+    if commands:
+        parts.append("commands: " + ", ".join(dict.fromkeys(commands)))
     calls = [
         r.end_uid.split(":", 1)[1]
         for r in out.rels
@@ -364,7 +447,9 @@ def _script_summary(tree: ast.Module, out: CodeExtract) -> list[str]:
     if calls:
         names = {n.uid: n.name for n in out.nodes if n.label == "HttpCall"}
         parts.append("calls " + ", ".join(dict.fromkeys(names.get(f"HttpCall:{c}", c) for c in calls[:30])))
-    return parts
+    # what the script is, what it offers and what it calls first; option help texts last (a
+    # script with 60 options would otherwise push its purpose out of the summary)
+    return parts + helps
 
 
 def _keyword(node: ast.Call, name: str) -> ast.expr | None:

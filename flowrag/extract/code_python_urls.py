@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "HTTP_METHODS",
@@ -37,6 +37,8 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 _MAX_DEPTH = 12
 _PARAM = re.compile(r"\{param:(\w+)\}")
 _PASSTHROUGH = frozenset({"strip", "lstrip", "rstrip", "lower", "removeprefix", "removesuffix"})
+# percent-encoders: the URL part is what they encode (``quote(vdb_id)`` is the ``vdb_id`` part)
+_ENCODERS = frozenset({"quote", "quote_plus", "escape"})
 _JOINERS = {"urljoin", "join", "urllib.parse.urljoin", "parse.urljoin", "os.path.join", "posixpath.join"}
 
 
@@ -90,6 +92,9 @@ class Wrapper:
     template: str  # with ``{param:NAME}`` markers
     method: str | None  # fixed method, or None when it comes from ``method_param``
     method_param: str | None = None
+    # the wrapper's own node, so each call made through it is linked to it as well as to the
+    # code calling it (not part of equality: the same helper found twice is one helper)
+    uid: str = field(default="", compare=False)
 
     def fill(
         self, given: Mapping[str, str | None], method_value: str | None = None
@@ -154,6 +159,8 @@ class Resolver:
             return self.constants.get(node.id)
         if isinstance(node, ast.Attribute):
             chain = dotted(node)
+            if chain in scope:  # narrowed by an enclosing ``if args.command == "stop":``
+                return scope[chain]
             return self.constants.get(chain) or self.constants.get(node.attr)
         if isinstance(node, ast.JoinedStr):
             parts = []
@@ -188,6 +195,9 @@ class Resolver:
                 return self.template(func.value, scope, nxt)  # path.lstrip("/"), str(url)
             if isinstance(func, ast.Name) and func.id == "str" and len(node.args) == 1:
                 return self.template(node.args[0], scope, nxt)
+            if _label(func) in _ENCODERS and node.args:
+                inner = self.template(node.args[0], scope, nxt)
+                return inner if inner is not None else "{" + _label(node.args[0]) + "}"
             if isinstance(func, ast.Attribute) and func.attr == "format":
                 fmt = self.template(func.value, scope, nxt)
                 if fmt is None:

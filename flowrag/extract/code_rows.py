@@ -4,6 +4,7 @@ symbols from every language look the same in the graph: same keys, provenance, t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flowrag.extract.secrets import redact
@@ -14,6 +15,8 @@ __all__ = [
     "SOURCE",
     "CodeExtract",
     "Symbol",
+    "body_notes",
+    "code_excerpt",
     "contains",
     "file_uid",
     "first_sentence",
@@ -75,6 +78,9 @@ class Symbol:
     doc: str = ""
     body: str = ""
     calls: tuple[str, ...] = ()  # simple names this function calls (resolved by the linker)
+    # the comments and string literals inside it, as the parser found them (not the raw body)
+    comments: tuple[str, ...] = ()
+    literals: tuple[str, ...] = ()
 
     @property
     def is_class(self) -> bool:
@@ -104,6 +110,40 @@ class Symbol:
         )
 
 
+# comment markers of every language we parse, at either end of a comment's text
+_COMMENT_MARKS = re.compile(r"^(?:#+|//+|/\*+!?|\*+|--+|;+|=\w+|<!--)\s*|\s*(?:\*+/|-->)$")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+_NOTES_LIMIT = 600  # characters of comments and literals kept per symbol
+_CODE_LIMIT = 1500  # characters of source kept for display (not indexed)
+
+
+def body_notes(comments: Sequence[str], literals: Sequence[str], doc: str = "") -> str:
+    """What a symbol's comments and string literals say, without its code: the words that name
+    its purpose ("# wait until the job ends"), the headers and config keys it uses
+    (``"authorization"``, ``cfg.apikey``), the messages it prints. Short, deduplicated, in order."""
+    seen: dict[str, None] = {}
+    doc = " ".join(doc.split())
+    for raw in comments:
+        for line in raw.splitlines():
+            text = " ".join(_COMMENT_MARKS.sub("", line.strip()).split())
+            if _LETTERS.search(text) and text not in doc:
+                seen.setdefault(text[:200], None)
+    for raw in literals:
+        text = " ".join(raw.split())
+        if 2 < len(text) <= 120 and _LETTERS.search(text) and text not in doc:
+            seen.setdefault(text, None)
+    out = "; ".join(seen)
+    return out if len(out) <= _NOTES_LIMIT else out[:_NOTES_LIMIT].rsplit(" ", 1)[0]
+
+
+def code_excerpt(body: str, limit: int = _CODE_LIMIT) -> str:
+    """The first ``limit`` characters of a body, ended at a line boundary."""
+    if len(body) <= limit:
+        return body
+    cut = body.rfind("\n", 0, limit)
+    return body[: cut if cut > 0 else limit]
+
+
 def symbol_uid(repo: str, path: str, qualname: str, *, is_class: bool) -> str:
     return make_uid(NodeLabel.CLASS if is_class else NodeLabel.FUNCTION, f"{repo}/{path}::{qualname}")
 
@@ -125,11 +165,27 @@ def symbol_row(repo: str, path: str, symbol: Symbol) -> NodeRow:
         props |= {"signature": redact(head)[:500], "docstring": redact(doc[:1000])}
         if symbol.calls:
             props["calls"] = sorted(set(symbol.calls))[:60]
+    safe = redact(symbol.body)
+    if safe:
+        props["code"] = code_excerpt(safe)  # shown as evidence, never indexed
+    # A literal or comment is kept only if it survives redaction of the body around it: out of
+    # context ("S3cr3tValue!" without its ``password =``) the redaction rules could not see it.
+    comments = [c for c in symbol.comments if c in safe]
+    literals = [t for t in symbol.literals if t in safe]
     words = identifier_words(symbol.qualname.rsplit(".", 1)[-1])
-    text = f"{head} ({words}) in {path}:{symbol.line}. {doc[:600]}\n{symbol.body[:1500]}"
-    # Embed a short text: e5-small on 2 cores does ~130 texts/s at 10 words and ~20/s at 80, so the
-    # body stays in the full-text index and the evidence, and the vector carries name + purpose.
-    embed = f"{symbol.kind} {symbol.qualname} ({path}): {head[:160]}. {first_sentence(doc)}"
+    notes = body_notes(comments, literals, doc)
+    callees = " ".join(dict.fromkeys(identifier_words(c) for c in symbol.calls))[:300]
+    # Indexed text: what names and explains the symbol, not its code (a body's keywords and
+    # local names drown the few words that say what it does).
+    text = f"{head} ({words}) in {path}:{symbol.line}. {doc[:600]}"
+    if notes:
+        text += f"\nNotes: {notes}"
+    if callees:
+        text += f"\nCalls: {callees}"
+    # Embed a short text: e5-small on 2 cores does ~130 texts/s at 10 words and ~20/s at 80; the
+    # vector carries name + purpose (the docstring, else the first comment or message).
+    purpose = first_sentence(doc) if doc else first_sentence(body_notes(comments, ()))
+    embed = f"{symbol.kind} {symbol.qualname} ({words}; {path}): {head[:160]}. {purpose}"
     return NodeRow(
         label,
         key,

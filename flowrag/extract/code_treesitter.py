@@ -23,7 +23,7 @@ the Python extractor, from tree-sitter syntax trees (one walker; languages diffe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flowrag.extract.code_langs import LANGUAGES, LangSpec, parser_for
@@ -46,6 +46,7 @@ __all__ = ["extract_treesitter", "find_treesitter_wrappers"]
 Node = Any  # tree_sitter.Node (the binding ships no stubs mypy can use)
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_COMMENT_TEXT = re.compile(r"^(?:#+|//+|/\*+|\*+/?|--+|<#|#>)\s*|\s*\*+/$")
 _STRINGS = {
     "string",
     "string_literal",
@@ -148,6 +149,8 @@ class _Scope:
     calls: list[str] | None = None
     params: tuple[str, ...] = ()
     qual: str = ""  # dotted: Class.method, object.key, Type.method (Go)
+    comments: list[str] = field(default_factory=list)
+    literals: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -282,6 +285,12 @@ class _Walker:
             if entered:
                 stack.append((node, True))
             if kind in _STRINGS or kind in self.spec.comments:
+                if self.scopes:
+                    scope = self.scopes[-1]
+                    if kind in _STRINGS:
+                        scope.literals.append(_unquote(_text(node)))
+                    else:
+                        scope.comments.append(_text(node))
                 continue
             stack.extend((child, False) for child in reversed(node.named_children))
 
@@ -440,6 +449,8 @@ class _Walker:
             doc=_doc_comment(node, self.spec),
             body=whole[:3000],
             calls=tuple(scope.calls or ()),
+            comments=tuple(scope.comments),
+            literals=tuple(scope.literals),
         )
         row = symbol_row(self.repo, self.path, symbol)
         self.out.nodes.append(row)
@@ -768,7 +779,9 @@ class _Walker:
         owner = self._function_scope()
         found = None
         if owner is not None and (_MARK.search(url) or method_param):  # a parameter reaches the call
-            wrapper = Wrapper(owner.qual, owner.params, _marked(url), method or None, method_param)
+            wrapper = Wrapper(
+                owner.qual, owner.params, _marked(url), method or None, method_param, uid=owner.uid
+            )
             found = self.wrappers.setdefault(owner.qual, _Found(wrapper, []))
         url = _unmarked(url)
         if not method or not _plausible(url):
@@ -881,7 +894,9 @@ class _Walker:
                     nested = self.wrappers.get(site.within)
                     if nested is None:
                         fixed = None if passed_on else method
-                        wrapped = Wrapper(site.within, site.params, _marked(url), fixed, passed_on)
+                        wrapped = Wrapper(
+                            site.within, site.params, _marked(url), fixed, passed_on, uid=site.owner_uid
+                        )
                         nested = self.wrappers[site.within] = _Found(wrapped, [])
                         grew = True
                 plain = _unmarked(url)
@@ -891,6 +906,10 @@ class _Walker:
                     )
                     self.out.nodes.append(row)
                     self.out.rels.append(RelRow(RelType.MAKES, site.owner_uid, row.uid))
+                    local = self.wrappers.get(wrapper.name)
+                    if not site.within and local is not None and local.wrapper is wrapper:
+                        # top-level script code calls a helper of this file (see code_python)
+                        self.out.rels.append(RelRow(RelType.MAKES, wrapper.uid, row.uid))
                     resolved.add(row.uid)
                     if nested is not None:
                         nested.rows.append(row.uid)
@@ -1128,9 +1147,24 @@ def extract_treesitter(
     walker = _Walker(spec, repo, path, source, out)
     walker.run(tree.root_node)
     walker.resolve_wrappers(wrappers)
+    header = _header_comment(tree.root_node, spec)
+    if header:
+        out.summary.insert(0, header)
     if tree.root_node.has_error:
         out.problems.append(f"{path}: {language} syntax errors; symbols outside them were kept")
     return out
+
+
+def _header_comment(root: Node, spec: LangSpec) -> str:
+    """The comments a file starts with (its purpose, usage line), without a shebang: what a
+    script's header says it does ("# Refresh a VDB to a point in time")."""
+    lines: list[str] = []
+    for child in root.named_children:
+        if child.type not in spec.comments:
+            break
+        lines += [line for line in _text(child).splitlines() if not line.startswith("#!")]
+    text = " ".join(" ".join(_COMMENT_TEXT.sub("", line.strip()).split()) for line in lines).strip()
+    return text[:600]
 
 
 def find_treesitter_wrappers(

@@ -234,7 +234,9 @@ _CLIENT_HINTS = ("requests", "httpx", "aiohttp", "urllib", "session", "http.clie
 _TS_CLIENT_HINTS = ("http", "fetch", "axios", "rest", "request", "webclient")
 
 
-def _repository_wrappers(root: Path, paths: list[str]) -> tuple[dict[str, dict[str, Wrapper]], str]:
+def _repository_wrappers(
+    root: Path, paths: list[str], repo: str = ""
+) -> tuple[dict[str, dict[str, Wrapper]], str]:
     """HTTP wrappers defined in the repository, by language family then name (a name defined in
     two files of a family is ambiguous and dropped), and a digest of them. Only files that mention
     an HTTP client are parsed first (module-level functions for Python; functions, methods and
@@ -253,7 +255,7 @@ def _repository_wrappers(root: Path, paths: list[str]) -> tuple[dict[str, dict[s
 
     def collect(known: dict[str, dict[str, Wrapper]], only: set[str] | None) -> dict[str, dict[str, Wrapper]]:
         found: dict[str, dict[str, list[Wrapper]]] = {}
-        for language, family, text in texts.values():
+        for rel, (language, family, text) in texts.items():
             checkpoint()
             low = text.lower()
             if only is None:
@@ -264,7 +266,7 @@ def _repository_wrappers(root: Path, paths: list[str]) -> tuple[dict[str, dict[s
                 continue
             try:
                 defined = (
-                    find_wrappers(text)
+                    find_wrappers(text, repo, rel)
                     if family == "python"
                     else find_treesitter_wrappers(language, text, known.get(family))
                 )
@@ -284,7 +286,7 @@ def _repository_wrappers(root: Path, paths: list[str]) -> tuple[dict[str, dict[s
             for name, wrapper in found.items():
                 unique.setdefault(family, {}).setdefault(name, wrapper)
     flat = sorted(
-        (family, w.name, w.params, w.template, w.method or "", w.method_param or "")
+        (family, w.name, w.params, w.template, w.method or "", w.method_param or "", w.uid)
         for family, found in unique.items()
         for w in found.values()
     )
@@ -326,7 +328,7 @@ async def _ingest_tree(
     seen: set[str] = {repo_node.uid}
     paths = await asyncio.to_thread(list_repository, root, report)
     total = len(paths)
-    wrappers, context = await asyncio.to_thread(_repository_wrappers, root, paths)
+    wrappers, context = await asyncio.to_thread(_repository_wrappers, root, paths, repo)
     pending_nodes: list[NodeRow] = []
     pending_rels: list[RelRow] = []
     stale: list[str] = []

@@ -339,3 +339,29 @@ def test_the_platform_teams_other_languages(path: str) -> None:
     }
     assert found == symbols
     assert {(n.name, n.props.get("line")) for n in out.nodes if n.label.value == "HttpCall"} == calls
+
+
+def test_a_files_header_comment_says_what_it_is_for() -> None:
+    shell = "#!/usr/bin/env bash\n# Refresh a VDB to a point in time.\n# usage: refresh.sh ID TS\nset -e\n"
+    row = extract_file("r", "ops/refresh.sh", shell).nodes[0]
+    assert "Refresh a VDB to a point in time. usage: refresh.sh ID TS" in row.text
+    assert row.embed and "#!" not in row.text and "refresh" in (row.embed_text or "")
+
+
+def test_java_method_text_names_its_call_and_keeps_its_code_for_display() -> None:
+    java = (
+        "class DctClient {\n"
+        '  private static final String BASE = "https://dct.example.com/v3";\n'
+        "  String refresh(String vdbId) {\n"
+        "    // ask DCT for a refresh from the latest snapshot\n"
+        '    return rest.postForObject(BASE + "/vdbs/" + vdbId + "/refresh_by_snapshot", null, String.class);\n'
+        "  }\n"
+        "}\n"
+    )
+    out = extract_file("r", "DctClient.java", java)
+    method = next(n for n in out.nodes if n.name == "DctClient.refresh")
+    assert "ask DCT for a refresh from the latest snapshot" in method.text
+    assert "HTTP: POST https://dct.example.com/v3/vdbs/{vdbId}/refresh_by_snapshot" in method.text
+    assert "postForObject(" not in method.text and "postForObject(" in method.props["code"]
+    made = [r for r in out.rels if r.type == "MAKES"]
+    assert [r.start_uid for r in made] == [method.uid]  # the call is the method's, cited at its line

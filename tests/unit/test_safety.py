@@ -233,6 +233,30 @@ def test_snippets_end_at_a_line_or_word_boundary() -> None:
     assert cut_at_boundary("x" * 100, 10) == "x" * 10 + "…"  # one long token: a hard cut
 
 
+def test_a_symbols_evidence_shows_its_code_cut_at_a_line() -> None:
+    """Code is not indexed (props["code"]) but it is what the evidence shows under the symbol."""
+    from flowrag.answer.context import build_context
+
+    code = "def refresh(vdb_id):\n" + "".join(f"    step_{i}(vdb_id)\n" for i in range(80))
+    node = StoredNode(
+        uid="Function:r/a.py::refresh",
+        label="Function",
+        key="r/a.py::refresh",
+        name="refresh",
+        text="def refresh(vdb_id) (refresh) in a.py:1.",
+        source="code",
+        scope="r",
+        source_id="a.py:1",
+        content_hash="",
+        first_seen="",
+        last_seen="",
+        props={"code": code, "path": "a.py", "line": 1, "repo": "r"},
+    )
+    snippet = build_context([node], {}, 4000)[0].snippet
+    assert snippet.startswith("def refresh(vdb_id) (refresh) in a.py:1.\ndef refresh(vdb_id):\n    step_0")
+    assert snippet.endswith("(vdb_id)…") and len(snippet) <= 601  # whole lines only
+
+
 def test_a_page_nested_deeper_than_browsers_build_is_skipped_at_once() -> None:
     from flowrag.extract.html_docs import MAX_DEPTH, extract_html, nesting_depth
 
