@@ -234,6 +234,10 @@ def http_call_row(repo: str, path: str, method: str, url: str, caller: str, line
         name=f"{method} {url}",
         text=f"HTTP call {method} {url} from {caller} ({path}:{line})",
         props={"repo": repo, "method": method, "url": url, "path": path, "line": line},
+        # Not embedded: a call's meaning is its maker's (whose text names the call) and its
+        # endpoint's. Hundreds of near-identical "HTTP call POST {host}/…" vectors would fill the
+        # vector seeds of every code question and push the functions out.
+        embed=False,
     )
 
 
