@@ -41,6 +41,11 @@ WRAPPER_FAMILIES: dict[str, str] = {
     "scala": "jvm",
     "csharp": "dotnet",
     "go": "go",
+    "perl": "perl",
+    "php": "php",
+    "ruby": "ruby",
+    "rust": "rust",
+    "powershell": "powershell",
 }
 
 

@@ -63,6 +63,7 @@ _STRINGS = {
 }
 _QUOTED = re.compile(r'^[@$]*(\"\"\"|"|\'|`)(.*)\1$', re.S)
 _PLACEHOLDER = re.compile(r"\$?\{(\w+)\}|\$(?=[A-Za-z_])(\w+)")
+_EMBEDDED = re.compile(r"#\{\s*(\w+)\s*\}|\{\$(\w+)\}")  # Ruby "#{id}", PHP "{$id}"
 _DOTTED = re.compile(r"\$\{\s*(\w+)\.[\w.]+\s*\}")  # ${article.slug}
 _NAME_TYPES = (
     "object_reference",
@@ -182,6 +183,28 @@ def _type_name(node: Node) -> str:
     return ""
 
 
+_ASSIGNMENTS = ("assignment_expression", "assignment", "property_element")
+_SIGIL_NAMES = ("scalar", "variable_name", "variable", "constant")
+
+
+def _single(node: Node | None) -> Node | None:
+    """Down a chain of one-child wrappers (PowerShell nests an expression ten levels deep)."""
+    while node is not None and node.named_child_count == 1 and node.type not in (*_STRINGS, *_SIGIL_NAMES):
+        node = node.named_children[0]
+    return node
+
+
+def _assigned(node: Node) -> tuple[Node | None, Node | None]:
+    """(name, value) of an assignment in the languages whose variables carry sigils."""
+    if node.type == "property_element":  # PHP: private $base = "…";
+        return node.child_by_field_name("name"), node.child_by_field_name("default_value")
+    left = node.child_by_field_name("left") or (node.named_children[0] if node.named_children else None)
+    value = node.child_by_field_name("right") or node.child_by_field_name("value")
+    if left is not None and left.type == "variable_declaration":  # Perl: my $base
+        left = left.child_by_field_name("variable")
+    return _single(left), _single(value)
+
+
 def _constructed(value: Node) -> str:
     """``new Client(…)``, ``inject(Service)``, ``TestBed.inject(Service)``: the type made or asked for."""
     if value.type in ("new_expression", "object_creation_expression"):
@@ -222,10 +245,29 @@ def _unmarked(template: str) -> str:
     return _MARK.sub(lambda m: "{" + m.group(1) + "}", template)
 
 
+_PARAM_NAMES = ("identifier", "simple_identifier", "variable_name", "variable", "scalar")
+_SIGILS = "$@%&"
+
+
+def _bare(node: Node) -> str:
+    """A variable's name without its sigil (Perl ``$path``, PHP ``$path``, PowerShell ``$Path``)."""
+    return _text(node).lstrip(_SIGILS)
+
+
 def _parameters(node: Node) -> tuple[str, ...]:
-    """Positional parameter names of a function node, in order, whatever the language."""
+    """Positional parameter names of a function node, in order, whatever the language (Perl
+    unpacks ``@_`` in its body; PowerShell declares ``($Path)`` or a ``param(…)`` block)."""
     if node.type in ("variable_declarator", "pair"):  # const f = (a, b) => … / { f: (a) => … }
         node = node.child_by_field_name("value") or node
+    if node.type == "subroutine_declaration_statement":
+        return _perl_parameters(node)
+    if node.type == "function_statement":
+        declared = next(
+            (c for c in _descendants(node) if c.type in ("function_parameter_declaration", "param_block")),
+            None,
+        )
+        found = [c for c in _descendants(declared) if c.type == "script_parameter"] if declared else []
+        return tuple(_bare(v) for p in found for v in p.named_children[:1] if v.type == "variable")
     params = node.child_by_field_name("parameters") or node.child_by_field_name("parameter")
     if params is None:
         params = next(
@@ -237,8 +279,8 @@ def _parameters(node: Node) -> tuple[str, ...]:
         return (_text(params),)
     names: list[str] = []
     for child in params.named_children:
-        if child.type in ("identifier", "simple_identifier"):
-            names.append(_text(child))
+        if child.type in _PARAM_NAMES:
+            names.append(_bare(child))
             continue
         found = [
             child.child(i)
@@ -246,9 +288,26 @@ def _parameters(node: Node) -> tuple[str, ...]:
             if child.field_name_for_child(i) in ("name", "pattern")
         ]
         if not found:
-            found = [c for c in child.named_children if c.type in ("identifier", "simple_identifier")][:1]
-        names += [_text(n) for n in found if n is not None and n.type in ("identifier", "simple_identifier")]
+            found = [c for c in child.named_children if c.type in _PARAM_NAMES][:1]
+        names += [_bare(n) for n in found if n is not None and n.type in _PARAM_NAMES]
     return tuple(names)
+
+
+def _perl_parameters(sub: Node) -> tuple[str, ...]:
+    """``my ($self, $path, $body) = @_;`` or ``my $path = shift;`` at the top of a sub (the
+    invocant ``$self``/``$class`` is not an argument at a method's call sites)."""
+    body = sub.child_by_field_name("body")
+    names: list[str] = []
+    for statement in (body.named_children if body is not None else [])[:4]:
+        assign = statement.named_children[0] if statement.named_children else None
+        if assign is None or assign.type != "assignment_expression":
+            continue
+        right = _text(assign.child_by_field_name("right")).strip()
+        if right not in ("@_", "shift", "shift @_", "shift()"):
+            continue
+        left = assign.child_by_field_name("left")
+        names += [_bare(v) for v in _descendants(left) if v.type == "scalar"] if left else []
+    return tuple(names[1:] if names[:1] and names[0] in ("self", "class", "this") else names)
 
 
 class _Walker:
@@ -302,13 +361,15 @@ class _Walker:
         while stack:
             node = stack.pop()
             name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-            if name is not None and value is not None and name.type == "identifier":
+            if node.type in _ASSIGNMENTS:  # Perl/PHP/Ruby/PowerShell: $base = "…", BASE = "…"
+                name, value = _assigned(node)
+            if name is not None and value is not None and name.type in ("identifier", *_SIGIL_NAMES):
                 if value.type == "expression_list" and value.named_child_count == 1:  # Go const
                     value = value.named_children[0]
                 if value.type in _STRINGS:
-                    self.constants[_text(name)] = normalise_url_template(_unquote(_text(value)))
-                elif value.type in ("binary_expression", "additive_expression"):
-                    later.append((_text(name), value))
+                    self.constants[_bare(name)] = normalise_url_template(_unquote(_text(value)))
+                elif value.type in ("binary_expression", "additive_expression", "binary"):
+                    later.append((_bare(name), value))
             if node.type not in _STRINGS:
                 stack.extend(node.named_children)
         for name, value in later:
@@ -580,7 +641,9 @@ class _Walker:
         if function is not None and function.calls is not None and name:
             function.calls.append(name)
         if name and args:
-            self._site(name, args, node.start_point[0] + 1, function, _text(receiver_node).rsplit(".", 1)[-1])
+            # the last link of the receiver, without sigil: this.api / $this->api / self.api -> api
+            tail = re.split(r"\.|->|::", _text(receiver_node))[-1].lstrip(_SIGILS)
+            self._site(name, args, node.start_point[0] + 1, function, tail)
         receiver = _text(receiver_node).lower()
         lname = name.lower()
         line = node.start_point[0] + 1
@@ -733,18 +796,27 @@ class _Walker:
 
     def _ps_command(self, node: Node) -> None:
         """``Invoke-RestMethod -Method Post -Uri "$Base/vdbs/$Id/stop"`` (and Invoke-WebRequest)."""
-        name = _text(node.child_by_field_name("command_name")).lower()
+        written = _text(node.child_by_field_name("command_name"))
+        name = written.lower()
         function = self._function_scope()
         if function is not None and function.calls is not None and name:
-            function.calls.append(name)
-        if name not in ("invoke-restmethod", "invoke-webrequest", "irm", "iwr"):
-            return
+            function.calls.append(written)
         elements = node.child_by_field_name("command_elements")
         items = [
             c
             for c in (elements.named_children if elements is not None else [])
             if c.type != "command_argument_sep"
         ]
+        if name not in ("invoke-restmethod", "invoke-webrequest", "irm", "iwr"):
+            # a call of a function of the script: its positional arguments, for HTTP wrappers
+            positional = [
+                c
+                for i, c in enumerate(items)
+                if c.type != "command_parameter" and (i == 0 or items[i - 1].type != "command_parameter")
+            ]
+            if positional:
+                self._site(written, positional, node.start_point[0] + 1, function, "")
+            return
         method, url_node, expect = "GET", None, ""
         for item in items:
             if item.type == "command_parameter":
@@ -798,9 +870,9 @@ class _Walker:
     def _param(self, node: Node | None) -> str | None:
         """The enclosing function's parameter this argument is, if it is one."""
         function = self._function_scope()
-        if node is None or function is None or node.type not in ("identifier", "simple_identifier"):
+        if node is None or function is None or node.type not in _PARAM_NAMES:
             return None
-        name = _text(node)
+        name = _bare(node)
         return name if name in function.params else None
 
     def _fetch_method_param(self, options: Node | None) -> str | None:
@@ -938,7 +1010,8 @@ class _Walker:
             return None
         kind = node.type
         if kind in _STRINGS:
-            raw = _unquote(_text(node))
+            # Ruby #{x} and PHP {$x} read as ${x}: one placeholder form below
+            raw = _EMBEDDED.sub(lambda m: "${" + (m.group(1) or m.group(2)) + "}", _unquote(_text(node)))
             function = self._function_scope()
             params = set(function.params) if function is not None else set()
             if params:  # `${article.slug}`: derived from the parameter article
@@ -964,13 +1037,22 @@ class _Walker:
                 return "{@" + name + "}"
             return self.constants.get(name, "{" + name + "}")
         if kind == "macro_invocation" and _text(node.child_by_field_name("macro")) == "format":
-            literal = next((c for c in _descendants(node) if c.type in _STRINGS), None)  # format!("{}/x", a)
-            return normalise_url_template(_unquote(_text(literal))) if literal is not None else None
+            tokens = next((c for c in node.named_children if c.type == "token_tree"), None)
+            parts = tokens.named_children if tokens is not None else []
+            if not parts or parts[0].type not in _STRINGS:
+                return None
+            values = iter(self._url(a, depth + 1) or "{" + _text(a) + "}" for a in parts[1:])
+            # format!("{}/vdbs/{}", BASE, id): each {} is the next argument, {name} stays a name
+            return normalise_url_template(
+                re.sub(r"\{\}", lambda _: next(values, "{param}"), _unquote(_text(parts[0])))
+            )
+        if kind == "reference_expression" and node.named_child_count:  # Rust &format!(…)
+            return self._url(node.named_children[-1], depth + 1)
         if kind in ("array_literal_expression", "unary_expression") and node.named_child_count == 1:
             return self._url(node.named_children[0], depth + 1)
         if kind in ("parenthesized_expression", "argument", "value_argument") and node.named_child_count:
             return self._url(node.named_children[-1], depth + 1)
-        if kind in ("binary_expression", "additive_expression") and node.named_child_count >= 2:
+        if kind in ("binary_expression", "additive_expression", "binary") and node.named_child_count >= 2:
             left = self._url(node.named_children[0], depth + 1)
             right = self._url(node.named_children[-1], depth + 1)
             if left is not None and right is not None:

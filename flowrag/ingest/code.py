@@ -231,7 +231,17 @@ async def ingest_code(
 
 _CLIENT_HINTS = ("requests", "httpx", "aiohttp", "urllib", "session", "http.client")
 # a prefilter only (the walker decides): words every HTTP client call of these languages contains
-_TS_CLIENT_HINTS = ("http", "fetch", "axios", "rest", "request", "webclient")
+_TS_CLIENT_HINTS = (
+    "http",
+    "fetch",
+    "axios",
+    "rest",
+    "request",
+    "webclient",
+    "reqwest",
+    "useragent",
+    "guzzle",
+)
 
 
 def _repository_wrappers(

@@ -291,7 +291,7 @@ LANGUAGE_SAMPLES = {
         '    client.post(format!("{}/vdbs/{}/refresh_by_snapshot", BASE, id)).send().await?;\n    Ok(())\n}\n'
         'struct Dct { base: String }\nimpl Dct { fn list(&self) { self.http.get("/vdbs"); } }\n',
         {("Function", "refresh", 2), ("Class", "Dct", 6), ("Function", "Dct.list", 7)},
-        {("POST {}/vdbs/{}/refresh_by_snapshot", 3), ("GET /vdbs", 7)},
+        {("POST {BASE}/vdbs/{id}/refresh_by_snapshot", 3), ("GET /vdbs", 7)},  # format! args fill {}
     ),
     "src/dct.c": (
         '/* refresh */\nint refresh_vdb(const char *id) { return http_post("/vdbs/refresh"); }\n'
@@ -365,3 +365,59 @@ def test_java_method_text_names_its_call_and_keeps_its_code_for_display() -> Non
     assert "postForObject(" not in method.text and "postForObject(" in method.props["code"]
     made = [r for r in out.rels if r.type == "MAKES"]
     assert [r.start_uid for r in made] == [method.uid]  # the call is the method's, cited at its line
+
+
+_WRAPPED = "POST https://dct.example.com/v3/vdbs/{%s}/refresh_by_snapshot"
+_HELPERS = {
+    # each language's own way to write a helper that hands its path to an HTTP client
+    "perl": (
+        "dct.pl",
+        'package Dct;\nuse LWP::UserAgent;\nmy $base = "https://dct.example.com/v3";\n\n'
+        "sub api_post {\n    my ($path, $body) = @_;\n    my $ua = LWP::UserAgent->new;\n"
+        "    return $ua->post($base . $path, Content => $body);\n}\n\n"
+        'sub refresh_vdb {\n    my ($vdb_id) = @_;\n    return api_post("/vdbs/$vdb_id/refresh_by_snapshot", "{}");\n}\n1;\n',
+        "vdb_id",
+    ),
+    "php": (
+        "DctClient.php",
+        '<?php\nclass DctClient {\n    private $base = "https://dct.example.com/v3";\n'
+        "    private function post($path, $body) {\n"
+        "        return $this->http->request('POST', $this->base . $path, ['json' => $body]);\n    }\n"
+        "    public function refreshVdb($vdbId) {\n"
+        '        return $this->post("/vdbs/{$vdbId}/refresh_by_snapshot", []);\n    }\n}\n',
+        "vdbId",
+    ),
+    "ruby": (
+        "dct_client.rb",
+        'class DctClient\n  BASE = "https://dct.example.com/v3"\n  def post(path, body)\n'
+        "    HTTParty.post(BASE + path, body: body)\n  end\n  def refresh_vdb(vdb_id)\n"
+        '    post("/vdbs/#{vdb_id}/refresh_by_snapshot", {})\n  end\nend\n',
+        "vdb_id",
+    ),
+    "rust": (
+        "dct.rs",
+        'const BASE: &str = "https://dct.example.com/v3";\n'
+        "fn post(client: &reqwest::Client, path: &str) -> reqwest::RequestBuilder {\n"
+        '    client.post(format!("{}{}", BASE, path))\n}\n'
+        "fn refresh_vdb(client: &reqwest::Client, vdb_id: &str) {\n"
+        '    post(client, &format!("/vdbs/{}/refresh_by_snapshot", vdb_id));\n}\n',
+        "vdb_id",
+    ),
+    "powershell": (
+        "Dct.ps1",
+        '$Base = "https://dct.example.com/v3"\nfunction Invoke-DctPost($Path, $Body) {\n'
+        '    Invoke-RestMethod -Method Post -Uri "$Base$Path" -Body $Body\n}\n'
+        'function Update-Vdb($VdbId) {\n    Invoke-DctPost "/vdbs/$VdbId/refresh_by_snapshot" "{}"\n}\n',
+        "VdbId",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(_HELPERS))
+def test_helpers_are_followed_to_their_call_sites_in_every_scripting_language(language: str) -> None:
+    path, source, param = _HELPERS[language]
+    out = extract_file("r", path, source)
+    calls = {n.name: n for n in out.nodes if n.label == "HttpCall"}
+    assert set(calls) == {_WRAPPED % param}, calls  # the helper's own {path} call gives way
+    makers = {r.start_uid.rsplit("::", 1)[-1] for r in out.rels if r.type == "MAKES"}
+    assert len(makers) == 1 and "refresh" in makers.pop().lower().replace("update-vdb", "refresh")
