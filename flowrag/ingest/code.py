@@ -21,11 +21,11 @@ import pathspec
 from flowrag.cancel import checkpoint
 from flowrag.errors import SourceError
 from flowrag.extract.code import extract_file, file_digest, wrapper_family
-from flowrag.extract.code_langs import detect_language
-from flowrag.extract.code_python import find_wrappers
-from flowrag.extract.code_python_urls import Wrapper
-from flowrag.extract.code_rows import SOURCE
-from flowrag.extract.code_treesitter import find_treesitter_wrappers
+from flowrag.extract.code.langs import detect_language
+from flowrag.extract.code.python import find_wrappers
+from flowrag.extract.code.python_urls import Wrapper
+from flowrag.extract.code.rows import SOURCE
+from flowrag.extract.code.treesitter import find_treesitter_wrappers
 from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.lexicon import refresh_lexicon

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from flowrag.extract.code_treesitter import extract_treesitter, find_treesitter_wrappers
+from flowrag.extract.code.treesitter import extract_treesitter, find_treesitter_wrappers
 from flowrag.graph.port import GraphStore, all_nodes
 from flowrag.ingest.code import ingest_code
 from flowrag.ingest.openapi import ingest_openapi

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flowrag.extract.code import extract_file, file_digest
-from flowrag.extract.code_langs import detect_language
+from flowrag.extract.code.langs import detect_language
 from flowrag.extract.imports import SuffixIndex, resolve_import
 
 

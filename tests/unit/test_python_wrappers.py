@@ -4,8 +4,8 @@ an HTTP client becomes an HttpCall with the path resolved from constants and the
 from __future__ import annotations
 
 from flowrag.extract.code import extract_file
-from flowrag.extract.code_python import extract_python
-from flowrag.extract.code_python_urls import method_from_name
+from flowrag.extract.code.python import extract_python
+from flowrag.extract.code.python_urls import method_from_name
 
 SCRIPT = '''
 """Provision and refresh VDBs from the command line."""

@@ -1,8 +1,15 @@
-"""One source file -> its ``File`` row and everything parsed out of it (pure: no I/O).
+"""Code extraction: one source file -> its ``File`` row and everything parsed out of it (pure: no I/O).
 
-Dispatch: Python through ``ast``; Java, Kotlin, Scala, C#, Go, JavaScript, TypeScript/TSX, shell and
-SQL through tree-sitter symbol extraction; Markdown sections and YAML/JSON/TOML keys through
-tree-sitter too; ``.env`` files are indexed with every value redacted; anything else is a ``File``
+The package: :mod:`.langs` (each tree-sitter language as data), :mod:`.syntax` (reading syntax
+trees in any language), :mod:`.treesitter` (the one walker), :mod:`.recognisers` (what a call is:
+a table of small readers per client library or framework), :mod:`.python` and
+:mod:`.python_urls` (Python through ``ast``, URL templates and HTTP wrappers), :mod:`.docs`
+(Markdown and config files), :mod:`.rows` (the rows every extractor produces, and the texts that
+are indexed: what names a symbol, never its body).
+
+Dispatch: Python through ``ast``; Java, Kotlin, Scala, C#, Go, JavaScript, TypeScript/TSX, Perl,
+PHP, Ruby, Rust, C/C++, Terraform, Groovy, PowerShell, shell and SQL through the tree-sitter
+walker; Markdown sections and YAML/JSON/TOML keys through tree-sitter too; ``.env`` files are indexed with every value redacted; anything else is a ``File``
 node only. The file's content hash includes :data:`EXTRACTOR_VERSION`, so upgrading the extractor
 re-extracts files on the next run while an unchanged file under the same version is skipped before
 it is even parsed."""
@@ -12,15 +19,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from pathlib import PurePosixPath
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 
-from flowrag.extract.code_docs import extract_config, extract_markdown
-from flowrag.extract.code_langs import LANGUAGES, detect_language
-from flowrag.extract.code_python import extract_python
-from flowrag.extract.code_python_urls import Wrapper
-from flowrag.extract.code_rows import SOURCE, CodeExtract
-from flowrag.extract.code_treesitter import extract_treesitter
+from flowrag.extract.code.docs import extract_config, extract_markdown
+from flowrag.extract.code.langs import LANGUAGES, detect_language
+from flowrag.extract.code.python import extract_python
+from flowrag.extract.code.python_urls import Wrapper
+from flowrag.extract.code.rows import SOURCE, CodeExtract
+from flowrag.extract.code.treesitter import extract_treesitter
 from flowrag.extract.secrets import redact, redact_env
 from flowrag.extract.vocabulary import identifier_words
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid

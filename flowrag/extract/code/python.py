@@ -14,7 +14,7 @@ import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flowrag.extract.code_python_urls import (
+from flowrag.extract.code.python_urls import (
     Resolver,
     Wrapper,
     dotted,
@@ -22,7 +22,7 @@ from flowrag.extract.code_python_urls import (
     module_constants,
     strip_params,
 )
-from flowrag.extract.code_rows import (
+from flowrag.extract.code.rows import (
     CodeExtract,
     Symbol,
     contains,

@@ -4,7 +4,7 @@ PowerShell, shell, SQL; YAML/JSON/TOML/Markdown for documents).
 
 Grammars come from the official per-language PyPI wheels (``tree-sitter-java``, …), which carry the
 compiled parser: nothing is downloaded at run time. A language is data here (node types per role);
-the walker in :mod:`flowrag.extract.code_treesitter` is written once for all of them."""
+the walker in :mod:`flowrag.extract.code.treesitter` is written once for all of them."""
 
 from __future__ import annotations
 

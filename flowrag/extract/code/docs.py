@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowrag.extract.code_langs import parser_for
-from flowrag.extract.code_rows import SOURCE, CodeExtract, contains, file_uid
+from flowrag.extract.code.langs import parser_for
+from flowrag.extract.code.rows import SOURCE, CodeExtract, contains, file_uid
 from flowrag.extract.secrets import redact
 from flowrag.schema import NodeLabel, NodeRow
 
