@@ -33,6 +33,7 @@ __all__ = [
     "flatten",
     "mention_rows",
     "normalise_status",
+    "values_text",
 ]
 
 SOURCE = "mongo"
@@ -140,6 +141,11 @@ def _text(flat: Mapping[str, Any], limit: int = 4000) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def values_text(text: str) -> str:
+    """The values of a record's text (``key: value; key: value``), without the field names."""
+    return ". ".join(part.split(": ", 1)[-1] for part in text.split("; "))
+
+
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 
 
@@ -183,6 +189,9 @@ def _duration(start: str | None, end: str | None) -> float | None:
 class MonitoringExtract:
     nodes: list[NodeRow] = field(default_factory=list)
     rels: list[RelRow] = field(default_factory=list)
+    # a free-text record's string values, without field names: what NER reads (a field called
+    # ``ouvert_le`` is not a flow the ticket names)
+    prose: str = ""
 
 
 def extract_document(
@@ -218,12 +227,13 @@ def extract_document(
         )
     )
     out.rels.append(RelRow(RelType.HAS_RECORD, coll_uid, record_uid))
-    if not mapping.is_run:
-        return out
     get = flat.get
-    pipeline_raw = get(mapping.pipeline or "")
-    status_raw = get(mapping.status or "")
+    pipeline_raw = get(mapping.pipeline or "") if mapping.is_run else None
+    status_raw = get(mapping.status or "") if mapping.is_run else None
     if pipeline_raw in (None, "") or status_raw in (None, ""):
+        # no run in it: free text (an incident, an alert, a ticket), read for what it names
+        out.nodes[0] = replace(out.nodes[0], props={**out.nodes[0].props, "free_text": True})
+        out.prose = values_text(text)
         return out
     # A run's document is not embedded: its meaning is carried by embedded Pipeline and Error
     # nodes and by the Run's fields (Cypher, full-text). A million runs of a few hundred kinds

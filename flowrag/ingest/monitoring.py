@@ -24,15 +24,16 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from flowrag import cancel
 from flowrag.errors import ConfigError, SourceError
 from flowrag.extract.bson_convert import to_jsonable
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.mapping import CONCEPTS, infer_mapping
-from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document, mention_rows
+from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document, mention_rows, values_text
 from flowrag.extract.nlp import NLP
 from flowrag.extract.secrets import redact
 from flowrag.extract.vocabulary import Vocabulary, normalise_name
-from flowrag.graph.port import GraphStore
+from flowrag.graph.port import Filter, GraphStore
 from flowrag.ingest.dumps import read_dump
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]  # (collection, done, total)
 MAX_DOC_BYTES = 2_000_000
 # bump when extract_document's output changes for the same input: every record is re-extracted once
-EXTRACTOR_VERSION = "5"  # 5: runs carry technology, host, environment and error template
+EXTRACTOR_VERSION = "6"  # 6: free-text records are marked (flows named before they exist)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,7 @@ async def ingest_documents(
 
     pending: asyncio.Future[None] | None = None
     unparsed: list[Any] = [0, ""]  # timestamps kept raw (count, first example)
+    created: dict[str, str] = {}  # pipelines and hosts new to the store: uid -> key
 
     async def flush(docs: list[_Doc]) -> None:
         nonlocal mapping, salt, salt_key, pending
@@ -255,7 +257,7 @@ async def ingest_documents(
                             unparsed[0] += 1
                             unparsed[1] = unparsed[1] or f"{d.ref}: {node.props[raw]!r}"
             if len(extracted.nodes) == 1:  # a record and no run: free text worth reading
-                free_text.append((d.record_uid, extracted.nodes[0].text))
+                free_text.append((d.record_uid, extracted.prose or extracted.nodes[0].text))
             rels.extend(extracted.rels)
             if d.dirty:
                 repair.extend(n.uid for n in extracted.nodes if n.scope == collection)
@@ -265,6 +267,10 @@ async def ingest_documents(
             more_nodes, more_rels = await _mentions(store, nlp, free_text)
             nodes += more_nodes
             rels += more_rels
+        named = {n.uid: n.key for n in nodes if n.label in (NodeLabel.PIPELINE, NodeLabel.HOST)}
+        if named:  # the flows and hosts this ingest brings into the store
+            present = {n.uid for n in await store.get_nodes(list(named))}
+            created.update((uid, key) for uid, key in named.items() if uid not in present)
         # the previous batch was being written (in the store's thread) while this one was
         # extracted; batches still commit strictly one after the other
         await drain()
@@ -294,6 +300,10 @@ async def ingest_documents(
     try:
         await _feed(documents, collection, report, guard, batch_size, flush)
         await drain()
+        if created:
+            late = await _mentioned_before(store, created)
+            # the records are unchanged: their new edges are written as a repair of them
+            await writer.write([], late, report, repair={r.start_uid for r in late})
         if unparsed[0]:
             report.errors.append(
                 f"{unparsed[0]} timestamp(s) could not be parsed and are kept as text in "
@@ -341,6 +351,35 @@ async def _mentions(
         nodes += more_nodes
         rels += more_rels
     return nodes, rels
+
+
+async def _mentioned_before(store: GraphStore, created: Mapping[str, str]) -> list[RelRow]:
+    """MENTIONS to flows and hosts that arrived after the free text naming them: incidents
+    ingested before their runs name a flow the store did not hold yet. The free-text records
+    (marked at extraction; tickets and alerts, not runs) are read in pages and each new name is
+    kept where it is a word of the text, exactly as :func:`_mentions` matches known names."""
+    by_word = {(uid.startswith(f"{NodeLabel.PIPELINE.value}:"), key): uid for uid, key in created.items()}
+    rels: list[RelRow] = []
+    offset = 0
+    while True:
+        cancel.checkpoint()
+        page = await store.find_nodes(
+            NodeLabel.RECORD.value, [Filter("free_text", "=", True)], limit=_PAGE, offset=offset
+        )
+        for record in page:
+            named: set[str] = set()
+            for w in {w.lower().strip(".-") for w in _WORD.findall(values_text(record.text or ""))}:
+                for key in ((True, normalise_name(w)), (False, w)):
+                    uid = by_word.get(key)
+                    if uid is not None and uid not in named:
+                        named.add(uid)
+                        rels.append(RelRow(RelType.MENTIONS, record.uid, uid))
+        offset += len(page)
+        if len(page) < _PAGE:
+            return rels
+
+
+_PAGE = 5000
 
 
 async def _feed(

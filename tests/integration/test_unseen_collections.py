@@ -303,6 +303,37 @@ async def test_incidents_mention_the_flows_and_hosts_they_name(
     assert {e.type for e in ran_on.edges} == {"RAN_ON", "MENTIONS"}
 
 
+async def test_incidents_ingested_before_their_runs_are_linked_once_the_flows_arrive(
+    store: GraphStore, cached_embedder: Any, nlp: Any
+) -> None:
+    """Tickets first, runs a day later: the flows and hosts the tickets named did not exist when
+    they were read; the runs' ingest links them back."""
+    from flowrag.schema import NodeLabel, make_uid
+
+    tickets = incidents()
+    await ingest_documents(
+        store, cached_embedder, load_vocabulary(), "incidents", tickets, IngestReport("mongo", "i"), nlp=nlp
+    )
+    record = make_uid(NodeLabel.RECORD, f"incidents/{tickets[0]['_id']}")
+    words = tickets[0]["description"].replace(",", " ").split()
+    flow, host = make_uid(NodeLabel.PIPELINE, words[2]), make_uid(NodeLabel.HOST, words[6])
+    before = {e.end for e in (await store.neighbours([record], ["MENTIONS"])).edges}
+    assert flow not in before and host in before  # the host looked like one; the flow was unknown
+    for name, docs in collections().items():
+        await ingest_documents(
+            store, cached_embedder, load_vocabulary(), name, docs, IngestReport("mongo", name)
+        )
+    for doc in tickets:
+        words = doc["description"].replace(",", " ").split()
+        uid = make_uid(NodeLabel.RECORD, f"incidents/{doc['_id']}")
+        mentioned = {e.end for e in (await store.neighbours([uid], ["MENTIONS"])).edges if e.start == uid}
+        assert make_uid(NodeLabel.PIPELINE, words[2]) in mentioned, doc["description"]
+    # a field's name is not a flow the ticket names
+    assert not await store.get_nodes([make_uid(NodeLabel.PIPELINE, "ouvert_le")])
+    runs = await store.neighbours([flow], ["MENTIONS", "OF"], cap_per_node=500)
+    assert {e.type for e in runs.edges} == {"MENTIONS", "OF"}  # one flow node, its runs and tickets
+
+
 async def test_warning_codes_and_unparsed_timestamps(store: GraphStore, cached_embedder: Any) -> None:
     """Return codes named as warnings are WARNING, not FAILED; a start that is no time keeps its
     raw text, stays out of every window, and the report counts it."""
