@@ -184,8 +184,14 @@ def symbol_row(repo: str, path: str, symbol: Symbol) -> NodeRow:
         text += f"\nCalls: {callees}"
     # Embed a short text: e5-small on 2 cores does ~130 texts/s at 10 words and ~20/s at 80; the
     # vector carries name + purpose (the docstring, else the first comment or message).
-    purpose = first_sentence(doc) if doc else first_sentence(body_notes(comments, ()))
-    embed = f"{symbol.kind} {symbol.qualname} ({words}; {path}): {head[:160]}. {purpose}"
+    purpose = first_sentence(doc) if doc else first_sentence(body_notes(comments, ()), 120)
+    # the name's words only when they say more than the name (camelCase, not snake_case)
+    named = (
+        symbol.qualname
+        if words.lower() == symbol.qualname.rsplit(".", 1)[-1].replace("_", " ").lower()
+        else f"{symbol.qualname} ({words})"
+    )
+    embed = f"{symbol.kind} {named} ({path}): {head[:160]}. {purpose}"
     return NodeRow(
         label,
         key,
