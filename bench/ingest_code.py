@@ -15,7 +15,7 @@ from pathlib import Path
 
 from _common import median, report
 
-from flowrag.extract.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from flowrag.extract.embeddings import CachedEmbedder, Embedder, make_embedder
 from flowrag.graph.embedded import EmbeddedStore
 from flowrag.ingest.code import ingest_code
 from flowrag.ingest.writer import IngestReport
@@ -36,9 +36,7 @@ def count_lines(root: Path) -> tuple[int, int]:
     return len(paths), lines
 
 
-async def once(
-    tmp: Path, inner: SentenceTransformerEmbedder, subject: Path
-) -> tuple[float, float, IngestReport]:
+async def once(tmp: Path, inner: Embedder, subject: Path) -> tuple[float, float, IngestReport]:
     store = EmbeddedStore.open(tmp / "g")
     await store.migrate(384)
     embedder = CachedEmbedder(inner, None)  # cold cache each run
@@ -61,7 +59,7 @@ def main() -> None:
     subject = args.path or default_subject()
     files, lines = count_lines(subject)
     settings = Settings()
-    inner = SentenceTransformerEmbedder(settings.embedding, settings.models_dir)
+    inner = make_embedder(settings.embedding, settings.models_dir)
     inner.embed_passages(["warm-up"])  # model load is not part of the ingestion figure
     colds, reruns = [], []
     first = IngestReport("code", "subject")

@@ -23,7 +23,7 @@ from typing import Any
 from _common import ROOT, median, report
 
 from flowrag.examples.monitoring import generate_runs
-from flowrag.extract.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from flowrag.extract.embeddings import CachedEmbedder, Embedder, make_embedder
 from flowrag.extract.vocabulary import load_vocabulary
 from flowrag.graph.embedded import EmbeddedStore
 from flowrag.ingest.links import link_all
@@ -81,7 +81,7 @@ async def one_pass(
 
 
 async def measure(
-    path: Path, inner: SentenceTransformerEmbedder, records: int
+    path: Path, inner: Embedder, records: int
 ) -> tuple[float, IngestReport, float, IngestReport]:
     store = EmbeddedStore.open(path / "g")
     await store.migrate(384)
@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--wire", type=int, default=20_000, help="documents for the wire-server read rate")
     args = parser.parse_args()
     settings = Settings()
-    inner = SentenceTransformerEmbedder(settings.embedding, settings.models_dir)
+    inner = make_embedder(settings.embedding, settings.models_dir)
     inner.embed_passages(["warm-up"])  # model load is not part of the ingestion figure
     firsts, reruns = [], []
     first = again = IngestReport("mongo", NAME)

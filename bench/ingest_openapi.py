@@ -13,7 +13,7 @@ from pathlib import Path
 
 from _common import ROOT, median, report
 
-from flowrag.extract.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from flowrag.extract.embeddings import CachedEmbedder, Embedder, make_embedder
 from flowrag.graph.embedded import EmbeddedStore
 from flowrag.ingest.openapi import ingest_openapi
 from flowrag.settings import Settings
@@ -21,7 +21,7 @@ from flowrag.settings import Settings
 SPEC = ROOT.parent / "shared" / "data" / "delphix" / "dct-openapi.yaml"
 
 
-async def once(tmp: Path, inner: SentenceTransformerEmbedder) -> tuple[float, float, int]:
+async def once(tmp: Path, inner: Embedder) -> tuple[float, float, int]:
     store = EmbeddedStore.open(tmp / "g")
     await store.migrate(384)
     embedder = CachedEmbedder(inner, None)  # cold cache each run
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     settings = Settings()
-    inner = SentenceTransformerEmbedder(settings.embedding, settings.models_dir)
+    inner = make_embedder(settings.embedding, settings.models_dir)
     inner.embed_passages(["warm-up"])  # model load is not part of the ingestion figure
     colds, reruns = [], []
     embedded = 0

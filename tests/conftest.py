@@ -91,6 +91,16 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(models_dir: Path) -> object:
+    """The default engine (ONNX Runtime), as a user gets it."""
+    from flowrag.extract.embeddings import make_embedder
+    from flowrag.settings import EmbeddingSettings
+
+    return make_embedder(EmbeddingSettings(threads=2), models_dir)
+
+
+@pytest.fixture(scope="session")
+def st_embedder(models_dir: Path) -> object:
+    """The sentence-transformers engine (the extra), on the same weights."""
     from flowrag.extract.embeddings import SentenceTransformerEmbedder
     from flowrag.settings import EmbeddingSettings
 

