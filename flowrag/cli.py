@@ -591,6 +591,63 @@ def ask(
     _print_answer(run_async(lambda: _with_runtime(go)), as_json)
 
 
+@app.command()
+def shell(
+    source: Annotated[
+        list[str] | None, typer.Option(help="Restrict to mongo | code | openapi | html.")
+    ] = None,
+    collection: Annotated[list[str] | None, typer.Option(help="Restrict to Mongo collection(s).")] = None,
+    top_k: Annotated[int, typer.Option(help="Evidence items.")] = 8,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="Extractive answers even if an LLM is configured.")
+    ] = False,
+) -> None:
+    """Ask one question after another in one process: the models load once (the first answer
+    takes the few seconds a cold `flowrag ask` takes, the next ones milliseconds) and follow-ups
+    keep the conversation. One question per line; `exit`, `quit` or Ctrl-D ends."""
+    import uuid
+
+    from flowrag.errors import FlowragError
+
+    async def go(rt: Any) -> int:
+        session = f"shell-{uuid.uuid4().hex[:12]}"
+        asked = 0
+        warming: set[asyncio.Task[None]] = set()
+        if sys.stdin.isatty():
+            err.print("[dim]flowrag shell — one question per line; exit or Ctrl-D to end[/]")
+            # load the language pipelines and the model while the first question is typed
+            warm = asyncio.create_task(asyncio.to_thread(rt.warm_up))
+            warming.add(warm)
+            warm.add_done_callback(warming.discard)
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "? " if sys.stdin.isatty() else "")
+            except EOFError:
+                break
+            question = line.strip()
+            if question.lower() in ("exit", "quit", ":q"):
+                break
+            if not question:
+                continue
+            try:
+                result = await rt.answerer.ask(
+                    question,
+                    sources=tuple(source or ()),
+                    collections=tuple(collection or ()),
+                    session_id=session,
+                    top_k=top_k,
+                    use_llm=not no_llm,
+                )
+            except FlowragError as exc:  # one bad question does not end the session
+                err.print(f"error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), highlight=False)
+                continue
+            _print_answer(result, False)
+            asked += 1
+        return asked
+
+    run_async(lambda: _with_runtime(go))
+
+
 async def _ingest_corpus(rt: Any, gold: Any) -> list[Any]:
     """Load what the gold file's `corpus` names (idempotent: a second run writes nothing)."""
     from flowrag.errors import SourceError

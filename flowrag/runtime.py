@@ -55,6 +55,14 @@ class Runtime:
             load_vocabulary(settings.nlp.vocabulary_file),
         )
 
+    def warm_up(self) -> None:
+        """Load what a first question needs (both languages' pipelines, the embedding model), so
+        that an interactive session answers its first question as fast as the next ones."""
+        for lang in ("fr", "en"):
+            self.nlp.entities("warm-up", lang)
+            self.nlp.lemmas("warm-up", lang)
+        self.embedder.embed_queries(["warm-up"])
+
     async def close(self) -> None:
         self.embedder.close()
         await self.store.close()
