@@ -76,19 +76,34 @@ echo "[test.sh] ruff + mypy (strict)"
 "$venv/bin/ruff" format --check -q flowrag tests bench
 "$venv/bin/mypy"
 echo "[test.sh] docker compose config (validates docker-compose.yml; no engine needed)"
+compose=()
 if docker compose version >/dev/null 2>&1; then
-  docker compose -f "$root/docker-compose.yml" config -q
+  compose=(docker compose)
 else
   if ! command -v docker-compose >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose) >/dev/null
   fi
-  if command -v docker-compose >/dev/null 2>&1; then
-    docker-compose -f "$root/docker-compose.yml" config -q
-  else
-    echo "[test.sh] no docker compose client available: compose file not validated" >&2
-    exit 1
-  fi
+  command -v docker-compose >/dev/null 2>&1 && compose=(docker-compose)
 fi
+if [ "${#compose[@]}" -eq 0 ]; then
+  echo "[test.sh] no docker compose client available: compose file not validated" >&2
+  exit 1
+fi
+# valid with a password; refused without one (no default password); no port on all interfaces
+NEO4J_PASSWORD=ci-check FLOWRAG_API__API_KEYS='["ci-check"]' "${compose[@]}" -f "$root/docker-compose.yml" config -q
+if (unset NEO4J_PASSWORD; export FLOWRAG_API__API_KEYS='["ci-check"]'; "${compose[@]}" -f "$root/docker-compose.yml" config -q) 2>/dev/null; then
+  echo "[test.sh] docker-compose.yml starts without NEO4J_PASSWORD: it must not" >&2
+  exit 1
+fi
+"$venv/bin/python" - "$root/docker-compose.yml" <<'PY'
+import sys, yaml
+services = yaml.safe_load(open(sys.argv[1]))["services"]
+wide = [f"{name}: {p}" for name, s in services.items() for p in s.get("ports", []) if not str(p).startswith("127.0.0.1:")]
+images = {name: str(s["image"]) for name, s in services.items() if "image" in s}
+latest = [name for name, image in images.items() if image.endswith(":latest") or ":" not in image]
+if wide or latest:
+    sys.exit(f"[test.sh] docker-compose.yml: ports on every interface {wide}, unpinned images {latest}")
+PY
 if ! command -v chromium >/dev/null 2>&1; then
   # headless browser for the GraphiQL end-to-end test (Playwright drives Debian's chromium;
   # Playwright's own browser download is not used)
