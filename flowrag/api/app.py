@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -27,6 +27,8 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from flowrag.api.jobs import JobManager
+from flowrag.api.metrics import CONTENT_TYPE as METRICS_TYPE
+from flowrag.api.metrics import Metrics
 from flowrag.api.schema import Context, build_schema, node_loader
 from flowrag.errors import ConfigError
 from flowrag.runtime import Runtime
@@ -160,6 +162,10 @@ class FlowragGraphQL(GraphQL[Context, None]):
         self._state = state
         self._keys = keys
 
+    def scopes_of(self, headers: Any) -> frozenset[str]:
+        """What the request's key (``X-API-Key`` or ``Authorization: Bearer``) may do."""
+        return self._scopes(headers)
+
     def _scopes(self, headers: Any, params: dict[str, Any] | None = None) -> frozenset[str]:
         if not self._keys:
             return frozenset({"read", "write"})  # no keys configured: local, trusted use
@@ -243,6 +249,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
 
         cron_trigger(settings.report.schedule, settings.timezone)
     state: dict[str, Any] = {}
+    metrics = Metrics(lambda: state["runtime"].embedder if "runtime" in state else None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -254,6 +261,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             timeout_s=settings.api.job_timeout_s,
             max_memory_mb=settings.api.job_max_memory_mb or _three_quarters_of_memory(),
             max_running=settings.api.max_running_jobs,
+            on_reports=metrics.ingestion_finished,
         )
         interrupted = await state["jobs"].recover()
         if interrupted:
@@ -278,7 +286,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     graphql = FlowragGraphQL(
         state,
         keys,
-        schema=build_schema(settings.api.max_depth, settings.api.max_root_fields, settings.api.max_cost),
+        schema=build_schema(
+            settings.api.max_depth, settings.api.max_root_fields, settings.api.max_cost, metrics.extension()
+        ),
         graphql_ide="graphiql",
     )
 
@@ -298,10 +308,26 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         return HTMLResponse(page, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
     async def health(request: Request) -> JSONResponse:
-        stats = await state["runtime"].store.stats()
+        """Readiness: the store answers (503 with the reason when it does not)."""
+        try:
+            stats = await state["runtime"].store.stats()
+        except Exception as exc:  # any store failure means "not ready", said in one line
+            return JSONResponse(
+                {"status": "unavailable", "reason": str(getattr(exc, "message", exc))[:300]}, status_code=503
+            )
         return JSONResponse(
             {"status": "ok", "store": state["runtime"].store.kind, "nodes": stats.total_nodes}
         )
+
+    async def live(request: Request) -> JSONResponse:
+        """Liveness: the process serves requests (no store call)."""
+        return JSONResponse({"status": "ok"})
+
+    async def scrape(request: Request) -> Response:
+        if not graphql.scopes_of(request.headers) & {"read"}:
+            return JSONResponse({"error": "an API key with read scope is needed"}, status_code=401)
+        body = await metrics.render(state["runtime"].store, state["jobs"].states())
+        return Response(body, media_type=METRICS_TYPE)
 
     middleware = [Middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)]
     if settings.api.cors_origins:
@@ -318,6 +344,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
+            Route("/health/ready", health),
+            Route("/health/live", live),
+            Route("/metrics", scrape),
             Route("/", home),
             Mount("/ui", StaticFiles(directory=UI_ASSETS), name="ui"),
             Mount("/graphiql-assets", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql-assets"),

@@ -91,9 +91,11 @@ class JobManager:
         max_memory_mb: float | None = None,
         max_running: int = 2,
         stop_grace_s: float = 30.0,
+        on_reports: Callable[[list[Any]], None] | None = None,
     ) -> None:
         self._store = store
         self._on_written = on_written  # told after every job that may have written to the store
+        self._on_reports = on_reports  # told the ingestion reports of every job that succeeded
         self._timeout_s = timeout_s
         self._max_memory_mb = max_memory_mb
         self._slots = asyncio.Semaphore(max_running)
@@ -175,6 +177,8 @@ class JobManager:
             reports = await asyncio.wait_for(work(progress), limit)
             await asyncio.gather(*pending)
             summary = [r.as_dict() for r in reports]
+            if self._on_reports is not None:
+                self._on_reports(list(reports))
             done = sum(r.read for r in reports)
             job = replace(
                 job,
@@ -234,6 +238,10 @@ class JobManager:
                     return
         finally:
             self._listeners[job_id].remove(queue)
+
+    def states(self) -> list[JobState]:
+        """Every job this process knows (its own since start, and those recovered)."""
+        return list(self._states.values())
 
     async def shutdown(self) -> None:
         for job_id in list(self._tasks):

@@ -927,14 +927,15 @@ def _page_size(field: FieldNode) -> int:
     return 1
 
 
-def build_schema(max_depth: int, max_root_fields: int = 10, max_cost: int = 50_000) -> strawberry.Schema:
-    return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        extensions=[
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: AddValidationRules([root_field_limit(max_root_fields), cost_limit(max_cost)]),
-            lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error"),
-        ],
-    )
+def build_schema(
+    max_depth: int, max_root_fields: int = 10, max_cost: int = 50_000, timer: type[Any] | None = None
+) -> strawberry.Schema:
+    """``timer``: a schema extension timing each operation (the server's metrics)."""
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: AddValidationRules([root_field_limit(max_root_fields), cost_limit(max_cost)]),
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error"),
+    ]
+    if timer is not None:
+        extensions.insert(0, timer)
+    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)

@@ -423,3 +423,48 @@ def test_inspect_mongo_previews_the_mapping_without_writing(server: str, mongo_s
     finally:
         client.drop_database("gql_inspect")
         client.close()
+
+
+def test_metrics_after_questions_and_an_ingestion(server: str) -> None:
+    """A scrape of /metrics: latency per operation, what a job ingested, job states, store size,
+    embedding cache; read scope needed; a caller's field name never becomes a label."""
+    assert httpx.get(f"{server}/metrics", timeout=30).status_code == 401
+    assert httpx.get(f"{server}/health/live", timeout=30).json() == {"status": "ok"}
+    assert httpx.get(f"{server}/health/ready", timeout=30).json()["status"] == "ok"
+    gql(server, '{ search(text: "refresh a VDB from a snapshot", topK: 3) { uid } }')
+    gql(server, '{ ask(question: "Quels flows ont échoué hier ?") { answer } }')
+    unknown = httpx.post(
+        f"{server}/graphql", json={"query": "{ nosuchfield }"}, headers={"X-API-Key": READ}, timeout=30
+    )
+    assert unknown.status_code in (200, 400)
+    spec = str(SHARED_DATA / "delphix" / "dct-openapi.yaml")
+    job = gql(
+        server,
+        'mutation($l: String!) { ingestOpenApi(location: $l, name: "dct-metrics") { id } }',
+        {"l": spec},
+        key=WRITE,
+    )["data"]["ingestOpenApi"]["id"]
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        state = gql(server, "query($id: ID!) { job(id: $id) { state } }", {"id": job})["data"]["job"]["state"]
+        if state not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(1)
+    assert state == "SUCCEEDED"
+    scrape = httpx.get(f"{server}/metrics", headers={"Authorization": f"Bearer {READ}"}, timeout=60)
+    assert scrape.status_code == 200 and scrape.headers["content-type"].startswith("text/plain")
+    text = scrape.text
+
+    def value(sample: str) -> float:
+        match = re.search(rf"^{re.escape(sample)} ([0-9.e+]+)$", text, re.MULTILINE)
+        assert match, sample
+        return float(match.group(1))
+
+    assert value('flowrag_request_seconds_count{operation="search"}') >= 1
+    assert value('flowrag_request_seconds_count{operation="ask"}') >= 1
+    assert value('flowrag_request_seconds_count{operation="other"}') >= 1 and "nosuchfield" not in text
+    assert value('flowrag_ingested_items_total{outcome="read",source="openapi"}') >= 417
+    assert value('flowrag_jobs{state="SUCCEEDED"}') >= 1
+    assert value('flowrag_store_nodes{label="Endpoint"}') >= 417
+    assert value("flowrag_embedding_cache_hits_total") > 0
+    assert 0 < value("flowrag_embedding_cache_hit_ratio") <= 1
