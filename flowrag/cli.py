@@ -559,6 +559,22 @@ def _print_answer(result: Any, as_json: bool) -> None:
         out.print(f"[dim]Neo4j Browser: {result.cypher}[/]", highlight=False)
 
 
+async def _require_content(rt: Any) -> None:
+    """A question to an empty store is a setup problem, said as one: what to run first."""
+    from flowrag.errors import SourceError
+    from flowrag.schema import ONTOLOGY
+
+    stats = await rt.store.stats()
+    system = {spec.label.value for spec in ONTOLOGY.labels if spec.system}
+    if not any(count for label, count in stats.nodes.items() if label not in system):
+        where = rt.settings.store_path if rt.store.kind == "embedded" else rt.settings.store.neo4j_uri
+        raise SourceError(
+            f"the store at {where} is empty: nothing to answer from",
+            hint="ingest something first (flowrag ingest openapi|code|html|mongo|json …), "
+            "or run `flowrag demo` for the bundled example",
+        )
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question in French or English.")],
@@ -579,6 +595,7 @@ def ask(
     """Answer a question from the graph, with citations and the plan that was applied."""
 
     async def go(rt: Any) -> Any:
+        await _require_content(rt)
         return await rt.answerer.ask(
             question,
             sources=tuple(source or ()),
@@ -610,6 +627,7 @@ def shell(
     from flowrag.errors import FlowragError
 
     async def go(rt: Any) -> int:
+        await _require_content(rt)
         session = f"shell-{uuid.uuid4().hex[:12]}"
         asked = 0
         warming: set[asyncio.Task[None]] = set()

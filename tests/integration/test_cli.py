@@ -69,6 +69,9 @@ def test_demo_answers_three_questions_in_french_with_citations(tmp_path: Path, m
 
 
 def test_clear_errors_and_exit_codes(tmp_path: Path) -> None:
+    empty = run(["ask", "Quels flows ont échoué hier ?"], tmp_path)
+    assert empty.returncode == 1 and "is empty: nothing to answer from" in empty.stderr
+    assert "flowrag demo" in empty.stderr and "Traceback" not in empty.stderr
     cypher = run(["cypher", "MATCH (n) RETURN n"], tmp_path)
     assert cypher.returncode == 1
     assert "does not run Cypher" in cypher.stderr and "Traceback" not in cypher.stderr
