@@ -294,16 +294,16 @@ class Neo4jStore:
         if not specs:
             return []
         indexes = [{"index": q.vector_index_name(s.label), "label": s.label.value} for s in specs]
-        try:
-            records = await self._read(q.VECTOR_QUERY, indexes=indexes, k=fetch, embedding=vector)
-        except StoreError as exc:
-            if "dimension" in str(exc).lower():
-                raise EmbeddingDimensionError(
-                    f"query embedding has {len(vector)} dimensions, which the Neo4j vector "
-                    f"indexes ({', '.join(i['index'] for i in indexes)}) do not accept",
-                    hint="query with the model the store was built with",
-                ) from exc
-            raise
+        # checked against the indexes' own dimension before the query (Neo4j reports a mismatch
+        # only as a generic procedure failure, whose message is no contract)
+        dimension = await self._index_dimension()
+        if dimension is not None and len(vector) != dimension:
+            raise EmbeddingDimensionError(
+                f"query embedding has {len(vector)} dimensions, the Neo4j vector indexes "
+                f"({', '.join(i['index'] for i in indexes)}) have {dimension}",
+                hint="query with the model the store was built with",
+            )
+        records = await self._read(q.VECTOR_QUERY, indexes=indexes, k=fetch, embedding=vector)
         # Neo4j's cosine score is (1 + cos) / 2; report plain cosine like the embedded store.
         hits.extend(ScoredNode(_stored(r["node"], r["label"]), 2 * r["score"] - 1) for r in records)
         hits = [h for h in hits if node_matches(h.node, filters)]

@@ -53,7 +53,7 @@ def _read_file(path: Path) -> dict[str, list[dict[str, Any]]]:
     try:
         data = json_util.loads(text)
     except json.JSONDecodeError as exc:
-        if stripped.startswith("{") and "Extra data" in str(exc):
+        if stripped.startswith("{") and exc.msg == "Extra data":  # the stdlib's message for a second value
             return {_collection_name(path): _lines(text, path)}  # JSON Lines
         raise SourceError(
             f"{path} is not JSON: line {exc.lineno} column {exc.colno}: {exc.msg}", hint=_HOW

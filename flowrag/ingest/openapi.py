@@ -68,7 +68,7 @@ def _fetch(location: str, ca_bundle: Path | None, timeout_s: float, policy: Sour
                     return bytes(body)
             raise SourceError(f"{location} redirects more than {_MAX_REDIRECTS} times")
     except httpx.ConnectError as exc:
-        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
+        if _tls_failure(exc):
             raise SourceError(f"TLS verification failed for {location}: {exc}", hint=_CA_HINT) from exc
         raise SourceError(f"cannot reach {location}: {exc}", hint="check the URL and the network") from exc
     except httpx.TimeoutException as exc:
@@ -290,3 +290,17 @@ async def ingest_openapi(
     report.relationships += await link_all(store)
     await refresh_lexicon(store, embedder)
     return report.finish()
+
+
+def _tls_failure(exc: BaseException) -> bool:
+    """Whether a connection error comes from TLS (an ``ssl.SSLError`` somewhere in its causes)."""
+    import ssl
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -9,6 +9,7 @@ start of a CLI command on a million vectors at milliseconds instead of a full lo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -29,7 +30,17 @@ _EXPANSION_SEARCH = 128
 _DTYPE = "i8"
 
 
+def _usearch() -> None:
+    """Import usearch, ONNX Runtime first: loading ONNX Runtime's extension after usearch's
+    segfaults the process (usearch 2.26 / onnxruntime 1.23–1.32, Linux x86_64), and the embedding
+    model may be needed after the store has been read. Imported once; 0.1 s."""
+    with contextlib.suppress(ImportError):  # an install without it uses another engine
+        import onnxruntime  # noqa: F401  (the order is the point)
+    import usearch.index  # noqa: F401
+
+
 def _new_index(dimension: int) -> object:
+    _usearch()
     from usearch.index import Index
 
     return Index(
@@ -102,6 +113,7 @@ class VectorIndexes:
 
     def _read(self, entry: _LabelIndex, mutable: bool) -> object | None:
         """The saved index, or None (rebuilt by the caller) when the file cannot be read."""
+        _usearch()
         from usearch.index import Index
 
         try:
@@ -118,6 +130,7 @@ class VectorIndexes:
 
     def inspect(self, label: str) -> tuple[str, int | None]:
         """``(state, vectors in the saved file)``; state is ok, missing, stale or unreadable."""
+        _usearch()
         from usearch.index import Index
 
         entry = self._entry(label)
