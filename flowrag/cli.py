@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flowrag.errors import ConfigError, FlowragError
+from flowrag.logs import configure_logging
 from flowrag.settings import Settings, StoreKind, load_settings
 
 __all__ = ["app", "main"]
@@ -73,9 +74,9 @@ def _root(
         settings.store.neo4j_uri = neo4j_uri
     state.settings = settings
     state.debug = debug
-    logging.basicConfig(
-        level=logging.DEBUG if debug else getattr(logging, settings.log_level.upper(), logging.WARNING),
-        format="%(levelname)s %(name)s: %(message)s",
+    configure_logging(
+        logging.DEBUG if debug else getattr(logging, settings.log_level.upper(), logging.WARNING),
+        settings.log_format,
     )
 
 
@@ -867,6 +868,9 @@ def serve(
         host=host or settings.api.host,
         port=port or settings.api.port,
         log_level=settings.log_level.lower() if settings.log_level.upper() != "WARNING" else "info",
+        # JSON logs: uvicorn's own loggers go through the root handler too (one format)
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+        access_log=settings.log_format != "json",  # flowrag.access has the same line, with the id
     )
 
 

@@ -260,6 +260,11 @@ class Settings(BaseSettings):
         ),
     )
     log_level: str = Field("WARNING", description="Python logging level.")
+    log_format: str = Field(
+        "text",
+        pattern="^(text|json)$",
+        description="text, or json: one JSON object per line with the API request id (for log shippers).",
+    )
     timezone: str = Field(
         default_factory=lambda: default_timezone(),
         description="IANA zone whose days 'hier', 'ce matin' and 'depuis lundi' mean (default: the machine's zone).",

@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,12 +32,14 @@ from flowrag.api.metrics import CONTENT_TYPE as METRICS_TYPE
 from flowrag.api.metrics import Metrics
 from flowrag.api.schema import Context, build_schema, node_loader
 from flowrag.errors import ConfigError
+from flowrag.logs import REQUEST_ID, request_id_from
 from flowrag.runtime import Runtime
 from flowrag.settings import Settings
 
 __all__ = ["GRAPHIQL_ASSETS", "check_exposure", "create_app", "hash_key", "parse_keys"]
 
 log = logging.getLogger(__name__)
+access = logging.getLogger("flowrag.access")
 
 #: GraphiQL's JavaScript/CSS, vendored by scripts/vendor_graphiql.py (strawberry's page loads them
 #: from unpkg.com, which a closed network cannot reach) and served at /graphiql-assets/.
@@ -140,6 +143,54 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class RequestId:
+    """Each HTTP request gets an id (the caller's ``X-Request-ID`` when it is a plain token), sent
+    back in the response and carried by every log line written while serving it; one access line
+    per request at INFO (method, path, status, ms)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        token = REQUEST_ID.set(request_id_from(given))
+        started = time.perf_counter()
+        status = 500
+
+        async def tagged(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", REQUEST_ID.get().encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged)
+        finally:
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            access.info(
+                "%s %s %d %.1f ms",
+                scope.get("method", ""),
+                scope.get("path", ""),
+                status,
+                ms,
+                extra={
+                    "method": scope.get("method", ""),
+                    "path": scope.get("path", ""),
+                    "status": status,
+                    "ms": ms,
+                },
+            )
+            REQUEST_ID.reset(token)
 
 
 def _too_large(max_bytes: int) -> JSONResponse:
@@ -329,7 +380,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         body = await metrics.render(state["runtime"].store, state["jobs"].states())
         return Response(body, media_type=METRICS_TYPE)
 
-    middleware = [Middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)]
+    middleware = [Middleware(RequestId), Middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)]
     if settings.api.cors_origins:
         middleware.append(
             Middleware(

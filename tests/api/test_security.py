@@ -115,3 +115,41 @@ def test_websocket_subscriptions_authenticate_through_connection_init(client: Te
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_text()
         assert closed.value.code == 4403
+
+
+def test_every_request_has_an_id_in_its_response_and_its_json_log_line(client: TestClient) -> None:
+    import logging
+
+    from flowrag.logs import JsonFormatter
+
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:  # formatted while the request is served
+            lines.append(self.format(record))
+
+    handler = Capture()
+    handler.setFormatter(JsonFormatter())
+    access = logging.getLogger("flowrag.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
+        given = client.get("/health/live", headers={"X-Request-ID": "trace-42.a"})
+        made = client.get("/health/live")
+        forged = client.get("/health/live", headers={"X-Request-ID": 'x" level="CRITICAL'})
+    finally:
+        access.removeHandler(handler)
+    assert given.headers["x-request-id"] == "trace-42.a"
+    assert len(made.headers["x-request-id"]) == 32  # a new one
+    assert (
+        forged.headers["x-request-id"] != 'x" level="CRITICAL' and len(forged.headers["x-request-id"]) == 32
+    )
+    entries = [json.loads(line) for line in lines]
+    assert [e["request_id"] for e in entries] == [
+        "trace-42.a",
+        made.headers["x-request-id"],
+        forged.headers["x-request-id"],
+    ]
+    assert (
+        entries[0]["path"] == "/health/live" and entries[0]["status"] == 200 and entries[0]["level"] == "INFO"
+    )
