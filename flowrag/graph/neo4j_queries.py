@@ -166,6 +166,34 @@ def embedded_counts_query() -> str:
     )
 
 
+WIPE = f"MATCH (n:{BASE_LABEL}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 5000 ROWS"
+
+
+def await_indexes(seconds: int) -> str:
+    return f"CALL db.awaitIndexes({int(seconds)})"
+
+
+def _match(label: NodeLabel, filters: Sequence[tuple[str, str]]) -> str:
+    where = where_clause("n", filters)
+    return f"MATCH (n:{label.value})" + (f" WHERE {where}" if where else "")
+
+
+def find_nodes_query(
+    label: NodeLabel, filters: Sequence[tuple[str, str]], order_by: str | None, descending: bool
+) -> str:
+    """Nodes of ``label`` matching ``filters`` (parameters ``$f0``…), ordered, paged
+    (``$offset``, ``$limit``); embeddings left out."""
+    order = f"n.{safe_identifier(order_by)} {'DESC' if descending else 'ASC'}, " if order_by else ""
+    return (
+        f"{_match(label, filters)} RETURN n {{.*, embedding: null}} AS node "
+        f"ORDER BY {order}n.uid SKIP $offset LIMIT $limit"
+    )
+
+
+def count_nodes_query(label: NodeLabel, filters: Sequence[tuple[str, str]]) -> str:
+    return f"{_match(label, filters)} RETURN count(n) AS c"
+
+
 def drop_index(name: str) -> str:
     return f"DROP INDEX {safe_identifier(name)} IF EXISTS"
 

@@ -28,7 +28,7 @@ from flowrag.graph.port import (
     UpsertReport,
     node_matches,
 )
-from flowrag.schema import BASE_LABEL, ONTOLOGY, NodeLabel, NodeRow, RelRow, RelType, flat_props
+from flowrag.schema import ONTOLOGY, NodeLabel, NodeRow, RelRow, RelType, flat_props
 from flowrag.timeutil import now_iso
 
 __all__ = ["Neo4jStore"]
@@ -175,7 +175,7 @@ class Neo4jStore:
         for label in ONTOLOGY.embedded_labels:
             await self._auto(q.vector_index_ddl(label), dimension=dimension)
         await self._auto(q.fulltext_index_ddl())
-        await self._auto("CALL db.awaitIndexes(300)")
+        await self._auto(q.await_indexes(300))
         self._dimension = dimension
 
     async def _index_dimension(self) -> int | None:
@@ -364,12 +364,9 @@ class Neo4jStore:
         records = await self._read(q.GET_NODES, uids=list(uids))
         return [_stored(r["node"], r["label"]) for r in records]
 
-    def _filtered(self, label: str, filters: Sequence[Filter]) -> tuple[str, dict[str, Any]]:
-        spec = ONTOLOGY.label(label)
-        where = q.where_clause("n", [(f.prop, f.op) for f in filters])
-        params = {f"f{i}": list(f.value) if f.op == "in" else f.value for i, f in enumerate(filters)}
-        match = f"MATCH (n:{spec.label.value})" + (f" WHERE {where}" if where else "")
-        return match, params
+    @staticmethod
+    def _params(filters: Sequence[Filter]) -> dict[str, Any]:
+        return {f"f{i}": list(f.value) if f.op == "in" else f.value for i, f in enumerate(filters)}
 
     async def find_nodes(
         self,
@@ -380,21 +377,16 @@ class Neo4jStore:
         limit: int = 100,
         offset: int = 0,
     ) -> list[StoredNode]:
-        from flowrag.schema import safe_identifier
-
-        match, params = self._filtered(label, filters)
-        order = f"n.{safe_identifier(order_by)} {'DESC' if descending else 'ASC'}, " if order_by else ""
-        query = (
-            f"{match} RETURN n {{.*, embedding: null}} AS node "
-            f"ORDER BY {order}n.uid SKIP $offset LIMIT $limit"
-        )
-        records = await self._read(query, offset=offset, limit=limit, **params)
+        spec = ONTOLOGY.label(label)
+        query = q.find_nodes_query(spec.label, [(f.prop, f.op) for f in filters], order_by, descending)
+        records = await self._read(query, offset=offset, limit=limit, **self._params(filters))
         lbl = ONTOLOGY.label(label).label.value
         return [_stored(r["node"], lbl) for r in records]
 
     async def count_nodes(self, label: str, filters: Sequence[Filter] = ()) -> int:
-        match, params = self._filtered(label, filters)
-        records = await self._read(f"{match} RETURN count(n) AS c", **params)
+        spec = ONTOLOGY.label(label)
+        query = q.count_nodes_query(spec.label, [(f.prop, f.op) for f in filters])
+        records = await self._read(query, **self._params(filters))
         return int(records[0]["c"])
 
     async def aggregate_runs(self, query: RunQuery) -> RunAggregate:
@@ -501,7 +493,7 @@ class Neo4jStore:
         for label in ONTOLOGY.embedded_labels:
             await self._auto(q.drop_index(q.vector_index_name(label)))
             await self._auto(q.vector_index_ddl(label), dimension=dimension)
-        await self._auto("CALL db.awaitIndexes(3600)")
+        await self._auto(q.await_indexes(3600))
         counts = await self._read(q.embedded_counts_query())
         return {r["label"]: int(r["vectors"]) for r in counts if r["vectors"]}
 
@@ -527,6 +519,4 @@ class Neo4jStore:
 
     async def wipe(self) -> None:
         """Delete every flowrag node and relationship; constraints and indexes stay."""
-        await self._auto(
-            f"MATCH (n:{BASE_LABEL}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 5000 ROWS"
-        )
+        await self._auto(q.WIPE)
