@@ -875,15 +875,34 @@ def serve(
 
 
 @app.command()
-def mcp() -> None:
-    """Serve the graph to AI assistants over MCP (stdio): ask, search, node, morning_report; read-only."""
-    from flowrag.api.mcp_server import build_server
+def mcp(
+    http: Annotated[
+        bool, typer.Option("--http", help="Streamable HTTP at /mcp (the API's keys) instead of stdio.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8001,
+    insecure_no_auth: Annotated[
+        bool, typer.Option("--insecure-no-auth", help="Serve a network address without API keys.")
+    ] = False,
+) -> None:
+    """Serve the graph to AI assistants over MCP (stdio, or HTTP with --http): ask, search, node,
+    morning_report; read-only."""
+    from flowrag.api.mcp_server import build_http_app, build_server
 
+    settings = state.settings
     try:
-        server = build_server(state.settings)
+        if not http:
+            build_server(settings).run("stdio")
+            return
+        from flowrag.api.app import check_exposure
+
+        check_exposure(host, bool(settings.api.api_keys), insecure_no_auth)
+        application = build_http_app(settings, host)
     except FlowragError as exc:
         raise _fail(exc) from None
-    server.run("stdio")
+    import uvicorn
+
+    uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 @app.command()

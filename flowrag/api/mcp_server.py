@@ -4,7 +4,8 @@ and neighbourhood) and ``morning_report``. Read-only: no tool ingests or writes 
 with the CLI and the write-scoped GraphQL API). The store and the model are opened once for the
 session, so each question costs the answer path only, not a cold start.
 
-Run: ``flowrag mcp`` (needs the ``mcp`` extra: ``pip install 'flowrag[mcp]'``). Errors come back
+Run: ``flowrag mcp`` (stdio) or ``flowrag mcp --http`` (streamable HTTP at ``/mcp``, behind the
+API's keys); needs the ``mcp`` extra: ``pip install 'flowrag[mcp]'``. Errors come back
 as tool errors (``is_error``) with flowrag's one-line message and its hint."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from flowrag.errors import ConfigError, FlowragError
 from flowrag.runtime import Runtime
 from flowrag.settings import Settings
 
-__all__ = ["build_server"]
+__all__ = ["build_http_app", "build_server"]
 
 _MISSING = "the MCP server needs the 'mcp' package"
 
@@ -26,17 +27,22 @@ def _message(exc: FlowragError) -> str:
     return f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message
 
 
-def build_server(settings: Settings) -> Any:
+def build_server(settings: Settings, shared: dict[str, Runtime] | None = None) -> Any:
+    """The MCP server. ``shared``: a runtime opened by the caller for every session (the HTTP
+    transport); without it (stdio) the session opens and closes its own."""
     try:
         from mcp.server.mcpserver import MCPServer
         from mcp.server.mcpserver.exceptions import ToolError
     except ImportError as exc:  # the extra is not installed
         raise ConfigError(_MISSING, hint="pip install 'flowrag[mcp]'") from exc
 
-    state: dict[str, Runtime] = {}
+    state: dict[str, Runtime] = shared if shared is not None else {}
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
+        if shared is not None:  # opened once by the HTTP app, not per session
+            yield None
+            return
         state["rt"] = await Runtime.open(settings)
         try:
             yield None
@@ -150,3 +156,64 @@ def build_server(settings: Settings) -> Any:
         return str(to_markdown(await guarded(run())))
 
     return server
+
+
+class _KeyGuard:
+    """The API's keys in front of the MCP endpoint: read scope, ``Authorization: Bearer`` or
+    ``X-API-Key`` (no keys configured: loopback use, as for the GraphQL API)."""
+
+    def __init__(self, app: Any, keys: dict[str, frozenset[str]]) -> None:
+        self.app = app
+        self.keys = keys
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import hmac
+
+        from starlette.responses import JSONResponse
+
+        from flowrag.api.app import hash_key
+
+        if scope["type"] == "http" and self.keys:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            key = headers.get("x-api-key", "")
+            auth = headers.get("authorization", "")
+            if not key and auth.lower().startswith("bearer "):
+                key = auth[7:]
+            digest = hash_key(key) if key else ""
+            allowed = any(
+                "read" in scopes and digest and hmac.compare_digest(known, digest)
+                for known, scopes in self.keys.items()
+            )
+            if not allowed:
+                response = JSONResponse({"error": "an API key with read scope is needed"}, status_code=401)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def build_http_app(settings: Settings, host: str = "127.0.0.1") -> Any:
+    """The same tools over MCP's streamable HTTP transport at ``/mcp``, behind the API keys; the
+    store and the model opened once for every session."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.routing import Mount
+
+    from flowrag.api.app import parse_keys
+
+    shared: dict[str, Runtime] = {}
+    server = build_server(settings, shared)
+    inner = server.streamable_http_app(streamable_http_path="/mcp", host=host)
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        shared["rt"] = await Runtime.open(settings)
+        try:
+            async with inner.router.lifespan_context(inner):  # the SDK's session manager
+                yield
+        finally:
+            await shared.pop("rt").close()
+
+    keys = parse_keys(settings.api.api_keys)
+    return Starlette(
+        routes=[Mount("/", app=inner)], middleware=[Middleware(_KeyGuard, keys=keys)], lifespan=lifespan
+    )

@@ -84,3 +84,42 @@ def test_without_the_extra_the_command_says_what_to_install(monkeypatch: pytest.
     with pytest.raises(ConfigError) as caught:
         build_server(Settings())
     assert caught.value.hint == "pip install 'flowrag[mcp]'"
+
+
+async def test_the_same_tools_over_http_behind_the_api_keys(tmp_path: Path, models_dir: Path) -> None:
+    """Streamable HTTP at /mcp, with the SDK's own client: no key, no session; a read key gets
+    the four tools and a search answered from the shared store."""
+    import httpx
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    from flowrag.api.mcp_server import build_http_app
+    from tests.api.test_graphql import READ
+    from tests.support.uvicorn_thread import serve
+
+    settings = settings_for(tmp_path, models_dir)
+    await _seed(settings)
+    with serve(build_http_app(settings)) as url:
+        refused = await asyncio.to_thread(
+            httpx.post, f"{url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=30
+        )
+        assert refused.status_code == 401
+        wrong = await asyncio.to_thread(
+            httpx.post, f"{url}/mcp", headers={"Authorization": "Bearer nope"}, json={}, timeout=30
+        )
+        assert wrong.status_code == 401
+        async with (
+            create_mcp_http_client(headers={"Authorization": f"Bearer {READ}"}) as client,
+            streamable_http_client(f"{url}/mcp", http_client=client) as streams,
+            ClientSession(streams[0], streams[1]) as session,
+        ):
+            await asyncio.wait_for(session.initialize(), 120)
+            tools = {t.name for t in (await session.list_tools()).tools}
+            assert tools == {"ask", "search", "node", "morning_report"}
+            hits = _payload(
+                await session.call_tool("search", {"text": "refresh a VDB from a snapshot", "top_k": 5})
+            )["hits"]
+            assert any(
+                h["uid"] == "Endpoint:delphix-dct:POST /vdbs/{vdbId}/refresh_by_snapshot" for h in hits
+            )
