@@ -57,6 +57,29 @@ def _graph(sd: dict[str, NDArray[np.float32]], layers: int, hidden: int, heads: 
         nodes.append(helper.make_node(kind, inputs, [out], **attrs))
         return out
 
+    def dense(x: str, prefix: str) -> str:
+        """x @ W.T + b for the linear layer ``prefix`` of the state dict."""
+        return op(
+            "Add",
+            [
+                op("MatMul", [x, weight(prefix + ".w", sd[prefix + ".weight"].T)]),
+                weight(prefix + ".b", sd[prefix + ".bias"]),
+            ],
+        )
+
+    def residual_norm(x: str, out: str, prefix: str) -> str:
+        """LayerNorm(x + out) with the norm ``prefix`` of the state dict (post-LN BERT)."""
+        return op(
+            "LayerNormalization",
+            [
+                op("Add", [x, out]),
+                weight(prefix + ".w", sd[prefix + ".weight"]),
+                weight(prefix + ".b", sd[prefix + ".bias"]),
+            ],
+            axis=-1,
+            epsilon=eps,
+        )
+
     p = "embeddings."
     weight("word", sd[p + "word_embeddings.weight"])
     weight("position", sd[p + "position_embeddings.weight"])
@@ -94,50 +117,12 @@ def _graph(sd: dict[str, NDArray[np.float32]], layers: int, hidden: int, heads: 
         scores = op("Add", [op("Mul", [op("MatMul", [q, k]), "scale"]), bias])
         context = op("MatMul", [op("Softmax", [scores], axis=-1), v])
         context = op("Reshape", [op("Transpose", [context], perm=[0, 2, 1, 3]), "joined"])
-        out = op(
-            "Add",
-            [
-                op("MatMul", [context, weight(f"ao{i}", sd[p + "attention.output.dense.weight"].T)]),
-                weight(f"aob{i}", sd[p + "attention.output.dense.bias"]),
-            ],
-        )
-        x = op(
-            "LayerNormalization",
-            [
-                op("Add", [x, out]),
-                weight(f"alw{i}", sd[p + "attention.output.LayerNorm.weight"]),
-                weight(f"alb{i}", sd[p + "attention.output.LayerNorm.bias"]),
-            ],
-            axis=-1,
-            epsilon=eps,
-        )
-        inner = op(
-            "Add",
-            [
-                op("MatMul", [x, weight(f"fi{i}", sd[p + "intermediate.dense.weight"].T)]),
-                weight(f"fib{i}", sd[p + "intermediate.dense.bias"]),
-            ],
-        )
+        x = residual_norm(x, dense(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
+        inner = dense(x, p + "intermediate.dense")
         gelu = op(
             "Mul", [op("Mul", [inner, "half"]), op("Add", [op("Erf", [op("Div", [inner, "sqrt2"])]), "one"])]
         )
-        out = op(
-            "Add",
-            [
-                op("MatMul", [gelu, weight(f"fo{i}", sd[p + "output.dense.weight"].T)]),
-                weight(f"fob{i}", sd[p + "output.dense.bias"]),
-            ],
-        )
-        x = op(
-            "LayerNormalization",
-            [
-                op("Add", [x, out]),
-                weight(f"olw{i}", sd[p + "output.LayerNorm.weight"]),
-                weight(f"olb{i}", sd[p + "output.LayerNorm.bias"]),
-            ],
-            axis=-1,
-            epsilon=eps,
-        )
+        x = residual_norm(x, dense(gelu, p + "output.dense"), p + "output.LayerNorm")
     mask3 = op("Unsqueeze", ["mask", "last"])
     pooled = op(
         "Div",

@@ -16,10 +16,18 @@ from tests.support.neo4j_server import Neo4jServer
 FLOWRAG = [sys.executable, "-m", "flowrag"]
 
 
-def run(args: list[str], data_dir: Path, timeout: int = 600, **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], data_dir: Path, timeout: int = 600, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "FLOWRAG_DATA_DIR": str(data_dir), "NO_COLOR": "1", "COLUMNS": "200", **env}
     return subprocess.run(
-        [*FLOWRAG, *args], capture_output=True, text=True, timeout=timeout, env=environ, check=False
+        [*FLOWRAG, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environ,
+        check=False,
     )
 
 
@@ -39,30 +47,14 @@ def test_demo_answers_three_questions_in_french_with_citations(tmp_path: Path, m
     assert counts["nodes"]["Endpoint"] == 22 and counts["nodes"]["Run"] == 160
     assert counts["relationships"]["TARGETS"] >= 3
     # the same store, questions one after another in one warm process; a bad one does not end it
-    environ = {**os.environ, "FLOWRAG_DATA_DIR": str(tmp_path), "NO_COLOR": "1", "COLUMNS": "200"}
     questions = (
         "Quels flows ont échoué hier ?\n\nWhich endpoint refreshes a VDB from a snapshot?\nexit\nignored\n"
     )
-    shell = subprocess.run(
-        [*FLOWRAG, "--store-path", str(tmp_path / "demo" / "graph"), "shell", "--source", "nowhere"],
-        input=questions,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=environ,
-        check=False,
-    )
+    graph = str(tmp_path / "demo" / "graph")
+    shell = run(["--store-path", graph, "shell", "--source", "nowhere"], tmp_path, 300, questions)
     assert shell.returncode == 0, shell.stderr[-2000:]
     assert shell.stderr.count("unknown source 'nowhere'") == 2 and "Traceback" not in shell.stderr
-    shell = subprocess.run(
-        [*FLOWRAG, "--store-path", str(tmp_path / "demo" / "graph"), "shell"],
-        input=questions,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=environ,
-        check=False,
-    )
+    shell = run(["--store-path", graph, "shell"], tmp_path, 300, questions)
     assert shell.returncode == 0, shell.stderr[-2000:]
     assert shell.stdout.count("mode: ") == 2 and "ignored" not in shell.stdout  # exit ended it
     assert "POST /vdbs/{vdbId}/refresh_by_snapshot" in shell.stdout
