@@ -560,6 +560,26 @@ def _print_answer(result: Any, as_json: bool) -> None:
         out.print(f"[dim]Neo4j Browser: {result.cypher}[/]", highlight=False)
 
 
+async def _answer(
+    rt: Any,
+    question: str,
+    source: list[str] | None,
+    collection: list[str] | None,
+    session: str | None,
+    top_k: int,
+    no_llm: bool,
+) -> Any:
+    """One question through the answer path, with the CLI's options (ask and shell)."""
+    return await rt.answerer.ask(
+        question,
+        sources=tuple(source or ()),
+        collections=tuple(collection or ()),
+        session_id=session,
+        top_k=top_k,
+        use_llm=not no_llm,
+    )
+
+
 async def _require_content(rt: Any) -> None:
     """A question to an empty store is a setup problem, said as one: what to run first."""
     from flowrag.errors import SourceError
@@ -597,14 +617,7 @@ def ask(
 
     async def go(rt: Any) -> Any:
         await _require_content(rt)
-        return await rt.answerer.ask(
-            question,
-            sources=tuple(source or ()),
-            collections=tuple(collection or ()),
-            session_id=session,
-            top_k=top_k,
-            use_llm=not no_llm,
-        )
+        return await _answer(rt, question, source, collection, session, top_k, no_llm)
 
     _print_answer(run_async(lambda: _with_runtime(go)), as_json)
 
@@ -649,14 +662,7 @@ def shell(
             if not question:
                 continue
             try:
-                result = await rt.answerer.ask(
-                    question,
-                    sources=tuple(source or ()),
-                    collections=tuple(collection or ()),
-                    session_id=session,
-                    top_k=top_k,
-                    use_llm=not no_llm,
-                )
+                result = await _answer(rt, question, source, collection, session, top_k, no_llm)
             except FlowragError as exc:  # one bad question does not end the session
                 err.print(f"error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), highlight=False)
                 continue

@@ -196,6 +196,7 @@ async def ingest_documents(
     pending: asyncio.Future[None] | None = None
     unparsed: list[Any] = [0, ""]  # timestamps kept raw (count, first example)
     created: dict[str, str] = {}  # pipelines and hosts new to the store: uid -> key
+    checked: set[str] = set()  # pipelines and hosts already looked up in this ingest
 
     async def flush(docs: list[_Doc]) -> None:
         nonlocal mapping, salt, salt_key, pending
@@ -267,10 +268,15 @@ async def ingest_documents(
             more_nodes, more_rels = await _mentions(store, nlp, free_text)
             nodes += more_nodes
             rels += more_rels
-        named = {n.uid: n.key for n in nodes if n.label in (NodeLabel.PIPELINE, NodeLabel.HOST)}
-        if named:  # the flows and hosts this ingest brings into the store
+        named = {
+            n.uid: n.key
+            for n in nodes
+            if n.label in (NodeLabel.PIPELINE, NodeLabel.HOST) and n.uid not in checked
+        }
+        if named:  # the flows and hosts this ingest brings into the store (each looked up once)
             present = {n.uid for n in await store.get_nodes(list(named))}
             created.update((uid, key) for uid, key in named.items() if uid not in present)
+            checked.update(named)
         # the previous batch was being written (in the store's thread) while this one was
         # extracted; batches still commit strictly one after the other
         await drain()

@@ -207,6 +207,12 @@ def test_settings_errors_are_one_line_naming_the_variable(monkeypatch: pytest.Mo
     monkeypatch.setenv("FLOWRAG_API__PORT", "99999")
     with pytest.raises(ConfigError, match="FLOWRAG_API__PORT"):
         load_settings()
+    monkeypatch.delenv("FLOWRAG_API__PORT")
+    for name, value in (("FLOWRAG_LOG_FORMAT", "xml"), ("FLOWRAG_EMBEDDING__ENGINE", "torch")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigError, match=name):
+            load_settings()
+        monkeypatch.delenv(name)
 
 
 def test_serving_a_network_address_needs_keys() -> None:
