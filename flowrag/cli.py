@@ -29,6 +29,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+_DCT_KINDS = (
+    "engines",
+    "environments",
+    "dsources",
+    "vdbs",
+    "vdb_groups",
+    "snapshots",
+    "bookmarks",
+    "jobs",
+    "masking_jobs",
+)
 ingest_app = typer.Typer(help="Ingest a source into the graph.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 inspect_app = typer.Typer(
@@ -479,6 +490,56 @@ def ingest_openapi_cmd(
             )
             rt.store_changed()
             return [report]
+
+    _print_reports(run_async(lambda: _with_runtime(go)), as_json)
+
+
+@ingest_app.command("delphix")
+def ingest_delphix_cmd(
+    url: Annotated[
+        str | None, typer.Option(help="DCT address, e.g. https://dct.example.com (FLOWRAG_DELPHIX__URL).")
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            help="DCT API key; prefer FLOWRAG_DELPHIX__API_KEY (an option shows in the process list)."
+        ),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Estate name (graph scope); default: the DCT host.")
+    ] = None,
+    ca_bundle: Annotated[
+        Path | None, typer.Option(help="CA bundle for a DCT signed by an internal CA.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Window of jobs and snapshots: 7d, 24h, a date.")] = None,
+    kinds: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated listings to read (default all): " + ", ".join(_DCT_KINDS) + "."),
+    ] = None,
+    allow_shrink: Annotated[
+        bool, typer.Option("--allow-shrink", help="Accept a sync that removes most of the estate's objects.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ingestion report as JSON.")] = False,
+) -> None:
+    """Ingest the live Delphix estate through the DCT v3 API: engines, environments and hosts,
+    dSources, VDBs, groups, snapshots, bookmarks, jobs of the window, masking jobs."""
+    from flowrag.ingest.delphix import DctOptions, ingest_delphix
+
+    async def go(rt: Any) -> Any:
+        options = DctOptions.from_settings(
+            rt.settings.delphix,
+            url=url,
+            api_key=api_key,
+            name=name,
+            ca_bundle=ca_bundle,
+            since=since,
+            kinds=tuple(k.strip() for k in (kinds or "").split(",") if k.strip()),
+            allow_shrink=allow_shrink,
+        )
+        with _progress() as bar:
+            report = await ingest_delphix(rt.store, rt.embedder, options, progress=_bar_callback(bar))
+        rt.store_changed()
+        return [report]
 
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)
 

@@ -243,6 +243,23 @@ class ReportSettings(BaseModel):
     timeout_s: float = Field(15.0, gt=0, description="Per-attempt timeout of a delivery.")
 
 
+class DelphixSettings(BaseModel):
+    url: str = Field("", description="DCT address (https://dct.example.com; the API is under /v3).")
+    api_key: SecretStr = Field(
+        SecretStr(""), description="DCT API key ('apk 1.xxxx' or '1.xxxx'); sent only to DCT, never stored."
+    )
+    name: str = Field("", description="The estate's graph scope (default: the DCT host name).")
+    ca_bundle: Path | None = Field(None, description="CA bundle for a DCT signed by an internal CA.")
+    since: str = Field("7d", description="Jobs and snapshots window of a sync: 7d, 24h or a date.")
+    page_size: int = Field(1000, ge=1, le=1000, description="Objects per DCT page (DCT allows 1..1000).")
+    snapshots_per_dataset: int = Field(
+        3, ge=0, le=1000, description="Latest snapshots kept per dataset, besides those in the window."
+    )
+    max_pages: int = Field(10_000, ge=1, description="Pages one listing may take before the sync stops.")
+    timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 429/5xx answer or a dropped connection.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLOWRAG_",
@@ -288,6 +305,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
     mongo: MongoSettings = Field(default_factory=MongoSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)  # type: ignore[arg-type]
+    delphix: DelphixSettings = Field(default_factory=DelphixSettings)  # type: ignore[arg-type]
 
     @property
     def store_path(self) -> Path:

@@ -70,6 +70,17 @@ if [ ! -x "$ferretdb" ]; then
 fi
 export FLOWRAG_FERRETDB="$ferretdb"
 
+# Stoplight Prism serves the real DCT spec for the Delphix connector's contract tests (npm; 5.14
+# is the last release that runs on Node 20, later ones want Node >= 24)
+prism_version="5.14.2"
+prism_dir="$cache/prism-$prism_version"
+if [ ! -x "$prism_dir/node_modules/.bin/prism" ]; then
+  echo "[test.sh] installing @stoplight/prism-cli $prism_version (npm, once; kept in $prism_dir)"
+  mkdir -p "$prism_dir"
+  npm install -s --no-audit --no-fund --prefix "$prism_dir" "@stoplight/prism-cli@$prism_version" >/dev/null
+fi
+export FLOWRAG_PRISM="$prism_dir/node_modules/.bin/prism"
+
 cd "$root"
 echo "[test.sh] ruff + mypy (strict)"
 "$venv/bin/ruff" check flowrag tests bench

@@ -25,7 +25,7 @@ from flowrag.extract.nlp import NLP, Token
 from flowrag.graph.aggregate import DIMENSION_LABELS, DIMENSIONS, RunQuery
 from flowrag.timeutil import to_iso
 
-__all__ = ["AggregatePlan", "GroupValues", "describe", "plan_aggregate"]
+__all__ = ["AggregatePlan", "GroupValues", "describe", "negated", "plan_aggregate"]
 
 _BY = re.compile(
     r"\b(?:par|by|per|pour chaque|for each|selon|grouped by|groupés? par)\s+(?:les?\s+|la\s+|l'|the\s+)?([\w'-]+)",
@@ -144,7 +144,8 @@ def _group_by(question: str, asked: tuple[str, ...]) -> str | None:
     return _label_dimension(asked)
 
 
-def _negated(tokens: list[Token], window_phrase: str) -> bool:
+def negated(tokens: list[Token], window_phrase: str) -> bool:
+    """Whether the question is negated outside its window phrase ("n'ont jamais échoué")."""
     return any((t.negative or t.lower in _NEGATORS) and t.lower not in window_phrase.split() for t in tokens)
 
 
@@ -205,7 +206,7 @@ def plan_aggregate(
         return None
     tokens = nlp.tokens(question, plan.language)
     phrase = plan.window.phrase if plan.window else ""
-    negate = bool(plan.statuses) and _negated(tokens, phrase)
+    negate = bool(plan.statuses) and negated(tokens, phrase)
     order, measure = _order(question, tokens, phrase)
     if group is None:
         group = "pipeline"

@@ -62,6 +62,8 @@ def provenance(node: StoredNode) -> str:
         return f"{node.scope}#/schemas/{node.name}"
     if node.label in ("DocPage", "DocSection"):
         return str(props.get("url", node.source_id))
+    if node.source == "delphix" and node.scope != "_shared":
+        return f"{node.scope} {node.source_id}"  # the DCT instance and the object's API path
     return node.source_id or node.uid
 
 

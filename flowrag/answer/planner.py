@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from flowrag.errors import PlanError
 from flowrag.extract.nlp import NLP, detect_language
+from flowrag.schema import SOURCE_LABELS
 from flowrag.timeutil import to_iso
 
 __all__ = [
@@ -24,7 +25,7 @@ __all__ = [
     "plan_question",
 ]
 
-SOURCES = ("mongo", "code", "openapi", "html")
+SOURCES = tuple(SOURCE_LABELS)  # mongo, code, openapi, html, delphix
 
 _WEEKDAYS = {
     "lundi": 0,
@@ -75,6 +76,12 @@ _ANSWER_NOUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"collections?", ("Collection",)),
     (r"hôtes?|hosts?|machines?|serveurs?|servers?", ("Host",)),
     (r"alertes?|alerts?", ("Record",)),
+    # the live Delphix estate (flowrag ingest delphix)
+    (r"vdbs?", ("Vdb",)),
+    (r"dsources?", ("DSource",)),
+    (r"snapshots?|instantanés?", ("Snapshot",)),
+    (r"bookmarks?|signets?", ("Bookmark",)),
+    (r"moteurs?|engines?", ("DelphixEngine",)),
 )
 _ASKING = re.compile(r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s)\s+((?:[\w'-]+\s*){1,3})", re.IGNORECASE)
 _WHO_CALLS = re.compile(r"\b(?:qui|who)\s+(?:appelle|calls|utilise|uses)\b", re.IGNORECASE)
@@ -212,6 +219,18 @@ def parse_time_window(text: str, now: datetime, tz: tzinfo = UTC) -> TimeWindow 
             r"|(\d+)\s*(h|heures?|hours?|jours?|days?)\s*(?:derni[eè]res?|derniers)"
             r"|(\d+)\s*(?:derni[eè]res?|derniers)\s*(h|heures?|jours?)\b",
             last_n,
+        ),
+        (
+            r"(?:depuis|since|for|over)\s+(?:les?\s+|the\s+)?(\d+)\s*(h|heures?|hours?|j|jours?|days?)\b",
+            lambda m: (
+                now
+                - (
+                    timedelta(hours=int(m.group(1)))
+                    if m.group(2)[0] == "h"
+                    else timedelta(days=int(m.group(1)))
+                ),
+                until_now,
+            ),
         ),
         (r"cette semaine|this week", lambda m: (today - timedelta(days=today.weekday()), until_now)),
         (r"(?:la )?semaine derni[eè]re|last week", last_week),

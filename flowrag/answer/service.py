@@ -19,6 +19,7 @@ from flowrag.answer.context import (
     cut_at_boundary,
     render_evidence,
 )
+from flowrag.answer.estate import answer_estate, plan_estate
 from flowrag.answer.llm import NO_ANSWER, SYSTEM_PROMPTS, LLMClient
 from flowrag.answer.planner import Plan, explain, plan_question
 from flowrag.answer.retrieval import STRATEGIES, Evidence, Retriever
@@ -142,6 +143,7 @@ class Answerer:
         self.sessions = SessionStore(store)
         self._values: GroupValues | None = None  # the store's group keys, for aggregate filters
         self._has_runs: bool | None = None
+        self._has_estate: bool | None = None
 
     def invalidate(self) -> None:
         """The store changed (an ingestion finished): relevance background and the group values
@@ -149,6 +151,7 @@ class Answerer:
         self._retriever.invalidate()
         self._values = None
         self._has_runs = None
+        self._has_estate = None
 
     @property
     def retriever(self) -> Retriever:
@@ -274,15 +277,33 @@ class Answerer:
         # run aggregates only when the store holds runs (a question about "chaînes" on an API-only
         # store is answered from what the store does hold)
         agg = None
-        if self._has_runs is None:  # once per store generation (a sort-free count on both stores)
-            self._has_runs = await self._store.count_nodes("Run") > 0
-        if self._has_runs:
-            if self._values is None:
-                self._values = await group_values(self._store)
-            agg = plan_aggregate(
-                plan, self._nlp, self._values, limit=max(top_k, 10), now=now or datetime.now(UTC), tz=zone
+        if self._has_estate is None:  # once per store generation, as for runs
+            self._has_estate = any(
+                [await self._store.count_nodes(label) > 0 for label in ("Vdb", "DSource", "DelphixJob")]
             )
-        if agg is not None:
+        estate = await plan_estate(self._store, plan, self._nlp) if self._has_estate else None
+        if estate is None:
+            if self._has_runs is None:  # once per store generation (a sort-free count on both stores)
+                self._has_runs = await self._store.count_nodes("Run") > 0
+            if self._has_runs:
+                if self._values is None:
+                    self._values = await group_values(self._store)
+                agg = plan_aggregate(
+                    plan, self._nlp, self._values, limit=max(top_k, 10), now=now or datetime.now(UTC), tz=zone
+                )
+        if estate is not None:
+            route = "estate"
+            walked = await answer_estate(self._store, estate, plan.language, top_k)
+            items, edges, summary = walked.items, walked.edges, walked.summary
+            aggregate_info = {
+                "labels": list(estate.labels),
+                "anchors": [a.uid for a in estate.anchors],
+                "negate": estate.negate,
+                "statuses": list(estate.statuses),
+                "counts": walked.counts,
+            }
+            timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
+        elif agg is not None:
             route = "aggregate"
             window = (
                 f"{_fmt_day(plan.window.start)} → {_fmt_day(plan.window.end)}"

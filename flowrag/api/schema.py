@@ -669,6 +669,43 @@ class Mutation:
             deliveries=[ReportDelivery.of(d) for d in deliveries],
         )
 
+    @strawberry.mutation(
+        permission_classes=[IsWriter],
+        description="Sync the live Delphix estate through the DCT v3 API (a background job). The "
+        "API key is the server's FLOWRAG_DELPHIX__API_KEY, never an argument; the URL defaults to "
+        "FLOWRAG_DELPHIX__URL and must pass the server's source policy.",
+    )
+    async def ingest_delphix(
+        self,
+        info: Info[Context, None],
+        url: str | None = None,
+        name: str | None = None,
+        since: str | None = None,
+        kinds: list[str] | None = None,
+    ) -> Job:
+        from flowrag.ingest.delphix import DctOptions, ingest_delphix
+
+        rt = info.context.runtime
+        try:
+            options = DctOptions.from_settings(
+                rt.settings.delphix, url=url, name=name, since=since, kinds=tuple(kinds or ())
+            )
+            options.listings()
+        except FlowragError as exc:
+            raise _translate(exc) from None
+        policy = _allowed(info, options.base)
+
+        async def work(progress: Any) -> list[Any]:
+            return [await ingest_delphix(rt.store, rt.embedder, options, policy=policy, progress=progress)]
+
+        params = {
+            "url": options.url,
+            "name": options.scope,
+            "since": options.since,
+            "kinds": list(options.kinds),
+        }
+        return Job.of(await info.context.jobs.start("delphix", params, work))
+
     @strawberry.mutation(permission_classes=[IsWriter])
     async def ingest_code(self, info: Info[Context, None], location: str, name: str | None = None) -> Job:
         from flowrag.ingest.code import ingest_code

@@ -8,6 +8,14 @@
 - ``(File)-[:IMPORTS]->(File)``: import specifiers resolved inside the same repository;
 - ``(Function)-[:CALLS]->(Function)``: a called name resolved to a function of the same file, else
   to the only function of that name in the repository (ambiguous names link nothing);
+- ``(Pipeline)-[:DEPENDS_ON]->(Vdb|DSource|DelphixEnvironment)``: the flow's name contains the
+  object's name as whole words (``refresh_orders_qa`` -> VDB ``orders_qa``; a one-word name needs
+  ``MIN_NAME_CHARS`` characters, so a VDB called ``qa`` names no flow);
+- ``(HttpCall)-[:ACTS_ON]->(Vdb|…)``: the URL names a live object by its DCT id or name after its
+  collection segment (``/vdbs/orders_qa/refresh``);
+- ``(Vdb|DSource|…)-[:INSTANCE_OF]->(DelphixKind)`` and ``(DelphixJob)-[:DOCUMENTED_AS]->(Endpoint)``
+  (:func:`link_delphix`): a job's type names an operation (``DB_REFRESH`` -> refresh) that the
+  documented endpoints acting on the job target's kind perform;
 - ``(Function)-[:CALLS_ENDPOINT]->(Endpoint)``: derived — the endpoints a function reaches through its
   own HTTP calls or those of its callees (up to ``CALL_DEPTH`` calls deep), so "which endpoint does
   the code of this flow call" is one hop from the function, not four. Kept in sync: edges of a
@@ -20,16 +28,20 @@ import re
 from collections import defaultdict
 from urllib.parse import urlparse
 
+from flowrag.extract.delphix import LISTINGS, name_key, name_words
 from flowrag.extract.imports import SuffixIndex, resolve_import
 from flowrag.extract.vocabulary import normalise_name
-from flowrag.graph.port import GraphStore, StoredNode, all_nodes
-from flowrag.schema import RelRow, RelType
+from flowrag.graph.port import Filter, GraphStore, StoredNode, all_nodes
+from flowrag.schema import DELPHIX_OBJECTS, NodeLabel, RelRow, RelType, make_uid
 
-__all__ = ["link_all", "match_endpoint", "normalise_path"]
+__all__ = ["DELPHIX_NAMED", "link_all", "link_delphix", "match_endpoint", "normalise_path"]
 
 _ID = re.compile(r"^(\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Z]+-\d+)$", re.IGNORECASE)
 _PARAM = re.compile(r"^(\{[^}]*\}|:\w+|<[^>]+>|\$\{[^}]*\})$")
 CALL_DEPTH = 3
+MIN_NAME_CHARS = 5
+#: the live objects flows and free text name (what a flow depends on)
+DELPHIX_NAMED = (NodeLabel.VDB, NodeLabel.DSOURCE, NodeLabel.DELPHIX_ENVIRONMENT)
 
 
 def normalise_path(url: str) -> tuple[str, ...]:
@@ -138,6 +150,116 @@ async def _sync_calls_endpoint(
     return await store.upsert_relationships(rows) if rows else 0
 
 
+def _distinctive(words: tuple[str, ...]) -> bool:
+    return len(words) >= 2 or (len(words) == 1 and len(words[0]) >= MIN_NAME_CHARS)
+
+
+async def _delphix_names(store: GraphStore) -> dict[tuple[str, ...], set[str]]:
+    """Name words of each live object flows may name -> their uids."""
+    names: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for label in DELPHIX_NAMED:
+        for node in await all_nodes(store, label.value):
+            words = name_words(node.name)
+            if _distinctive(words):
+                names[words].add(node.uid)
+    return names
+
+
+def _depends_links(pipelines: list[StoredNode], names: dict[tuple[str, ...], set[str]]) -> list[RelRow]:
+    if not names:
+        return []
+    longest = max(len(w) for w in names)
+    rels: list[RelRow] = []
+    for pipeline in pipelines:
+        words = name_words(pipeline.name or pipeline.key)
+        found: set[str] = set()
+        for size in range(min(longest, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                found |= names.get(words[start : start + size], set())
+        rels += [RelRow(RelType.DEPENDS_ON, pipeline.uid, uid) for uid in sorted(found)]
+    return rels
+
+
+async def _call_object_links(store: GraphStore, calls: list[StoredNode]) -> list[RelRow]:
+    """An HTTP call whose URL names a live object after its collection segment: by DCT id or name."""
+    collections = {x.path.strip("/").split("/")[-1]: x.label for x in LISTINGS if not x.search}
+    wanted: dict[str, list[tuple[str, NodeLabel, str]]] = defaultdict(list)
+    for call in calls:
+        segments = [s for s in urlparse(str(call.props.get("url", ""))).path.split("/") if s]
+        for i, segment in enumerate(segments[:-1]):
+            label = collections.get(segment.lower())
+            ident = segments[i + 1]
+            if label is not None and not _PARAM.match(ident) and "{" not in ident and "$" not in ident:
+                wanted[call.uid].append((ident, label, name_key(ident)))
+    if not wanted:
+        return []
+    rels: list[RelRow] = []
+    by_label: dict[NodeLabel, set[str]] = defaultdict(set)
+    for items in wanted.values():
+        for ident, label, key in items:
+            by_label[label] |= {ident, key}
+    found: dict[tuple[NodeLabel, str], set[str]] = defaultdict(set)
+    for label, values in by_label.items():
+        for prop in ("dct_id", "name_key"):
+            for node in await store.find_nodes(
+                label.value, [Filter(prop, "in", sorted(values))], limit=10_000
+            ):
+                found[(label, str(node.props.get(prop)))].add(node.uid)
+    for call_uid, items in wanted.items():
+        for ident, label, key in items:
+            targets = found.get((label, ident)) or found.get((label, key)) or set()
+            if len(targets) == 1:  # one object of that id or name (two estates may share a name)
+                rels.append(RelRow(RelType.ACTS_ON, call_uid, next(iter(targets))))
+    return rels
+
+
+async def link_delphix(store: GraphStore, uids: set[str] | None = None) -> int:
+    """``INSTANCE_OF`` and ``DOCUMENTED_AS`` for the live objects ``uids`` (None: all of them), so
+    that an estate ingested before or after the API documentation meets it."""
+    kinds = {n.key for n in await all_nodes(store, NodeLabel.DELPHIX_KIND.value)}
+    if not kinds:
+        return 0
+    labels = {label.value for label in DELPHIX_OBJECTS}
+    if uids is None:
+        objects = [n for label in sorted(labels) for n in await all_nodes(store, label)]
+    else:
+        wanted = [u for u in uids if u.split(":", 1)[0] in labels]
+        objects = [
+            n for i in range(0, len(wanted), 5000) for n in await store.get_nodes(wanted[i : i + 5000])
+        ]
+    rels = [
+        RelRow(RelType.INSTANCE_OF, n.uid, make_uid(NodeLabel.DELPHIX_KIND, str(n.props.get("kind"))))
+        for n in objects
+        if n.props.get("kind") in kinds
+    ]
+    jobs = [n for n in objects if n.label == NodeLabel.DELPHIX_JOB.value]
+    if jobs:
+        rels += await _documented_as(store, jobs)
+    return await store.upsert_relationships(rels) if rels else 0
+
+
+async def _documented_as(store: GraphStore, jobs: list[StoredNode]) -> list[RelRow]:
+    endpoints = await all_nodes(store, NodeLabel.ENDPOINT.value)
+    hood = await store.neighbours([e.uid for e in endpoints], ["ACTS_ON"], 50)
+    # (operation, kind the operation targets) -> endpoints
+    performs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for edge in hood.edges:
+        if edge.props.get("role") == "target" and edge.end.startswith(f"{NodeLabel.DELPHIX_KIND.value}:"):
+            performs[(str(edge.props.get("operation")), edge.end.split(":", 1)[1])].append(edge.start)
+    operations = {op for op, _ in performs}
+    kind_of_label = {x.label.value: x.kind for x in LISTINGS}
+    rels: list[RelRow] = []
+    for job in jobs:
+        words = set(name_words(str(job.props.get("job_type", ""))))
+        kind = kind_of_label.get(str(job.props.get("target_kind", "")), "")
+        for op in operations:
+            if set(op.split("_")) <= words:
+                rels += [
+                    RelRow(RelType.DOCUMENTED_AS, job.uid, ep) for ep in sorted(performs.get((op, kind), []))
+                ]
+    return rels
+
+
 async def link_all(store: GraphStore) -> int:
     endpoints: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
     for ep in await all_nodes(store, "Endpoint"):
@@ -145,8 +267,9 @@ async def link_all(store: GraphStore) -> int:
             (normalise_path(str(ep.props.get("path", ""))), ep.uid)
         )
     rels: list[RelRow] = []
+    calls = await all_nodes(store, "HttpCall")
     if endpoints:
-        for call in await all_nodes(store, "HttpCall"):
+        for call in calls:
             target = match_endpoint(
                 str(call.props.get("method", "")), normalise_path(str(call.props.get("url", ""))), endpoints
             )
@@ -164,7 +287,8 @@ async def link_all(store: GraphStore) -> int:
     functions = await all_nodes(store, "Function")
     rels += _import_links(files) + _call_links(functions)
     targets = [r for r in rels if r.type == RelType.TARGETS]
-    pipelines = {p.key: p.uid for p in await all_nodes(store, "Pipeline")}
+    pipeline_nodes = await all_nodes(store, "Pipeline")
+    pipelines = {p.key: p.uid for p in pipeline_nodes}
     if pipelines:
         for file in files:
             name = normalise_name(str(file.props.get("path", file.name)))
@@ -174,5 +298,9 @@ async def link_all(store: GraphStore) -> int:
             name = normalise_name(fn.name.rsplit(".", 1)[-1])
             if name in pipelines:
                 rels.append(RelRow(RelType.IMPLEMENTS, fn.uid, pipelines[name]))
+    names = await _delphix_names(store)
+    if names:
+        rels += _depends_links(pipeline_nodes, names)
+        rels += await _call_object_links(store, calls)
     written = await store.upsert_relationships(rels) if rels else 0
     return written + await _sync_calls_endpoint(store, functions, targets)

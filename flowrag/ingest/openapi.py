@@ -21,7 +21,7 @@ from flowrag.extract.openapi import SOURCE, extract_spec
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.access import SourcePolicy, inside, pinned_transport, same_origin
 from flowrag.ingest.lexicon import refresh_lexicon
-from flowrag.ingest.links import link_all
+from flowrag.ingest.links import link_all, link_delphix
 from flowrag.ingest.writer import IngestReport, Writer
 
 __all__ = ["MAX_SPEC_BYTES", "check_shape", "ingest_openapi", "load_document", "read_source"]
@@ -288,6 +288,7 @@ async def ingest_openapi(
     if stale:
         report.deleted += await store.delete_nodes(stale)
     report.relationships += await link_all(store)
+    report.relationships += await link_delphix(store)  # a live estate ingested before its docs
     await refresh_lexicon(store, embedder)
     return report.finish()
 

@@ -1,8 +1,9 @@
 """The ontology (pure data, no I/O) and the rows extractors produce."""
 
-from flowrag.schema.models import NodeRow, RelRow, content_hash, flat_props
+from flowrag.schema.models import NodeRow, RelRow, content_hash, flat_props, flat_value
 from flowrag.schema.ontology import (
     BASE_LABEL,
+    DELPHIX_OBJECTS,
     ONTOLOGY,
     PROVENANCE_PROPERTIES,
     SOURCE_LABELS,
@@ -17,6 +18,7 @@ from flowrag.schema.ontology import (
 
 __all__ = [
     "BASE_LABEL",
+    "DELPHIX_OBJECTS",
     "ONTOLOGY",
     "PROVENANCE_PROPERTIES",
     "SOURCE_LABELS",
@@ -29,6 +31,7 @@ __all__ = [
     "RelType",
     "content_hash",
     "flat_props",
+    "flat_value",
     "make_uid",
     "safe_identifier",
 ]

@@ -15,6 +15,7 @@ from flowrag.errors import OntologyError
 
 __all__ = [
     "BASE_LABEL",
+    "DELPHIX_OBJECTS",
     "ONTOLOGY",
     "PROVENANCE_PROPERTIES",
     "SOURCE_LABELS",
@@ -33,7 +34,7 @@ BASE_LABEL = "FlowragNode"
 
 #: Properties every node carries (set by the writer, never by an extractor's free-form props).
 PROVENANCE_PROPERTIES: tuple[str, ...] = (
-    "source",  # which ingester: mongo | code | openapi | html | system
+    "source",  # which ingester: mongo | code | openapi | html | delphix | system
     "scope",  # the unit a source is synchronised by: a collection, a repository, a spec name
     "source_id",  # where exactly it came from: collection/_id, path:line, METHOD /path@version
     "content_hash",  # hash of the extracted content; unchanged hash = no write, no embedding
@@ -69,6 +70,16 @@ class NodeLabel(StrEnum):
     DELPHIX_KIND = "DelphixKind"
     DOC_PAGE = "DocPage"
     DOC_SECTION = "DocSection"
+    # the live Delphix estate (DCT API): instances of the kinds the API documentation declares
+    DELPHIX_ENGINE = "DelphixEngine"
+    DELPHIX_ENVIRONMENT = "DelphixEnvironment"
+    DSOURCE = "DSource"
+    VDB = "Vdb"
+    VDB_GROUP = "VdbGroup"
+    SNAPSHOT = "Snapshot"
+    BOOKMARK = "Bookmark"
+    DELPHIX_JOB = "DelphixJob"
+    MASKING_JOB = "MaskingJob"
     # retrieval index: the corpus vocabulary, embedded word by word (cross-lingual bridge)
     TERM = "Term"
     # system state kept in the store (not domain data)
@@ -108,6 +119,14 @@ class RelType(StrEnum):
     NEEDS = "NEEDS"  # Endpoint -> Endpoint {input}: the producer yields an id the consumer needs
     SECTION_OF = "SECTION_OF"  # DocSection -> DocPage
     IN_SESSION = "IN_SESSION"  # Message -> Session
+    INSTANCE_OF = "INSTANCE_OF"  # Vdb | DSource | … -> DelphixKind
+    PROVISIONED_FROM = "PROVISIONED_FROM"  # Vdb -> DSource | Vdb (parent dataset)
+    HOSTED_ON = "HOSTED_ON"  # Vdb -> DelphixEnvironment -> Host
+    ON_ENGINE = "ON_ENGINE"  # DSource | Vdb | DelphixEnvironment -> DelphixEngine
+    SNAPSHOT_OF = "SNAPSHOT_OF"  # Snapshot | Bookmark -> Vdb | DSource
+    IN_GROUP = "IN_GROUP"  # Vdb -> VdbGroup
+    DEPENDS_ON = "DEPENDS_ON"  # Pipeline -> Vdb | DSource | DelphixEnvironment (named by the flow)
+    DOCUMENTED_AS = "DOCUMENTED_AS"  # DelphixJob -> Endpoint (the documented operation it runs)
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,9 @@ class LabelSpec:
     # a host its runs); ranked after the nodes it supports unless the question asks for its label
     support: bool = False
     indexed: tuple[str, ...] = ()  # properties with a range index (filters, ordering)
+    # the property dating a node's last activity (UTC ISO): what "since"/"not since" questions
+    # about this label compare with the window ("VDB pas rafraîchies depuis 7 jours")
+    activity: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +217,80 @@ _LABELS: tuple[LabelSpec, ...] = (
     LabelSpec(_L.DOC_PAGE, "ref", "An HTML documentation page.", False, ("name",), support=True),
     LabelSpec(_L.DOC_SECTION, "ref", "A heading-delimited section of a doc page.", True, _NAMED),
     LabelSpec(
+        _L.DELPHIX_ENGINE,
+        "ref",
+        "A Delphix engine registered in DCT (virtualization or masking).",
+        False,
+        _NAMED,
+        support=True,
+        indexed=("name_key",),
+    ),
+    LabelSpec(
+        _L.DELPHIX_ENVIRONMENT,
+        "ref",
+        "A Delphix environment: the hosts (and their repositories) an engine provisions onto.",
+        False,
+        _NAMED,
+        indexed=("name_key",),
+    ),
+    LabelSpec(
+        _L.DSOURCE,
+        "ref",
+        "A Delphix dSource: the linked copy of a production database.",
+        False,
+        _NAMED,
+        indexed=("name_key", "status"),
+    ),
+    LabelSpec(
+        _L.VDB,
+        "ref",
+        "A Delphix virtual database: its parent, environment, status and when it was last refreshed.",
+        False,
+        _NAMED,
+        indexed=("name_key", "status", "refreshed_at"),
+        activity="refreshed_at",
+    ),
+    LabelSpec(
+        _L.VDB_GROUP, "ref", "A group of VDBs operated together.", False, _NAMED, indexed=("name_key",)
+    ),
+    LabelSpec(
+        _L.SNAPSHOT,
+        "ref",
+        "A snapshot of a dSource or VDB (the latest ones per dataset, and those in the sync window).",
+        False,
+        _NAMED,
+        support=True,
+        indexed=("dataset", "taken_at"),
+        activity="taken_at",
+    ),
+    LabelSpec(
+        _L.BOOKMARK,
+        "ref",
+        "A named point in time of one or more datasets.",
+        False,
+        _NAMED,
+        activity="created_at",
+    ),
+    LabelSpec(
+        _L.DELPHIX_JOB,
+        "ref",
+        "A DCT job (refresh, provision, snapshot…): status, target object, errors, start and update "
+        "times; kept as history.",
+        False,
+        _NAMED,
+        indexed=("status", "started_at", "job_type", "target"),
+        activity="started_at",
+    ),
+    LabelSpec(
+        _L.MASKING_JOB,
+        "ref",
+        "A masking job and the status of its last execution.",
+        False,
+        _NAMED,
+        indexed=("status",),
+        activity="last_run_at",
+    ),
+    LabelSpec(
         _L.TERM,
         "name",
         "A word of the corpus vocabulary (identifiers split into words), embedded alone so that a "
@@ -213,6 +309,21 @@ _LABELS: tuple[LabelSpec, ...] = (
         system=True,
     ),
 )
+
+_DELPHIX_OBJECTS = (
+    _L.DELPHIX_ENGINE,
+    _L.DELPHIX_ENVIRONMENT,
+    _L.DSOURCE,
+    _L.VDB,
+    _L.VDB_GROUP,
+    _L.SNAPSHOT,
+    _L.BOOKMARK,
+    _L.DELPHIX_JOB,
+    _L.MASKING_JOB,
+)
+
+#: Labels of the live Delphix estate (``flowrag ingest delphix``).
+DELPHIX_OBJECTS = _DELPHIX_OBJECTS
 
 _RELS: tuple[RelSpec, ...] = (
     RelSpec(_R.HAS_RECORD, (_L.COLLECTION,), (_L.RECORD,), "collection holds the document"),
@@ -258,7 +369,13 @@ _RELS: tuple[RelSpec, ...] = (
     RelSpec(_R.RETURNS, (_L.ENDPOINT,), (_L.SCHEMA,), "response schema"),
     RelSpec(_R.REFERENCES, (_L.SCHEMA,), (_L.SCHEMA,), "property of that type"),
     RelSpec(_R.EXTENDS, (_L.SCHEMA,), (_L.SCHEMA,), "allOf inheritance"),
-    RelSpec(_R.ACTS_ON, (_L.ENDPOINT,), (_L.DELPHIX_KIND,), "operation acts on the kind"),
+    RelSpec(
+        _R.ACTS_ON,
+        (_L.ENDPOINT, _L.DELPHIX_JOB, _L.HTTP_CALL),
+        (_L.DELPHIX_KIND, *_DELPHIX_OBJECTS),
+        "operation acts on the kind; a DCT job on its target object; a call in code on the object "
+        "its URL names",
+    ),
     RelSpec(_R.REPRESENTS, (_L.SCHEMA,), (_L.DELPHIX_KIND,), "schema models the kind"),
     RelSpec(
         _R.NEEDS,
@@ -269,6 +386,40 @@ _RELS: tuple[RelSpec, ...] = (
     ),
     RelSpec(_R.SECTION_OF, (_L.DOC_SECTION,), (_L.DOC_PAGE,), "section of the page"),
     RelSpec(_R.IN_SESSION, (_L.MESSAGE,), (_L.SESSION,), "message of the session"),
+    RelSpec(
+        _R.INSTANCE_OF,
+        _DELPHIX_OBJECTS,
+        (_L.DELPHIX_KIND,),
+        "a live Delphix object is an instance of the kind the API documents",
+    ),
+    RelSpec(_R.PROVISIONED_FROM, (_L.VDB,), (_L.DSOURCE, _L.VDB), "VDB provisioned from its parent dataset"),
+    RelSpec(
+        _R.HOSTED_ON,
+        (_L.VDB, _L.DELPHIX_ENVIRONMENT),
+        (_L.DELPHIX_ENVIRONMENT, _L.HOST),
+        "VDB runs on the environment; the environment is made of the host",
+    ),
+    RelSpec(
+        _R.ON_ENGINE,
+        (_L.DSOURCE, _L.VDB, _L.DELPHIX_ENVIRONMENT, _L.MASKING_JOB),
+        (_L.DELPHIX_ENGINE,),
+        "object managed by the engine",
+    ),
+    RelSpec(_R.SNAPSHOT_OF, (_L.SNAPSHOT, _L.BOOKMARK), (_L.VDB, _L.DSOURCE), "point in time of the dataset"),
+    RelSpec(_R.IN_GROUP, (_L.VDB,), (_L.VDB_GROUP,), "VDB member of the group"),
+    RelSpec(
+        _R.DEPENDS_ON,
+        (_L.PIPELINE,),
+        (_L.VDB, _L.DSOURCE, _L.DELPHIX_ENVIRONMENT),
+        "the flow's name contains the Delphix object's name (refresh_orders_qa -> VDB orders_qa)",
+    ),
+    RelSpec(
+        _R.DOCUMENTED_AS,
+        (_L.DELPHIX_JOB,),
+        (_L.ENDPOINT,),
+        "the documented operations that start this kind of job on this kind of object "
+        "(a DB_REFRESH job on a VDB -> POST /vdbs/{vdbId}/refresh_by_…)",
+    ),
 )
 
 #: Which labels each source writes (the ``sources`` filter of a question, GraphQL ``search``).
@@ -286,6 +437,7 @@ SOURCE_LABELS: dict[str, tuple[NodeLabel, ...]] = {
     "code": (_L.REPOSITORY, _L.FILE, _L.CLASS, _L.FUNCTION, _L.ROUTE, _L.HTTP_CALL, _L.DOC_CHUNK),
     "openapi": (_L.API_SPEC, _L.ENDPOINT, _L.SCHEMA, _L.TAG, _L.PARAMETER, _L.DELPHIX_KIND),
     "html": (_L.DOC_PAGE, _L.DOC_SECTION),
+    "delphix": _DELPHIX_OBJECTS,
 }
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from flowrag.api.app import create_app, hash_key
@@ -21,6 +22,7 @@ from tests.conftest import SHARED_DATA
 from tests.support.uvicorn_thread import serve
 
 READ, WRITE = "read-key-0123456789", "write-key-0123456789"
+DCT_KEY = "1.fake-dct-test-key-0123456789abcdef"  # tests.support.fake_dct.API_KEY
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,6 +36,7 @@ def settings_for(tmp: Path, models_dir: Path) -> Settings:
     s.api.ingest_roots = [SHARED_DATA, ROOT]
     s.api.allowed_hosts = ["127.0.0.1"]
     s.report.folder = tmp / "reports"
+    s.delphix.api_key = SecretStr(DCT_KEY)  # the server's key: a mutation never carries one
     if not (tmp / "models").exists():
         (tmp / "models").symlink_to(models_dir, target_is_directory=True)
     return s
@@ -468,3 +471,46 @@ def test_metrics_after_questions_and_an_ingestion(server: str) -> None:
     assert value('flowrag_store_nodes{label="Endpoint"}') >= 417
     assert value("flowrag_embedding_cache_hits_total") > 0
     assert 0 < value("flowrag_embedding_cache_hit_ratio") <= 1
+
+
+def test_ingest_delphix_runs_as_a_job_with_the_servers_key(server: str) -> None:
+    from datetime import UTC, datetime
+
+    from tests.support.fake_dct import API_KEY, FakeDct, make_estate
+    from tests.support.fake_dct import serve as serve_dct
+
+    assert API_KEY == DCT_KEY
+    fake = FakeDct(make_estate(datetime.now(UTC)))
+    with serve_dct(fake) as url:
+        started = gql(
+            server,
+            'mutation($u: String!) { ingestDelphix(url: $u, name: "dct-api", since: "3d") { id } }',
+            {"u": url},
+            key=WRITE,
+        )
+        job_id = started["data"]["ingestDelphix"]["id"]
+        for _ in range(300):
+            job = gql(
+                server, "query($id: ID!) { job(id: $id) { kind state message report } }", {"id": job_id}
+            )["data"]["job"]
+            if job["state"] not in ("QUEUED", "RUNNING"):
+                break
+            time.sleep(0.1)
+    assert job["kind"] == "delphix" and job["state"] == "SUCCEEDED", job
+    assert job["report"][0]["scope"] == "dct-api" and job["report"][0]["created"] > 100
+    assert DCT_KEY not in json.dumps(job) and all(h == f"apk {DCT_KEY}" for h in fake.auth_headers)
+    vdbs = gql(server, '{ search(text: "orders_qa", labels: ["Vdb"]) { node { name label } } }')
+    assert "errors" not in vdbs, vdbs
+    assert {"name": "orders_qa", "label": "Vdb"} in [hit["node"] for hit in vdbs["data"]["search"]]
+    refused = gql(
+        server,
+        'mutation { ingestDelphix(url: "https://169.254.169.254", kinds: ["vdbs"]) { id } }',
+        key=WRITE,
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    unknown = gql(
+        server, 'mutation { ingestDelphix(url: "http://127.0.0.1:9", kinds: ["vdbz"]) { id } }', key=WRITE
+    )
+    assert unknown["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    reader = gql(server, 'mutation { ingestDelphix(url: "http://127.0.0.1:9") { id } }')
+    assert reader["errors"][0]["extensions"]["code"] == "FORBIDDEN"

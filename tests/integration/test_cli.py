@@ -246,3 +246,39 @@ def test_report_prints_saves_and_sends_once(tmp_path: Path) -> None:
         )
     bad_schedule = run(["serve"], tmp_path, FLOWRAG_REPORT__SCHEDULE="every morning", **env)
     assert bad_schedule.returncode == 1 and "FLOWRAG_REPORT__SCHEDULE 'every morning'" in bad_schedule.stderr
+
+
+def test_ingest_delphix_reads_the_key_from_the_environment_and_reports(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """The command a user runs: the key from FLOWRAG_DELPHIX__API_KEY (not on the command line),
+    a report, then one line for a wrong key and for an unknown kind (exit 1/2, no traceback)."""
+    from datetime import UTC, datetime
+
+    from flowrag.cli import _DCT_KINDS
+    from flowrag.extract.delphix import LISTINGS
+    from tests.support.fake_dct import API_KEY, FakeDct, make_estate, serve
+
+    assert tuple(x.name for x in LISTINGS) == _DCT_KINDS  # the help text names the real listings
+    (tmp_path / "models").symlink_to(models_dir, target_is_directory=True)
+    with serve(FakeDct(make_estate(datetime.now(UTC)))) as url:
+        ok = run(
+            ["ingest", "delphix", "--url", url, "--name", "dct-paris", "--json"],
+            tmp_path,
+            FLOWRAG_DELPHIX__API_KEY=API_KEY,
+        )
+        assert ok.returncode == 0, ok.stderr[-2000:]
+        report = json.loads(ok.stdout)[0]
+        assert report["source"] == "delphix" and report["scope"] == "dct-paris" and report["created"] > 100
+        assert API_KEY not in ok.stdout + ok.stderr
+        wrong = run(["ingest", "delphix", "--url", url], tmp_path, FLOWRAG_DELPHIX__API_KEY="1.wrong")
+        assert wrong.returncode != 0 and "refused the API key (HTTP 401)" in wrong.stderr
+        assert "Traceback" not in wrong.stderr and "1.wrong" not in wrong.stderr
+        kind = run(
+            ["ingest", "delphix", "--url", url, "--kinds", "vdbs,vdbz"],
+            tmp_path,
+            FLOWRAG_DELPHIX__API_KEY=API_KEY,
+        )
+        assert kind.returncode != 0 and "unknown Delphix object kind 'vdbz'" in kind.stderr
+    nourl = run(["ingest", "delphix"], tmp_path, FLOWRAG_DELPHIX__API_KEY=API_KEY)
+    assert nourl.returncode != 0 and "no DCT address" in nourl.stderr
