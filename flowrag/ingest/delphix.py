@@ -274,12 +274,12 @@ async def ingest_delphix(
     listings = options.listings()
     report = IngestReport(SOURCE, options.scope)
     loop = asyncio.get_running_loop()
-    # the reader runs in a worker thread; progress is heard on the loop (jobs, bars)
-    relay: Progress | None = (
-        (lambda name, done, total: loop.call_soon_threadsafe(progress, name, done, total))
-        if progress
-        else None
-    )
+
+    def relay(name: str, done: int, total: int | None) -> None:
+        """The reader runs in a worker thread; progress is heard on the loop (jobs, bars)."""
+        if progress is not None:
+            loop.call_soon_threadsafe(progress, name, done, total)
+
     objects, absent = await asyncio.to_thread(read_estate, options, since, policy, relay)
     for name in absent:
         report.skipped[f"{name}: not served by this DCT (HTTP 404)"] += 1
