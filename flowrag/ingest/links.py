@@ -34,7 +34,7 @@ from flowrag.extract.vocabulary import normalise_name
 from flowrag.graph.port import Filter, GraphStore, StoredNode, all_nodes
 from flowrag.schema import DELPHIX_OBJECTS, NodeLabel, RelRow, RelType, make_uid
 
-__all__ = ["DELPHIX_NAMED", "link_all", "link_delphix", "match_endpoint", "normalise_path"]
+__all__ = ["DELPHIX_NAMED", "distinctive", "link_all", "link_delphix", "match_endpoint", "normalise_path"]
 
 _ID = re.compile(r"^(\d+|[0-9a-f]{8,}|[0-9a-f-]{36}|[A-Z]+-\d+)$", re.IGNORECASE)
 _PARAM = re.compile(r"^(\{[^}]*\}|:\w+|<[^>]+>|\$\{[^}]*\})$")
@@ -150,7 +150,9 @@ async def _sync_calls_endpoint(
     return await store.upsert_relationships(rows) if rows else 0
 
 
-def _distinctive(words: tuple[str, ...]) -> bool:
+def distinctive(name: str | tuple[str, ...]) -> bool:
+    """A name specific enough to be matched in other text: two words or more, or one long word."""
+    words = name_words(name) if isinstance(name, str) else name
     return len(words) >= 2 or (len(words) == 1 and len(words[0]) >= MIN_NAME_CHARS)
 
 
@@ -160,7 +162,7 @@ async def _delphix_names(store: GraphStore) -> dict[tuple[str, ...], set[str]]:
     for label in DELPHIX_NAMED:
         for node in await all_nodes(store, label.value):
             words = name_words(node.name)
-            if _distinctive(words):
+            if distinctive(words):
                 names[words].add(node.uid)
     return names
 

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from flowrag import cancel
 from flowrag.errors import ConfigError, SourceError
 from flowrag.extract.bson_convert import to_jsonable
+from flowrag.extract.delphix import name_key
 from flowrag.extract.embeddings import Embedder
 from flowrag.extract.mapping import CONCEPTS, infer_mapping
 from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document, mention_rows, values_text
@@ -36,7 +37,7 @@ from flowrag.extract.vocabulary import Vocabulary, normalise_name
 from flowrag.graph.port import Filter, GraphStore
 from flowrag.ingest.dumps import read_dump
 from flowrag.ingest.lexicon import refresh_lexicon
-from flowrag.ingest.links import link_all
+from flowrag.ingest.links import DELPHIX_NAMED, distinctive, link_all
 from flowrag.ingest.writer import IngestReport, Writer
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, content_hash, make_uid
 
@@ -330,8 +331,9 @@ async def _mentions(
     store: GraphStore, nlp: NLP, free_text: list[tuple[str, str]]
 ) -> tuple[list[NodeRow], list[RelRow]]:
     """MENTIONS from free-text records: the entities NER finds (technologies, host-like names,
-    Delphix kinds), and every word that is the name of a pipeline or host the store already
-    holds (one lookup per batch), so "le flux client a planté" links to the flow ``client``."""
+    Delphix kinds), and every word that is the name of a pipeline, a host or a live Delphix object
+    (VDB, dSource, environment) the store already holds (one lookup per batch and label), so "le
+    flux client a planté" links to the flow ``client`` and "orders_qa ne répond plus" to the VDB."""
     found = await asyncio.to_thread(nlp.entities_many, [t for _, t in free_text])
     nodes: list[NodeRow] = []
     rels: list[RelRow] = []
@@ -346,17 +348,31 @@ async def _mentions(
     ordered = sorted(candidates)
     for start in range(0, len(ordered), 5000):
         known.update(n.uid for n in await store.get_nodes(ordered[start : start + 5000]))
+    live = await _live_names(store, {w for ws in words for w in ws})
     for (uid, _), entities, ws in zip(free_text, found, words, strict=True):
         more_nodes, more_rels = mention_rows(uid, entities)
         named = {r.end_uid for r in more_rels}
         for w in ws:
-            for other in (make_uid(NodeLabel.PIPELINE, normalise_name(w)), make_uid(NodeLabel.HOST, w)):
-                if other in known and other not in named:
+            others = [make_uid(NodeLabel.PIPELINE, normalise_name(w)), make_uid(NodeLabel.HOST, w)]
+            for other in [o for o in others if o in known] + sorted(live.get(name_key(w), ())):
+                if other not in named:
                     named.add(other)
                     more_rels.append(RelRow(RelType.MENTIONS, uid, other))
         nodes += more_nodes
         rels += more_rels
     return nodes, rels
+
+
+async def _live_names(store: GraphStore, words: set[str]) -> dict[str, set[str]]:
+    """Which of ``words`` name a live Delphix object: name key -> uids (distinctive names only)."""
+    keys = sorted({k for w in words if distinctive(k := name_key(w))})
+    live: dict[str, set[str]] = {}
+    for label in DELPHIX_NAMED:
+        for start in range(0, len(keys), 5000):
+            flt = [Filter("name_key", "in", keys[start : start + 5000])]
+            for node in await store.find_nodes(label.value, flt, limit=10_000):
+                live.setdefault(str(node.props.get("name_key")), set()).add(node.uid)
+    return live
 
 
 async def _mentioned_before(store: GraphStore, created: Mapping[str, str]) -> list[RelRow]:
@@ -365,6 +381,20 @@ async def _mentioned_before(store: GraphStore, created: Mapping[str, str]) -> li
     (marked at extraction; tickets and alerts, not runs) are read in pages and each new name is
     kept where it is a word of the text, exactly as :func:`_mentions` matches known names."""
     by_word = {(uid.startswith(f"{NodeLabel.PIPELINE.value}:"), key): uid for uid, key in created.items()}
+
+    def named(words: set[str]) -> set[str]:
+        found = set()
+        for w in words:
+            for key in ((True, normalise_name(w)), (False, w)):
+                if key in by_word:
+                    found.add(by_word[key])
+        return found
+
+    return await scan_free_text(store, named)
+
+
+async def scan_free_text(store: GraphStore, named: Callable[[set[str]], set[str]]) -> list[RelRow]:
+    """``MENTIONS`` from every free-text record to the uids ``named`` finds among its words."""
     rels: list[RelRow] = []
     offset = 0
     while True:
@@ -373,13 +403,8 @@ async def _mentioned_before(store: GraphStore, created: Mapping[str, str]) -> li
             NodeLabel.RECORD.value, [Filter("free_text", "=", True)], limit=_PAGE, offset=offset
         )
         for record in page:
-            named: set[str] = set()
-            for w in {w.lower().strip(".-") for w in _WORD.findall(values_text(record.text or ""))}:
-                for key in ((True, normalise_name(w)), (False, w)):
-                    uid = by_word.get(key)
-                    if uid is not None and uid not in named:
-                        named.add(uid)
-                        rels.append(RelRow(RelType.MENTIONS, record.uid, uid))
+            words = {w.lower().strip(".-") for w in _WORD.findall(values_text(record.text or ""))}
+            rels += [RelRow(RelType.MENTIONS, record.uid, uid) for uid in sorted(named(words))]
         offset += len(page)
         if len(page) < _PAGE:
             return rels

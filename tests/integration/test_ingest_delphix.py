@@ -365,3 +365,43 @@ async def test_estate_questions_are_answered_by_walking_the_graph(
     paths = {n.props.get("path") for n in documented.nodes if n.label == "Endpoint"}
     assert paths and all(p.startswith("/vdbs/{") and "refresh" in p for p in paths), paths
     assert any(n.label == "DelphixKind" and n.key == "Job" for n in documented.nodes)
+
+
+async def test_free_text_mentions_live_objects_whichever_arrives_first(
+    tmp_path: Path, cached_embedder: Any, nlp: Any
+) -> None:
+    """An incident written before the estate is synced, one after: both mention the VDB they
+    name as a word; a word that is only part of a name ("orders") mentions nothing."""
+    store = await _embedded(tmp_path, cached_embedder)
+    estate = make_estate(NOW)
+    orders_qa = next(v for v in estate.vdbs if v["name"] == "orders_qa")
+    vdb = f"Vdb:dct-paris/{orders_qa['id']}"
+
+    def ticket(i: int, text: str) -> dict[str, Any]:
+        return {"_id": f"inc{i}", "titre": f"Incident {i}", "ouvert_le": NOW.isoformat(), "description": text}
+
+    async def mentioned(i: int) -> set[str]:
+        uid = f"Record:incidents/inc{i}"
+        return {e.end for e in (await store.neighbours([uid], ["MENTIONS"])).edges if e.start == uid}
+
+    try:
+        early = [
+            ticket(1, "La base orders_qa ne répond plus depuis ce matin."),
+            ticket(2, "Les orders sont en retard."),
+        ]
+        await ingest_documents(
+            store, cached_embedder, load_vocabulary(), "incidents", early, IngestReport("mongo", "i"), nlp=nlp
+        )
+        assert vdb not in await mentioned(1)
+        with serve(FakeDct(estate)) as url:
+            await ingest_delphix(store, cached_embedder, DctOptions(url, API_KEY, name="dct-paris"), now=NOW)
+        assert vdb in await mentioned(1)  # linked back by the estate's sync
+        late = [ticket(3, "Refresh KO sur customers_dev, voir orders_qa aussi.")]
+        await ingest_documents(
+            store, cached_embedder, load_vocabulary(), "incidents", late, IngestReport("mongo", "i"), nlp=nlp
+        )
+        customers_dev = next(v for v in estate.vdbs if v["name"] == "customers_dev")
+        assert {vdb, f"Vdb:dct-paris/{customers_dev['id']}"} <= await mentioned(3)
+        assert not {e for e in await mentioned(2) if e.startswith("Vdb:")}
+    finally:
+        await store.close()

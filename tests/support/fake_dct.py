@@ -253,6 +253,18 @@ class FakeDct:
             self._sorted[key] = items
         return self._sorted[key]
 
+    def _filtered(
+        self, kind: str, sort: str, expression: str, items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """``prop GE 'value'`` (what the connector sends), once per distinct expression."""
+        key = (kind, f"{sort} {expression}")
+        if key not in self._sorted:
+            prop, op, value = expression.split(" ", 2)
+            assert op == "GE", expression
+            bound = value.strip("'")
+            self._sorted[key] = [o for o in items if str(o.get(prop, "")) >= bound]
+        return self._sorted[key]
+
     def handle(self, method: str, raw_path: str, body: bytes, auth: str) -> tuple[int, dict[str, str], Any]:
         url = urlparse(raw_path)
         query = parse_qs(url.query)
@@ -279,10 +291,7 @@ class FakeDct:
                 return status, headers, {"errors": [{"message": "injected fault"}]}
         items = self._items(kind, query.get("sort", ["id"])[0])
         if path == "/jobs/search" and data and data.get("filter_expression"):
-            prop, op, value = data["filter_expression"].split(" ", 2)
-            assert op == "GE", data
-            bound = value.strip("'")
-            items = [o for o in items if str(o.get(prop, "")) >= bound]
+            items = self._filtered(kind, query.get("sort", ["id"])[0], data["filter_expression"], items)
         chunk = items[offset : offset + limit]
         meta: dict[str, Any] = {"total": len(items)}
         if offset + limit < len(items):

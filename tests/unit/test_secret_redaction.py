@@ -96,3 +96,23 @@ def test_names_and_ids_are_not_redacted() -> None:
         "password = getPassword()",
     ):
         assert redact(text) == text
+
+
+def test_the_one_pass_entropy_is_detect_secrets_own() -> None:
+    """The fast entropy gives the very figure detect-secrets' plugin computes (same charset, same
+    length), on tokens, ids, dates and text with characters outside the charset."""
+    import random
+    import string
+
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
+
+    from flowrag.extract.secrets import charset_entropy
+
+    plugin = Base64HighEntropyString()
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + "+/=_-.:é "
+    samples = ["", "a", "1-ORACLE_DB_CONTAINER-100", "2026-11-29T22:13:02.000Z", "AKIAIOSFODNN7EXAMPLE"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80))) for _ in range(300)]
+    for text in samples:
+        expected = plugin.calculate_shannon_entropy(text) if text else 0.0
+        assert abs(charset_entropy(text, frozenset(plugin.charset)) - expected) < 1e-9, text
