@@ -25,7 +25,7 @@ from flowrag.extract.nlp import NLP, Token
 from flowrag.graph.aggregate import DIMENSION_LABELS, DIMENSIONS, RunQuery
 from flowrag.timeutil import to_iso
 
-__all__ = ["AggregatePlan", "GroupValues", "describe", "negated", "plan_aggregate"]
+__all__ = ["LATEST_WORDS", "AggregatePlan", "GroupValues", "describe", "negated", "plan_aggregate"]
 
 _BY = re.compile(
     r"\b(?:par|by|per|pour chaque|for each|selon|grouped by|groupés? par)\s+(?:les?\s+|la\s+|l'|the\s+)?([\w'-]+)",
@@ -37,7 +37,7 @@ _DAILY = re.compile(
 )
 _NEGATORS = frozenset({"sans", "aucun", "aucune", "jamais", "never", "without", "no", "none", "nor"})
 _LEAST = frozenset({"moins", "least", "fewest", "fewer"})
-_LAST = frozenset(
+LATEST_WORDS = frozenset(
     {
         "dernier",
         "dernière",
@@ -164,7 +164,7 @@ def _order(question: str, tokens: list[Token], window_phrase: str) -> tuple[str,
         before = lowers[i - 1] if i else ""
         if tok.lower in _LEAST and (tok.superlative or before in {"le", "la", "les", "the", "du"}):
             return "least", "count"
-    if any(w in _LAST for w in lowers) and not _COUNTING.search(question):
+    if any(w in LATEST_WORDS for w in lowers) and not _COUNTING.search(question):
         return "last", "last"
     return "most", "count"
 

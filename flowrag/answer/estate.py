@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flowrag.answer.aggregates import negated
+from flowrag.answer.aggregates import LATEST_WORDS, negated
 from flowrag.answer.context import EvidenceItem, provenance
 from flowrag.answer.planner import Plan, answer_labels_in
 from flowrag.extract.delphix import name_key
@@ -47,16 +47,27 @@ WALK: tuple[str, ...] = (
     RelType.DOCUMENTED_AS.value,
 )
 MAX_HOPS = 3
+#: what the walk can answer: the estate, and what its edges reach outside it
+_REACHABLE = frozenset(label.value for label in DELPHIX_OBJECTS) | {
+    NodeLabel.PIPELINE.value,
+    NodeLabel.HOST.value,
+    NodeLabel.ENDPOINT.value,
+    NodeLabel.HTTP_CALL.value,
+}
 _ESTATE = frozenset(label.value for label in DELPHIX_OBJECTS)
 _ASKED = re.compile(r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s)\s+((?:[\w'-]+\s*){1,3})", re.IGNORECASE)
 # a job of the estate, as opposed to a flow's job: "job DCT", "Delphix jobs", "jobs delphix"
 _ESTATE_JOB = re.compile(r"\bjobs?\s+(?:dct|delphix)\b|\b(?:dct|delphix)\s+jobs?\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w][\w.-]{1,}[\w]", re.UNICODE)
+_ASKING_ANY = re.compile(
+    r"\b(?:quel(?:le)?s?|which|what|combien|how many|liste[rz]?|list|show|montre)\b", re.I
+)
 
 
 def estate_labels(question: str) -> tuple[str, ...]:
     """Every label the question asks for, in order ("quel job DCT, sur quelle VDB" -> DelphixJob,
-    Vdb); an environment is the Delphix one here."""
+    Vdb; an environment is the Delphix one here), then the estate labels it names anywhere
+    ("quel est le dernier snapshot de la VDB orders_qa" -> Snapshot, Vdb)."""
     labels: list[str] = []
     for match in _ASKED.finditer(question):
         phrase = match.group(1)
@@ -68,6 +79,11 @@ def estate_labels(question: str) -> tuple[str, ...]:
             if found:
                 labels += [NodeLabel.DELPHIX_ENVIRONMENT.value if x == "Environment" else x for x in found]
                 break
+    if labels or _ASKING_ANY.search(question):
+        if _ESTATE_JOB.search(question):
+            labels.append(NodeLabel.DELPHIX_JOB.value)
+        for word in re.findall(r"[\w'-]+", question.lower()):
+            labels += [x for x in answer_labels_in(word) if x in _ESTATE]
     return tuple(dict.fromkeys(labels))
 
 
@@ -78,6 +94,7 @@ class EstatePlan:
     negate: bool
     statuses: tuple[str, ...]
     window: tuple[str, str, str] | None  # start, end, phrase
+    latest: bool = False  # "le dernier snapshot": the most recent node of each asked label
 
 
 async def _anchors(store: GraphStore, question: str, identifiers: Sequence[str]) -> list[StoredNode]:
@@ -110,7 +127,13 @@ async def plan_estate(store: GraphStore, plan: Plan, nlp: NLP) -> EstatePlan | N
     timed = any(ONTOLOGY.label(label).activity for label in labels if label in _ESTATE)
     if not anchors and not (window and timed):
         return None
-    return EstatePlan(labels, tuple(anchors), negated(tokens, phrase), plan.statuses, window)
+    # a label the anchors already are is not asked for ("le dernier snapshot de la VDB X")
+    own = {a.label for a in anchors}
+    asked = tuple(label for label in labels if label not in own) or labels
+    if any(label not in _REACHABLE for label in asked):  # "quel code appelle…": retrieval's job
+        return None
+    latest = any(t.lower in LATEST_WORDS for t in tokens)
+    return EstatePlan(asked, tuple(anchors), negated(tokens, phrase), plan.statuses, window, latest)
 
 
 @dataclass(frozen=True)
@@ -225,6 +248,8 @@ async def answer_estate(store: GraphStore, plan: EstatePlan, language: str, top_
         nodes = _sorted(answers.get(label, []))
         if plan.negate and not plan.anchors:
             nodes.reverse()  # the stalest first
+        if plan.latest and nodes:
+            nodes = nodes[:1]
         counts[label] = len(nodes)
         noun = _NOUN[lang].get(label, label)
         shown = nodes[: max(top_k, 1)]

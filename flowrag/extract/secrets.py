@@ -273,12 +273,12 @@ def _high_entropy_token(value: str) -> bool:
     if len(value) < 20 or not _TOKEN_VALUE.fullmatch(value):
         return False
     plugin = _detectors().base64
-    return charset_entropy(value, _charset(plugin)) > plugin.entropy_limit
+    return charset_entropy(value, _charset(plugin.charset)) > plugin.entropy_limit
 
 
 @functools.cache
-def _charset(plugin: Any) -> frozenset[str]:
-    return frozenset(plugin.charset)
+def _charset(characters: str) -> frozenset[str]:
+    return frozenset(characters)
 
 
 _TOKEN_VALUE = re.compile(r"[A-Za-z0-9+/_=.-]+")

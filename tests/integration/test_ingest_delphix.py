@@ -356,6 +356,27 @@ async def test_estate_questions_are_answered_by_walking_the_graph(
     assert result.route == "estate"
     assert _cited(result).get("Pipeline") == {"refresh_orders_qa"}, result.answer
 
+    # the same in English, and the other time questions of the issue
+    result = await answerer.ask("Which VDBs have not been refreshed for 7 days?", now=NOW, top_k=50)
+    assert result.route == "estate" and _cited(result).get("Vdb") == stale, result.answer
+    result = await answerer.ask("Which flows depend on the VDB orders_qa?", now=NOW)
+    assert _cited(result).get("Pipeline") == {"refresh_orders_qa"}, result.answer
+    yesterday = (NOW - timedelta(days=1)).strftime("%Y-%m-%d")
+    failed_yesterday = {
+        j["id"] for j in estate.jobs if j["status"] == "FAILED" and j["start_time"][:10] == yesterday
+    }
+    assert failed_yesterday
+    result = await answerer.ask("Quels jobs DCT ont échoué hier ?", now=NOW, top_k=50)
+    assert result.route == "estate", result.plan_info
+    assert {c.uid.rsplit("/", 1)[-1] for c in result.citations if c.label == "DelphixJob"} == failed_yesterday
+    snaps = [s for s in estate.snapshots if s["dataset_id"] == orders_qa["id"]]
+    latest = max(snaps, key=lambda s: s["timestamp"])
+    result = await answerer.ask("Quel est le dernier snapshot de la VDB orders_qa ?", now=NOW)
+    assert result.route == "estate" and _cited(result).get("Snapshot") == {latest["name"]}, result.answer
+    # a question about code is not the walk's: retrieval answers it
+    result = await answerer.ask("Quel code appelle l'endpoint de refresh de la VDB orders_qa ?", now=NOW)
+    assert result.route == "retrieval"
+
     # cross-source links: the code's call on the VDB, the job's documented operations
     hood = await store.neighbours([f"Vdb:dct-paris/{orders_qa['id']}"], ["ACTS_ON", "DEPENDS_ON"], 50)
     labels = {n.label for n in hood.nodes}

@@ -116,3 +116,11 @@ def test_the_one_pass_entropy_is_detect_secrets_own() -> None:
     for text in samples:
         expected = plugin.calculate_shannon_entropy(text) if text else 0.0
         assert abs(charset_entropy(text, frozenset(plugin.charset)) - expected) < 1e-9, text
+
+
+def test_a_field_holding_one_random_token_is_redacted_and_an_object_id_is_not() -> None:
+    from flowrag.extract.secrets import REDACTED, redact_value
+
+    assert redact_value("trace", "q7Xv2PzR9LmW4tK8bN3sY6cH1dF5gJ0a") == REDACTED
+    assert redact_value("id", "1-ORACLE_DB_CONTAINER-100") == "1-ORACLE_DB_CONTAINER-100"
+    assert redact_value("when", "2026-11-29T22:13:02.000Z") == "2026-11-29T22:13:02.000Z"
