@@ -195,6 +195,7 @@ async def ingest_documents(
     salt_key = b""
 
     pending: asyncio.Future[None] | None = None
+    estate = _Estate(store)
     unparsed: list[Any] = [0, ""]  # timestamps kept raw (count, first example)
     created: dict[str, str] = {}  # pipelines and hosts new to the store: uid -> key
     checked: set[str] = set()  # pipelines and hosts already looked up in this ingest
@@ -238,6 +239,7 @@ async def ingest_documents(
         rels = []
         repair: list[str] = []
         free_text: list[tuple[str, str]] = []
+        run_text: list[tuple[str, str]] = []
         for d in docs:
             if d.trusted and stored.get(d.record_uid) == d.hash:
                 report.unchanged += 1
@@ -260,6 +262,10 @@ async def ingest_documents(
                             unparsed[1] = unparsed[1] or f"{d.ref}: {node.props[raw]!r}"
             if len(extracted.nodes) == 1:  # a record and no run: free text worth reading
                 free_text.append((d.record_uid, extracted.prose or extracted.nodes[0].text))
+            else:
+                run_text.append(
+                    (d.record_uid, next(n.text for n in extracted.nodes if n.uid == d.record_uid))
+                )
             rels.extend(extracted.rels)
             if d.dirty:
                 repair.extend(n.uid for n in extracted.nodes if n.scope == collection)
@@ -269,6 +275,8 @@ async def ingest_documents(
             more_nodes, more_rels = await _mentions(store, nlp, free_text)
             nodes += more_nodes
             rels += more_rels
+        if run_text and await estate.present():  # a run's field naming a VDB (vdb: orders_qa)
+            rels += await _live_mentions(store, run_text)
         named = {
             n.uid: n.key
             for n in nodes
@@ -361,6 +369,30 @@ async def _mentions(
         nodes += more_nodes
         rels += more_rels
     return nodes, rels
+
+
+class _Estate:
+    """Whether the store holds a live Delphix estate (asked once per ingest)."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+        self._present: bool | None = None
+
+    async def present(self) -> bool:
+        if self._present is None:
+            self._present = any([await self._store.count_nodes(label.value) > 0 for label in DELPHIX_NAMED])
+        return self._present
+
+
+async def _live_mentions(store: GraphStore, texts: list[tuple[str, str]]) -> list[RelRow]:
+    """MENTIONS from records to the live objects their values name as a word."""
+    words = [{w.lower().strip(".-") for w in _WORD.findall(values_text(text))} for _, text in texts]
+    live = await _live_names(store, {w for ws in words for w in ws})
+    rels: list[RelRow] = []
+    for (uid, _), ws in zip(texts, words, strict=True):
+        found = {u for w in ws for u in live.get(name_key(w), ())}
+        rels += [RelRow(RelType.MENTIONS, uid, other) for other in sorted(found)]
+    return rels
 
 
 async def _live_names(store: GraphStore, words: set[str]) -> dict[str, set[str]]:

@@ -424,5 +424,19 @@ async def test_free_text_mentions_live_objects_whichever_arrives_first(
         customers_dev = next(v for v in estate.vdbs if v["name"] == "customers_dev")
         assert {vdb, f"Vdb:dct-paris/{customers_dev['id']}"} <= await mentioned(3)
         assert not {e for e in await mentioned(2) if e.startswith("Vdb:")}
+        # a run whose field names a VDB mentions it too (its flow's name does not contain it)
+        run = {
+            "_id": "r1",
+            "pipeline": "nightly_masking",
+            "status": "FAILED",
+            "start_time": NOW.isoformat(),
+            "target_vdb": "customers_qa",
+        }
+        await ingest_documents(
+            store, cached_embedder, load_vocabulary(), "runs", [run], IngestReport("mongo", "r")
+        )
+        customers_qa = next(v for v in estate.vdbs if v["name"] == "customers_qa")
+        hood = await store.neighbours(["Record:runs/r1"], ["MENTIONS"])
+        assert f"Vdb:dct-paris/{customers_qa['id']}" in {e.end for e in hood.edges}
     finally:
         await store.close()
