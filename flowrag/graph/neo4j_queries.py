@@ -27,6 +27,7 @@ __all__ = [
     "SCOPE_UIDS_LABEL",
     "SET_EMBEDDINGS",
     "SHOW_FLOWRAG_INDEXES",
+    "SHOW_FULLTEXT_INDEX",
     "SHOW_UID_CONSTRAINT",
     "SHOW_VECTOR_INDEXES",
     "TERMS_PRESENT",
@@ -35,6 +36,7 @@ __all__ = [
     "drop_index",
     "embedded_counts_query",
     "forbidden_clause",
+    "fulltext_index_covers",
     "fulltext_index_ddl",
     "lucene_query",
     "neighbours_query",
@@ -56,6 +58,11 @@ INDEX_SCOPE = f"CREATE INDEX flowrag_scope IF NOT EXISTS FOR (n:{BASE_LABEL}) ON
 SHOW_VECTOR_INDEXES = (
     "SHOW VECTOR INDEXES YIELD name, labelsOrTypes, options "
     "RETURN name, labelsOrTypes, options.indexConfig['vector.dimensions'] AS dimensions"
+)
+
+SHOW_FULLTEXT_INDEX = (
+    f"SHOW FULLTEXT INDEXES YIELD name, labelsOrTypes, properties WHERE name = '{FULLTEXT_INDEX}' "
+    "RETURN labelsOrTypes AS labels, properties"
 )
 
 EXISTING_HASHES = f"""
@@ -208,6 +215,13 @@ def vector_index_ddl(label: NodeLabel) -> str:
         f"FOR (n:{safe_identifier(label.value)}) ON n.embedding "
         "OPTIONS {indexConfig: {`vector.dimensions`: $dimension, "
         "`vector.similarity_function`: 'cosine'}}"
+    )
+
+
+def fulltext_index_covers() -> tuple[frozenset[str], frozenset[str]]:
+    """The labels and properties the ontology's full-text index must cover."""
+    return frozenset(label.value for label in ONTOLOGY.fulltext_labels), frozenset(
+        ONTOLOGY.fulltext_properties
     )
 
 

@@ -174,6 +174,14 @@ class Neo4jStore:
             await self._auto(ddl)
         for label in ONTOLOGY.embedded_labels:
             await self._auto(q.vector_index_ddl(label), dimension=dimension)
+        # a store made by an older ontology has a full-text index over fewer labels: rebuilt
+        for found in await self._read(q.SHOW_FULLTEXT_INDEX):
+            if (
+                frozenset(found["labels"] or ()),
+                frozenset(found["properties"] or ()),
+            ) != q.fulltext_index_covers():
+                log.warning("rebuilding the full-text index %s for the ontology's labels", q.FULLTEXT_INDEX)
+                await self._auto(q.drop_index(q.FULLTEXT_INDEX))
         await self._auto(q.fulltext_index_ddl())
         await self._auto(q.await_indexes(300))
         self._dimension = dimension

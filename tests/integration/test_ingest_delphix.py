@@ -440,3 +440,23 @@ async def test_free_text_mentions_live_objects_whichever_arrives_first(
         assert f"Vdb:dct-paris/{customers_qa['id']}" in {e.end for e in hood.edges}
     finally:
         await store.close()
+
+
+async def test_a_neo4j_store_made_before_the_estate_labels_gets_its_full_text_index_rebuilt(
+    neo4j_server: Any,
+) -> None:
+    """A store migrated by an older ontology: its full-text index misses the new labels, so the
+    migration rebuilds it (else a VDB could never be found by name on Neo4j)."""
+    from flowrag.graph.neo4j_queries import FULLTEXT_INDEX, SHOW_FULLTEXT_INDEX, fulltext_index_covers
+    from tests.conftest import connected_neo4j_store
+
+    store = await connected_neo4j_store(neo4j_server)
+    await store.wipe()
+    await store._auto(f"DROP INDEX {FULLTEXT_INDEX} IF EXISTS")  # type: ignore[attr-defined]
+    await store._auto(  # type: ignore[attr-defined]
+        f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} FOR (n:Endpoint|Pipeline) ON EACH [n.name, n.text]"
+    )
+    await store.migrate(384)
+    found = await store._read(SHOW_FULLTEXT_INDEX)  # type: ignore[attr-defined]
+    assert (frozenset(found[0]["labels"]), frozenset(found[0]["properties"])) == fulltext_index_covers()
+    assert "Vdb" in found[0]["labels"]
