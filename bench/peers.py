@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import tempfile
 import time
 import uuid
@@ -140,44 +141,42 @@ class _E5ForGraphRag:
 class GraphRagPeer:
     """One of neo4j-graphrag's retrievers on flowrag's Neo4j graph; uids ranked as returned."""
 
-    def __init__(self, name: str, retriever: Any, expand: bool = False) -> None:
+    def __init__(self, name: str, retriever: Any) -> None:
         self.name = name
         self._retriever = retriever
-        self._expand = expand
+        self.escaped = 0  # questions Lucene refused as written
 
     async def build(self, docs: Any = None) -> int:
         return 0
 
     async def ask(self, item: GoldItem, k: int) -> Outcome:
         t0 = time.perf_counter()
-        result = await asyncio.to_thread(self._retriever.search, query_text=item.question, top_k=k)
+        try:
+            result = await asyncio.to_thread(self._retriever.search, query_text=item.question, top_k=k)
+        except Exception as exc:  # HybridRetriever hands the text to Lucene as a query: escaped once
+            if type(exc).__name__ != "SearchQueryParseError":
+                raise
+            self.escaped += 1
+            text = re.sub(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)', r"\\\1", item.question)
+            result = await asyncio.to_thread(self._retriever.search, query_text=text, top_k=k)
         ms = (time.perf_counter() - t0) * 1000
         ranked: list[str] = []
         for hit in result.items:
-            content = hit.content
-            data = json.loads(content) if isinstance(content, str) and content.startswith("{") else {}
-            if not data and hasattr(content, "get"):
-                data = dict(content)
-            if not data and isinstance(content, str):  # "<Record uid='…' near=[…]>"
-                data = _record_fields(content)
+            data = json.loads(hit.content)
             for uid in [data.get("uid"), *(data.get("near") or [])]:
                 if uid and uid not in ranked:
                     ranked.append(str(uid))
         return Outcome(item, tuple(ranked), tuple(ranked[:k]), "", False, ms)
 
 
-def _record_fields(text: str) -> dict[str, Any]:
-    import ast
-    import contextlib
-    import re
+def _as_item(record: Any) -> Any:
+    """Each retriever's hit as its node's uid (and, for the one-hop query, its neighbours')."""
+    from neo4j_graphrag.types import RetrieverResultItem
 
-    out: dict[str, Any] = {}
-    if m := re.search(r"uid='([^']*)'", text):
-        out["uid"] = m.group(1)
-    if m := re.search(r"near=(\[[^\]]*\])", text):
-        with contextlib.suppress(ValueError, SyntaxError):
-            out["near"] = ast.literal_eval(m.group(1))
-    return out
+    node = record.get("node")
+    uid = record.get("uid") or (node.get("uid") if hasattr(node, "get") else None)
+    near = record.get("near")
+    return RetrieverResultItem(content=json.dumps({"uid": uid, "near": near or []}), metadata={})
 
 
 class ChromaSeedsPeer:
@@ -261,6 +260,14 @@ async def retrieval_side_by_side(split: str, k: int, tmp: Path) -> list[tuple[st
             await rt.close()
     systems: list[tuple[str, list[Outcome]]] = [("flowrag", ours)]
     systems += [(p.name, o) for p, o in zip([*peers, *baselines], theirs, strict=True)]
+    for peer in peers:
+        if peer.escaped:
+            rows.append(
+                (
+                    f"{peer.name}: questions Lucene refused as written (escaped, asked again)",
+                    str(peer.escaped),
+                )
+            )
     base = score(ours, k)
     for name, outcomes in systems:
         s = score(outcomes, k)
@@ -315,15 +322,17 @@ async def _graphrag_peers(rt: Any, bolt: str) -> list[GraphRagPeer]:
     return [
         GraphRagPeer(
             "neo4j-graphrag VectorRetriever",
-            VectorRetriever(driver, PEER_INDEX, e5, return_properties=["uid"]),
+            VectorRetriever(driver, PEER_INDEX, e5, return_properties=["uid"], result_formatter=_as_item),
         ),
         GraphRagPeer(
             "neo4j-graphrag HybridRetriever",
-            HybridRetriever(driver, PEER_INDEX, FULLTEXT_INDEX, e5, return_properties=["uid"]),
+            HybridRetriever(
+                driver, PEER_INDEX, FULLTEXT_INDEX, e5, return_properties=["uid"], result_formatter=_as_item
+            ),
         ),
         GraphRagPeer(
             "neo4j-graphrag VectorCypherRetriever (1 hop)",
-            VectorCypherRetriever(driver, PEER_INDEX, one_hop, e5),
+            VectorCypherRetriever(driver, PEER_INDEX, one_hop, e5, result_formatter=_as_item),
         ),
     ]
 

@@ -11,7 +11,9 @@ number of runs. Nothing here knows a flow, a technology or a message: the groups
   is more than one standard deviation from their mean, new, recovered), and flows failing several
   days in a row;
 - impacts: technologies, Delphix objects named in the failing runs' messages (after a word that is a
-  Delphix kind the store knows), the code that implements the failing flows;
+  Delphix kind the store knows) and, with a live estate ingested, the VDBs, dSources and
+  environments the failing flows depend on and the DCT jobs that failed that day; the code that
+  implements the failing flows;
 - runs per day by status over ``chart_days`` days.
 """
 
@@ -29,8 +31,8 @@ from zoneinfo import ZoneInfo
 from flowrag.answer.context import provenance
 from flowrag.answer.run_answers import excerpt
 from flowrag.graph.aggregate import RunAggregate, RunGroup, RunQuery
-from flowrag.graph.port import GraphStore, StoredNode, all_nodes
-from flowrag.schema import NodeLabel, make_uid
+from flowrag.graph.port import Filter, GraphStore, StoredNode, all_nodes
+from flowrag.schema import NodeLabel, RelType, make_uid
 from flowrag.timeutil import to_iso
 
 __all__ = [
@@ -260,6 +262,7 @@ async def build_facts(
     if flows.group_count > len(flows.groups):
         report.notes.append(f"{flows.group_count} failing flows; the first {len(flows.groups)} are counted")
     await _failures(store, report, day, tz, flows.groups[:max_flows])
+    await _estate(store, report, start, end)
     await _new_errors(store, report, day, tz)
     techs = await store.aggregate_runs(_q(day, tz, "technology"))
     report.technologies = [(g.key, g.count) for g in techs.groups]  # counts only: no citation asked
@@ -331,6 +334,49 @@ async def _failures(
         DelphixObject(kind, name, tuple(flows_of), tuple(cites[:3]))
         for (kind, name), (flows_of, cites) in sorted(delphix.items())
     ]
+
+
+_KIND_NAMES = {"Vdb": "VDB", "DSource": "dSource", "DelphixEnvironment": "environment"}
+
+
+async def _estate(store: GraphStore, report: Report, start: str, end: str) -> None:
+    """The live estate behind the day's failures: the VDBs, dSources and environments the failing
+    flows depend on, and the DCT jobs that failed that day (each with the flows that depend on
+    its target). Nothing when no estate is ingested."""
+    found = {(o.kind, o.name): o for o in report.delphix}
+    flows = [make_uid(NodeLabel.PIPELINE, f.pipeline) for f in report.failures]
+    hood = await store.neighbours(flows, [RelType.DEPENDS_ON.value], 20) if flows else None
+    objects = {n.uid: n for n in hood.nodes} if hood else {}
+    depends: dict[str, list[str]] = {}
+    for edge in hood.edges if hood else ():
+        depends.setdefault(edge.end, []).append(edge.start.split(":", 1)[1])
+    for uid, pipelines in depends.items():
+        node = objects.get(uid)
+        if node is not None:
+            kind = _KIND_NAMES.get(node.label, node.label)
+            found.setdefault(
+                (kind, node.name), DelphixObject(kind, node.name, tuple(pipelines), (provenance(node),))
+            )
+    jobs = await store.find_nodes(
+        NodeLabel.DELPHIX_JOB.value,
+        [Filter("status", "=", "FAILED"), Filter("started_at", ">=", start), Filter("started_at", "<", end)],
+        limit=200,
+    )
+    if jobs:
+        targets = await store.neighbours(
+            [j.uid for j in jobs], [RelType.ACTS_ON.value, RelType.DEPENDS_ON.value], 50
+        )
+        target_of = {e.start: e.end for e in targets.edges if e.type == RelType.ACTS_ON.value}
+        dependants = await store.neighbours(sorted(set(target_of.values())), [RelType.DEPENDS_ON.value], 50)
+        flows_of: dict[str, list[str]] = {}
+        for edge in dependants.edges:
+            flows_of.setdefault(edge.end, []).append(edge.start.split(":", 1)[1])
+        for job in jobs:
+            kind = f"DCT job {job.props.get('job_type') or ''}".strip()
+            target = str(job.props.get("target_name") or job.props.get("target") or job.name)
+            dependent = tuple(flows_of.get(target_of.get(job.uid, ""), ()))
+            found[(kind, target)] = DelphixObject(kind, target, dependent, (provenance(job),))
+    report.delphix = [found[k] for k in sorted(found)]
 
 
 def _distinct(values: Any) -> tuple[str, ...]:

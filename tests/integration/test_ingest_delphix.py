@@ -387,6 +387,15 @@ async def test_estate_questions_are_answered_by_walking_the_graph(
     assert paths and all(p.startswith("/vdbs/{") and "refresh" in p for p in paths), paths
     assert any(n.label == "DelphixKind" and n.key == "Job" for n in documented.nodes)
 
+    # the morning report of yesterday names the VDB behind the failed flow and the failed DCT job
+    from flowrag.report.facts import build_facts
+
+    facts = await build_facts(store, (NOW - timedelta(days=1)).date(), "Europe/Paris", now=NOW)
+    named = {(o.kind, o.name): o for o in facts.delphix}
+    assert named[("VDB", "orders_qa")].pipelines == ("refresh_orders_qa",)
+    job_row = named[("DCT job DB_REFRESH", "orders_qa")]
+    assert job_row.pipelines == ("refresh_orders_qa",) and job_row.citations[0].startswith("dct-paris /jobs")
+
 
 async def test_free_text_mentions_live_objects_whichever_arrives_first(
     tmp_path: Path, cached_embedder: Any, nlp: Any
