@@ -1119,13 +1119,20 @@ def export_schema(path: Annotated[Path, typer.Argument()] = Path("docs/schema.gr
 def docs(
     directory: Annotated[Path, typer.Option(help="Where to write the generated pages.")] = Path("docs"),
 ) -> None:
-    """Regenerate docs/ontology.md and docs/configuration.md from the code."""
-    from flowrag.schema.docs import configuration_markdown, ontology_markdown
+    """Regenerate docs/ontology.md, docs/configuration.md and the Neo4j Browser style and guide
+    (docs/neo4j-browser.grass, docs/neo4j-browser.md) from the code."""
+    from flowrag.schema.docs import browser_guide, browser_style, configuration_markdown, ontology_markdown
 
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "ontology.md").write_text(ontology_markdown(), encoding="utf-8")
-    (directory / "configuration.md").write_text(configuration_markdown(), encoding="utf-8")
-    out.print(f"wrote {directory / 'ontology.md'} and {directory / 'configuration.md'}")
+    pages = {
+        "ontology.md": ontology_markdown(),
+        "configuration.md": configuration_markdown(),
+        "neo4j-browser.grass": browser_style(),
+        "neo4j-browser.md": browser_guide(),
+    }
+    for name, text in pages.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    out.print("wrote " + ", ".join(str(directory / name) for name in pages))
 
 
 def main() -> None:

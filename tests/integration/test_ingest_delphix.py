@@ -387,6 +387,14 @@ async def test_estate_questions_are_answered_by_walking_the_graph(
     assert paths and all(p.startswith("/vdbs/{") and "refresh" in p for p in paths), paths
     assert any(n.label == "DelphixKind" and n.key == "Job" for n in documented.nodes)
 
+    # the Neo4j Browser guide's saved queries run on a real graph (the stale VDBs among others)
+    if store.kind == "neo4j":
+        from flowrag.schema.docs import BROWSER_QUERIES
+
+        rows = {title: await store.cypher(cypher) for title, _, cypher in BROWSER_QUERIES}
+        assert {r["v"]["name"] for r in rows["VDBs not refreshed for 7 days"]} >= {"customers_dev"}
+        assert rows["The flows that depend on a VDB, and the DCT jobs on it"]
+
     # the morning report of yesterday names the VDB behind the failed flow and the failed DCT job
     from flowrag.report.facts import build_facts
 

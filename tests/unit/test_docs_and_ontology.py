@@ -8,7 +8,7 @@ import pytest
 
 from flowrag.errors import OntologyError
 from flowrag.schema import ONTOLOGY, NodeLabel, RelType, safe_identifier
-from flowrag.schema.docs import configuration_markdown, ontology_markdown
+from flowrag.schema.docs import browser_guide, browser_style, configuration_markdown, ontology_markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -16,6 +16,18 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def test_generated_pages_are_up_to_date() -> None:
     assert (DOCS / "ontology.md").read_text("utf-8") == ontology_markdown(), "run `flowrag docs`"
     assert (DOCS / "configuration.md").read_text("utf-8") == configuration_markdown(), "run `flowrag docs`"
+    assert (DOCS / "neo4j-browser.grass").read_text("utf-8") == browser_style(), "run `flowrag docs`"
+    assert (DOCS / "neo4j-browser.md").read_text("utf-8") == browser_guide(), "run `flowrag docs`"
+
+
+def test_the_browser_style_gives_every_domain_label_a_colour_and_a_caption() -> None:
+    import re
+
+    style = browser_style()
+    styled = dict(re.findall(r"node\.(\w+) \{ color: (#[0-9a-f]{6});", style))
+    domain = {s.label.value for s in ONTOLOGY.labels if not s.system}
+    assert domain <= set(styled), domain - set(styled)
+    assert style.count("{") == style.count("}") and "caption: '{name}'" in style
 
 
 def test_every_label_and_type_is_described_and_safe() -> None:
