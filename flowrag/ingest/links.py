@@ -11,6 +11,8 @@
 - ``(Pipeline)-[:DEPENDS_ON]->(Vdb|DSource|DelphixEnvironment)``: the flow's name contains the
   object's name as whole words (``refresh_orders_qa`` -> VDB ``orders_qa``; a one-word name needs
   ``MIN_NAME_CHARS`` characters, so a VDB called ``qa`` names no flow);
+- ``(DocChunk)-[:MENTIONS]->(Vdb|…)``, ``(Pipeline)-[:DEPENDS_ON]->(Vdb|…)``: a configuration entry
+  names the object in its values; the flow whose name is the entry's key depends on it;
 - ``(HttpCall)-[:ACTS_ON]->(Vdb|…)``: the URL names a live object by its DCT id or name after its
   collection segment (``/vdbs/orders_qa/refresh``);
 - ``(Vdb|DSource|…)-[:INSTANCE_OF]->(DelphixKind)`` and ``(DelphixJob)-[:DOCUMENTED_AS]->(Endpoint)``
@@ -182,6 +184,31 @@ def _depends_links(pipelines: list[StoredNode], names: dict[tuple[str, ...], set
     return rels
 
 
+_CONFIG_KINDS = frozenset({"yaml", "json", "toml"})
+_VALUE_WORD = re.compile(r"[\w][\w.-]*[\w]")
+
+
+def _config_links(
+    chunks: list[StoredNode], names: dict[tuple[str, ...], set[str]], pipelines: dict[str, str]
+) -> list[RelRow]:
+    """A configuration entry (a top-level YAML/JSON/TOML key) whose values name a live object
+    mentions it; when the key is a flow's name, the flow depends on it (``refresh_orders_qa:
+    {vdb: orders_qa}``)."""
+    rels: list[RelRow] = []
+    for chunk in chunks:
+        if chunk.props.get("kind") not in _CONFIG_KINDS:
+            continue
+        found: set[str] = set()
+        for word in set(_VALUE_WORD.findall(chunk.text or "")):
+            found |= names.get(name_words(word), set())
+        flow = pipelines.get(normalise_name(chunk.name))
+        for uid in sorted(found):
+            rels.append(RelRow(RelType.MENTIONS, chunk.uid, uid))
+            if flow:
+                rels.append(RelRow(RelType.DEPENDS_ON, flow, uid))
+    return rels
+
+
 async def _call_object_links(store: GraphStore, calls: list[StoredNode]) -> list[RelRow]:
     """An HTTP call whose URL names a live object after its collection segment: by DCT id or name."""
     collections = {x.path.strip("/").split("/")[-1]: x.label for x in LISTINGS if not x.search}
@@ -304,5 +331,6 @@ async def link_all(store: GraphStore) -> int:
     if names:
         rels += _depends_links(pipeline_nodes, names)
         rels += await _call_object_links(store, calls)
+        rels += _config_links(await all_nodes(store, "DocChunk"), names, pipelines)
     written = await store.upsert_relationships(rels) if rels else 0
     return written + await _sync_calls_endpoint(store, functions, targets)

@@ -323,6 +323,10 @@ async def test_estate_questions_are_answered_by_walking_the_graph(
         '    return requests.post(f"{base}/v3/vdbs/orders_qa/refresh_by_snapshot", json={})\n',
         encoding="utf-8",
     )
+    (repo / "flows.yaml").write_text(
+        "# what each flow reads\nextract_customers_dev_daily:\n  schedule: '0 3 * * *'\n  source_vdb: customers_qa\n",
+        encoding="utf-8",
+    )
     await ingest_code(store, cached_embedder, str(repo), "ops")
     with serve(FakeDct(estate)) as url:
         await ingest_delphix(store, cached_embedder, DctOptions(url, API_KEY, name="dct-paris"), now=NOW)
@@ -386,6 +390,12 @@ async def test_estate_questions_are_answered_by_walking_the_graph(
     paths = {n.props.get("path") for n in documented.nodes if n.label == "Endpoint"}
     assert paths and all(p.startswith("/vdbs/{") and "refresh" in p for p in paths), paths
     assert any(n.label == "DelphixKind" and n.key == "Job" for n in documented.nodes)
+
+    # a configuration entry naming a VDB: the flow it configures depends on it
+    customers_qa = next(v for v in estate.vdbs if v["name"] == "customers_qa")
+    hood = await store.neighbours([f"Vdb:dct-paris/{customers_qa['id']}"], ["DEPENDS_ON", "MENTIONS"], 50)
+    edges = {(e.type, e.start.split(":", 1)[0]) for e in hood.edges}
+    assert ("DEPENDS_ON", "Pipeline") in edges and ("MENTIONS", "DocChunk") in edges, edges
 
     # the Neo4j Browser guide's saved queries run on a real graph (the stale VDBs among others)
     if store.kind == "neo4j":

@@ -55,3 +55,32 @@ def test_planted_secrets_are_redacted(text: str) -> None:
 def test_variables_and_env_files() -> None:
     assert redact("self.api_key = api_key") == "self.api_key = api_key"
     assert redact_env("A=1\n# comment\nB = two\n") == f"A={REDACTED}\n# comment\nB ={REDACTED}"
+
+
+def test_flows_depend_on_the_objects_their_name_or_their_configuration_names() -> None:
+    from flowrag.graph.port import StoredNode
+    from flowrag.ingest.links import _config_links, _depends_links, distinctive
+
+    def node(label: str, key: str, name: str, text: str = "", **props: object) -> StoredNode:
+        return StoredNode(f"{label}:{key}", label, key, name, text, "x", "x", "", "", "", "", dict(props))
+
+    names = {("orders", "qa"): {"Vdb:e/1"}, ("ledger",): {"Vdb:e/2"}, ("customers", "dev"): {"Vdb:e/3"}}
+    assert (
+        not distinctive("qa")
+        and not distinctive("prod")
+        and distinctive("ledger")
+        and distinctive("orders_qa")
+    )
+    flows = [node("Pipeline", "refresh_orders_qa", "refresh_orders_qa"), node("Pipeline", "orders", "orders")]
+    assert [(r.start_uid, r.end_uid) for r in _depends_links(flows, names)] == [
+        ("Pipeline:refresh_orders_qa", "Vdb:e/1")
+    ]
+    chunks = [
+        node("DocChunk", "r/f.yaml#0", "nightly_load", "nightly_load:\n  vdb: customers_dev\n", kind="yaml"),
+        node("DocChunk", "r/README.md#0", "nightly_load", "see customers_dev", kind="markdown"),
+    ]
+    rels = _config_links(chunks, names, {"nightly_load": "Pipeline:nightly_load"})
+    assert {(r.type.value, r.start_uid, r.end_uid) for r in rels} == {
+        ("MENTIONS", "DocChunk:r/f.yaml#0", "Vdb:e/3"),
+        ("DEPENDS_ON", "Pipeline:nightly_load", "Vdb:e/3"),
+    }
