@@ -47,6 +47,11 @@ WALK: tuple[str, ...] = (
     RelType.DOCUMENTED_AS.value,
 )
 MAX_HOPS = 3
+_ANSWERED_HERE = frozenset(label.value for label in DELPHIX_OBJECTS) | {
+    NodeLabel.PIPELINE.value,
+    NodeLabel.ENVIRONMENT.value,
+    NodeLabel.HOST.value,
+}
 #: what the walk can answer: the estate, and what its edges reach outside it
 _REACHABLE = frozenset(label.value for label in DELPHIX_OBJECTS) | {
     NodeLabel.PIPELINE.value,
@@ -64,6 +69,26 @@ _ASKING_ANY = re.compile(
 )
 
 
+# the nouns that name the live estate's labels; kept out of the planner's answer types, so that
+# "which VDB endpoint…" still asks for an endpoint where no estate is ingested
+_ESTATE_NOUNS: tuple[tuple[str, str], ...] = (
+    (r"vdbs?", NodeLabel.VDB.value),
+    (r"dsources?", NodeLabel.DSOURCE.value),
+    (r"snapshots?|instantanés?", NodeLabel.SNAPSHOT.value),
+    (r"bookmarks?|signets?", NodeLabel.BOOKMARK.value),
+    (r"moteurs?|engines?", NodeLabel.DELPHIX_ENGINE.value),
+)
+
+
+def _labels_in(word: str) -> tuple[str, ...]:
+    for pattern, label in _ESTATE_NOUNS:
+        if re.fullmatch(pattern, word.lower()):
+            return (label,)
+    return tuple(
+        NodeLabel.DELPHIX_ENVIRONMENT.value if x == "Environment" else x for x in answer_labels_in(word)
+    )
+
+
 def estate_labels(question: str) -> tuple[str, ...]:
     """Every label the question asks for, in order ("quel job DCT, sur quelle VDB" -> DelphixJob,
     Vdb; an environment is the Delphix one here), then the estate labels it names anywhere
@@ -75,15 +100,15 @@ def estate_labels(question: str) -> tuple[str, ...]:
             labels.append(NodeLabel.DELPHIX_JOB.value)
             continue
         for word in phrase.lower().split():
-            found = answer_labels_in(word)
+            found = _labels_in(word)
             if found:
-                labels += [NodeLabel.DELPHIX_ENVIRONMENT.value if x == "Environment" else x for x in found]
+                labels += found
                 break
     if labels or _ASKING_ANY.search(question):
         if _ESTATE_JOB.search(question):
             labels.append(NodeLabel.DELPHIX_JOB.value)
         for word in re.findall(r"[\w'-]+", question.lower()):
-            labels += [x for x in answer_labels_in(word) if x in _ESTATE]
+            labels += [x for x in _labels_in(word) if x in _ESTATE]
     return tuple(dict.fromkeys(labels))
 
 
@@ -115,6 +140,10 @@ async def plan_estate(store: GraphStore, plan: Plan, nlp: NLP) -> EstatePlan | N
     """The estate shape of a question, or None when it is not one."""
     labels = estate_labels(plan.question)
     if not labels:
+        return None
+    # the planner's answer type is what the question's head noun asks for: an endpoint, a
+    # function, an error… ("which VDB endpoint refreshes…") is retrieval's to answer
+    if plan.answer_types and plan.answer_types[0] not in _ANSWERED_HERE:
         return None
     anchors = await _anchors(store, plan.question, plan.identifiers)
     asks_estate = any(label in _ESTATE for label in labels)

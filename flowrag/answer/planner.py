@@ -76,12 +76,6 @@ _ANSWER_NOUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"collections?", ("Collection",)),
     (r"hôtes?|hosts?|machines?|serveurs?|servers?", ("Host",)),
     (r"alertes?|alerts?", ("Record",)),
-    # the live Delphix estate (flowrag ingest delphix)
-    (r"vdbs?", ("Vdb",)),
-    (r"dsources?", ("DSource",)),
-    (r"snapshots?|instantanés?", ("Snapshot",)),
-    (r"bookmarks?|signets?", ("Bookmark",)),
-    (r"moteurs?|engines?", ("DelphixEngine",)),
 )
 _ASKING = re.compile(r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s)\s+((?:[\w'-]+\s*){1,3})", re.IGNORECASE)
 _WHO_CALLS = re.compile(r"\b(?:qui|who)\s+(?:appelle|calls|utilise|uses)\b", re.IGNORECASE)

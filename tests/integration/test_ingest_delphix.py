@@ -377,8 +377,10 @@ async def test_estate_questions_are_answered_by_walking_the_graph(
     latest = max(snaps, key=lambda s: s["timestamp"])
     result = await answerer.ask("Quel est le dernier snapshot de la VDB orders_qa ?", now=NOW)
     assert result.route == "estate" and _cited(result).get("Snapshot") == {latest["name"]}, result.answer
-    # a question about code is not the walk's: retrieval answers it
+    # a question about code or about the API is not the walk's: retrieval answers it
     result = await answerer.ask("Quel code appelle l'endpoint de refresh de la VDB orders_qa ?", now=NOW)
+    assert result.route == "retrieval"
+    result = await answerer.ask("Which VDB endpoint refreshes orders_qa from a snapshot?", now=NOW)
     assert result.route == "retrieval"
 
     # cross-source links: the code's call on the VDB, the job's documented operations
