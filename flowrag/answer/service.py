@@ -61,11 +61,12 @@ class AnswerResult:
     plan: Plan
     session_id: str | None = None
     notes: list[str] = field(default_factory=list)
-    route: str = "retrieval"  # "retrieval" | "aggregate"
+    route: str = "retrieval"  # "retrieval" | "aggregate" | "estate"
     confidence: str = "strong"  # "strong" | "weak" | "off-topic" (relevance against the store)
     relevance: str = ""  # why, in numbers
     timezone: str = "UTC"  # the zone whose days "hier" and "depuis lundi" mean
     aggregate: dict[str, Any] | None = None  # the typed aggregate over runs (route "aggregate")
+    estate: dict[str, Any] | None = None  # the walk over the live Delphix estate (route "estate")
 
     @property
     def plan_info(self) -> dict[str, Any]:
@@ -73,6 +74,7 @@ class AnswerResult:
         info["confidence"] = self.confidence
         info["relevance"] = self.relevance
         info["aggregate"] = self.aggregate
+        info["estate"] = self.estate
         return info
 
     def as_dict(self) -> dict[str, Any]:
@@ -111,6 +113,7 @@ class _Prepared:
     relevance: str = ""
     timezone: str = "UTC"
     aggregate: dict[str, Any] | None = None
+    estate: dict[str, Any] | None = None
 
 
 _LABEL = {
@@ -272,6 +275,7 @@ class Answerer:
         t0 = time.perf_counter()
         summary: str | None = None
         aggregate_info: dict[str, Any] | None = None
+        estate_info: dict[str, Any] | None = None
         notes: list[str] = []
         route, confidence, relevance = "retrieval", "strong", ""
         # run aggregates only when the store holds runs (a question about "chaînes" on an API-only
@@ -295,11 +299,12 @@ class Answerer:
             route = "estate"
             walked = await answer_estate(self._store, estate, plan.language, top_k)
             items, edges, summary = walked.items, walked.edges, walked.summary
-            aggregate_info = {
+            estate_info = {
                 "labels": list(estate.labels),
                 "anchors": [a.uid for a in estate.anchors],
                 "negate": estate.negate,
                 "statuses": list(estate.statuses),
+                "latest": estate.latest,
                 "counts": walked.counts,
             }
             timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
@@ -355,6 +360,7 @@ class Answerer:
             relevance,
             zone_name,
             aggregate_info,
+            estate_info,
         )
 
     async def _finish(self, prepared: _Prepared, answer: str, mode: str) -> AnswerResult:
@@ -393,6 +399,7 @@ class Answerer:
             prepared.relevance,
             prepared.timezone,
             prepared.aggregate,
+            prepared.estate,
         )
 
     @staticmethod

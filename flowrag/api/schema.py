@@ -179,11 +179,35 @@ class RunAggregatePlan:
         )
 
 
+@strawberry.type(description="The walk over the live Delphix estate a question became.")
+class EstateWalkPlan:
+    labels: list[str] = strawberry.field(description="the labels asked for, in the question's order")
+    anchors: list[str] = strawberry.field(description="uids of the objects and flows the question names")
+    negate: bool = strawberry.field(description="'not since': last activity older than the window")
+    statuses: list[str]
+    latest: bool = strawberry.field(description="the most recent object of each label only")
+    counts: JSON = strawberry.field(description="label -> objects found")
+
+    @classmethod
+    def of(cls, info: dict[str, Any] | None) -> EstateWalkPlan | None:
+        if info is None:
+            return None
+        return cls(
+            labels=info["labels"],
+            anchors=info["anchors"],
+            negate=info["negate"],
+            statuses=info["statuses"],
+            latest=info["latest"],
+            counts=info["counts"],
+        )
+
+
 @strawberry.type(description="What the answer path did with the question.")
 class AnswerPlan:
     language: str
     route: str = strawberry.field(
-        description="retrieval (graph search) or aggregate (a structured query over runs)"
+        description="retrieval (graph search), aggregate (a structured query over runs) or estate "
+        "(a walk over the live Delphix estate)"
     )
     confidence: str = strawberry.field(
         description="strong, weak (answered, low confidence) or off-topic (not in the evidence), "
@@ -200,6 +224,9 @@ class AnswerPlan:
     answer_types: list[str]
     aggregate: RunAggregatePlan | None = strawberry.field(
         description="route aggregate: the typed query over runs and what it counted"
+    )
+    estate: EstateWalkPlan | None = strawberry.field(
+        description="route estate: the labels asked, the objects named, what was found"
     )
 
     @classmethod
@@ -219,6 +246,7 @@ class AnswerPlan:
             collections=info["collections"],
             answer_types=info["answer_types"],
             aggregate=RunAggregatePlan.of(info.get("aggregate")),
+            estate=EstateWalkPlan.of(info.get("estate")),
         )
 
 

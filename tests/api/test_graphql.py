@@ -502,6 +502,17 @@ def test_ingest_delphix_runs_as_a_job_with_the_servers_key(server: str) -> None:
     vdbs = gql(server, '{ search(text: "orders_qa", labels: ["Vdb"]) { node { name label } } }')
     assert "errors" not in vdbs, vdbs
     assert {"name": "orders_qa", "label": "Vdb"} in [hit["node"] for hit in vdbs["data"]["search"]]
+    asked = gql(
+        server,
+        '{ ask(question: "Quels flux dépendent de la VDB orders_qa ?") { answer citations { label provenance } '
+        "plan { route aggregate { total } estate { labels anchors negate latest counts } } } }",
+    )
+    assert "errors" not in asked, asked
+    plan = asked["data"]["ask"]["plan"]
+    assert plan["route"] == "estate" and plan["aggregate"] is None
+    assert plan["estate"]["labels"] == ["Pipeline"] and plan["estate"]["anchors"][0].startswith(
+        "Vdb:dct-api/"
+    )
     refused = gql(
         server,
         'mutation { ingestDelphix(url: "https://169.254.169.254", kinds: ["vdbs"]) { id } }',

@@ -118,7 +118,8 @@ const ANSWER_FIELDS = `question answer mode language sessionId cypher notes
   citations { number uid label provenance snippet }
   nodes { ${NODE_FIELDS} } edges { type start end startNode { ${NODE_FIELDS} } endNode { ${NODE_FIELDS} } }
   plan { route confidence windowPhrase windowStart windowEnd timezone statuses sources collections
-         aggregate { groupBy total groupCount negate order } }`;
+         aggregate { groupBy total groupCount negate order }
+         estate { labels anchors negate latest counts } }`;
 
 function askView(params) {
   const question = h("textarea", { id: "question", rows: 2, "aria-label": t("ask"), placeholder: t("askPlaceholder") });
@@ -197,6 +198,7 @@ async function ask(question, sources, collections, out) {
     ["sources", plan.sources.join(", ")],
     ["collections", plan.collections.join(", ")],
     ["aggregate", plan.aggregate ? `${plan.aggregate.groupBy} · ${plan.aggregate.total} / ${plan.aggregate.groupCount} groups${plan.aggregate.negate ? " · negated" : ""}` : ""],
+    ["estate", plan.estate ? `${plan.estate.labels.map((l) => `${l} ${plan.estate.counts[l] ?? 0}`).join(", ")}${plan.estate.negate ? " · not since" : ""}${plan.estate.anchors.length ? ` · from ${plan.estate.anchors.join(", ")}` : ""}` : ""],
   ].filter(([, v]) => v);
   out.append(h("h3", { text: t("plan") }), h("table", { class: "plan", id: "plan" }, ...rows.map(([k, v]) => h("tr", {}, h("th", { text: k }), h("td", { text: v })))));
   const graph = h("div", { class: "graph", id: "evidence-graph", role: "img", "aria-label": t("evidence") });
