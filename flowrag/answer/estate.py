@@ -254,12 +254,16 @@ _NOUN = {
         "DSource": "dSource",
         "DelphixEnvironment": "environnement Delphix",
         "DelphixJob": "job DCT",
+        "Pipeline": "flux",
+        "Host": "hôte",
     },
     "en": {
         "Vdb": "VDB",
         "DSource": "dSource",
         "DelphixEnvironment": "Delphix environment",
         "DelphixJob": "DCT job",
+        "Pipeline": "flow",
+        "Host": "host",
     },
 }
 

@@ -179,6 +179,10 @@ def _row(
 ) -> tuple[NodeRow, list[RelRow]]:
     props = _scalars(obj)
     name = str(obj.get("name") or obj["id"])
+    if listing.name == "jobs":  # jobs have no name: what they did, to what, when
+        what = obj.get("type") or obj.get("localized_type") or "job"
+        name = f"{what} {obj.get('target_name') or obj.get('target_id') or ''} {str(obj.get('start_time') or '')[:16]}"
+        name = " ".join(name.split())
     props["name_key"] = name_key(name)
     props["dct_id"] = str(obj["id"])
     props["kind"] = listing.kind
@@ -202,7 +206,8 @@ def _row(
                 hosts.setdefault(
                     key, NodeRow(NodeLabel.HOST, key, SOURCE, "_shared", key, name=hostname, text=hostname)
                 )
-                link(RelType.HOSTED_ON, make_uid(NodeLabel.HOST, key), "host")
+                link(RelType.HOSTED_ON, make_uid(NodeLabel.HOST, key))
+                facts.append(f"host {hostname}")
         props["hosts"] = [str(h.get("hostname")) for h in obj.get("hosts") or () if isinstance(h, Mapping)]
     elif listing.name == "vdbs":
         link(RelType.HOSTED_ON, est.find("environments", obj.get("environment_id")), "environment")
@@ -247,7 +252,7 @@ def _row(
         uid.split(":", 1)[1],
         SOURCE,
         est.scope,
-        f"{listing.path}/{obj['id']}",
+        f"{listing.path.removesuffix('/search')}/{obj['id']}",
         name=name,
         text=_text(listing, obj, name, props, facts),
         props={k: v for k, v in props.items() if v is not None},
