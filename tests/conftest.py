@@ -16,12 +16,24 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 TEST_DIMENSION = 384
 
 
+#: fixtures that load the embedding model or spaCy's pipelines (seconds each, once per session)
+MODEL_FIXTURES = frozenset({"embedder", "st_embedder", "cached_embedder", "models_dir", "nlp", "engine"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers by directory; a test under tests/unit that needs a model is `model`, not `unit`,
+    so `pytest -m unit` is the fast lane (no model, no server)."""
     for item in items:
         parts = Path(str(item.fspath)).parts
+        needs_model = bool(MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))) or bool(
+            item.get_closest_marker("model")
+        )
         for marker in ("unit", "integration", "api"):
             if marker in parts:
-                item.add_marker(getattr(pytest.mark, marker))
+                if marker == "unit" and needs_model:
+                    item.add_marker(pytest.mark.model)
+                else:
+                    item.add_marker(getattr(pytest.mark, marker))
 
 
 @pytest.fixture(scope="session")
