@@ -32,6 +32,7 @@ from flowrag.errors import FlowragError
 from flowrag.graph.port import Filter, StoredEdge, StoredNode
 from flowrag.runtime import Runtime
 from flowrag.schema import ONTOLOGY
+from flowrag.schema.ontology import PROVENANCE
 
 __all__ = ["Context", "build_schema"]
 
@@ -71,18 +72,20 @@ class IsWriter(BasePermission):
         return "write" in info.context.scopes
 
 
-@strawberry.type
+@strawberry.type(description="A node of the graph, with its provenance.")
 class Node:
-    uid: str
-    label: str
-    key: str
+    uid: str = strawberry.field(description="Label:key, the same on both stores")
+    label: str = strawberry.field(
+        description="one of " + ", ".join(s.label.value for s in ONTOLOGY.labels if not s.system)
+    )
+    key: str = strawberry.field(description="the property that identifies it within its label")
     name: str
-    text: str
-    source: str
-    scope: str
-    source_id: str
-    last_seen: str
-    props: JSON
+    text: str = strawberry.field(description="readable text: full-text indexed, shown as evidence")
+    source: str = strawberry.field(description=PROVENANCE["source"])
+    scope: str = strawberry.field(description=PROVENANCE["scope"])
+    source_id: str = strawberry.field(description=PROVENANCE["source_id"])
+    last_seen: str = strawberry.field(description=PROVENANCE["last_seen"])
+    props: JSON = strawberry.field(description="the label's own properties (docs/ontology.md)")
 
     @classmethod
     def of(cls, n: StoredNode) -> Node:
@@ -100,11 +103,13 @@ class Node:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A relationship between two nodes.")
 class Edge:
-    type: str
-    start: str
-    end: str
+    type: str = strawberry.field(
+        description="one of " + ", ".join(r.type.value for r in ONTOLOGY.relationships)
+    )
+    start: str = strawberry.field(description="uid of the start node")
+    end: str = strawberry.field(description="uid of the end node")
     props: JSON
 
     @classmethod
@@ -122,19 +127,21 @@ class Edge:
         return Node.of(node) if node else None
 
 
-@strawberry.type
+@strawberry.type(description="A search hit.")
 class ScoredNode:
     node: Node
-    score: float
+    score: float = strawberry.field(description="the fused rank score (higher is better)")
 
 
-@strawberry.type
+@strawberry.type(description="One numbered piece of evidence an answer cites as [n].")
 class Citation:
-    number: int
+    number: int = strawberry.field(description="the n of [n] in the answer")
     uid: str
     label: str
-    provenance: str
-    snippet: str
+    provenance: str = strawberry.field(
+        description="where it comes from: collection/_id, path:line, METHOD /path (spec version), a DCT path"
+    )
+    snippet: str = strawberry.field(description="the evidence text shown (up to 300 characters)")
     score: float
 
 
@@ -250,20 +257,24 @@ class AnswerPlan:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A cited answer.")
 class Answer:
     question: str
-    answer: str
-    mode: str
-    language: str
+    answer: str = strawberry.field(description="the text, citing evidence as [n]")
+    mode: str = strawberry.field(
+        description="llm, extractive (no LLM configured or reachable: the top facts) or no-answer"
+    )
+    language: str = strawberry.field(description="fr or en, detected from the question")
     citations: list[Citation]
-    nodes: list[Node]
-    edges: list[Edge]
-    cypher: str
-    timings: JSON
-    session_id: str | None
+    nodes: list[Node] = strawberry.field(description="the evidence nodes, ranked")
+    edges: list[Edge] = strawberry.field(description="the relationships between the evidence nodes")
+    cypher: str = strawberry.field(description="a read-only query that opens the evidence in Neo4j Browser")
+    timings: JSON = strawberry.field(description="milliseconds per stage of the answer path")
+    session_id: str | None = strawberry.field(description="pass it back to ask a follow-up")
     plan: AnswerPlan
-    notes: list[str]
+    notes: list[str] = strawberry.field(
+        description="what the reader should know: low confidence, bridged words"
+    )
 
     @classmethod
     def of(cls, result: Any) -> Answer:
@@ -317,15 +328,15 @@ class Sources:
     repositories: list[Node]
 
 
-@strawberry.type
+@strawberry.type(description="A background ingestion job (its progress is the jobProgress subscription).")
 class Job:
     id: str
-    kind: str
-    state: str
-    done: int
-    total: int | None
-    message: str
-    report: JSON | None
+    kind: str = strawberry.field(description="openapi, code, mongo, delphix…: what it ingests")
+    state: str = strawberry.field(description="QUEUED, RUNNING, SUCCEEDED, FAILED or CANCELLED")
+    done: int = strawberry.field(description="items read so far")
+    total: int | None = strawberry.field(description="items to read, when the source says")
+    message: str = strawberry.field(description="the error of a failed job, with its hint")
+    report: JSON | None = strawberry.field(description="the ingestion reports of a finished job")
     created_at: str
     updated_at: str
 

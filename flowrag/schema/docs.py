@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flowrag.schema.ontology import BASE_LABEL, ONTOLOGY, PROVENANCE_PROPERTIES, SOURCE_LABELS
+from flowrag.schema.ontology import BASE_LABEL, ONTOLOGY, PROVENANCE, PROVENANCE_PROPERTIES, SOURCE_LABELS
 
 __all__ = ["BROWSER_QUERIES", "browser_guide", "browser_style", "configuration_markdown", "ontology_markdown"]
 
@@ -20,6 +20,10 @@ def ontology_markdown() -> str:
         "",
         f"Every node carries the label `{BASE_LABEL}` (unique `uid` = `Label:key`) and the provenance "
         f"properties {', '.join(f'`{p}`' for p in PROVENANCE_PROPERTIES)}.",
+        "",
+        "| provenance property | meaning |",
+        "| --- | --- |",
+        *(f"| `{name}` | {meaning} |" for name, meaning in PROVENANCE.items()),
         "",
         "## Node labels",
         "",

@@ -17,6 +17,7 @@ __all__ = [
     "BASE_LABEL",
     "DELPHIX_OBJECTS",
     "ONTOLOGY",
+    "PROVENANCE",
     "PROVENANCE_PROPERTIES",
     "SOURCE_LABELS",
     "LabelSpec",
@@ -32,15 +33,17 @@ __all__ = [
 #: lookups by id whatever the domain label is.
 BASE_LABEL = "FlowragNode"
 
-#: Properties every node carries (set by the writer, never by an extractor's free-form props).
-PROVENANCE_PROPERTIES: tuple[str, ...] = (
-    "source",  # which ingester: mongo | code | openapi | html | delphix | system
-    "scope",  # the unit a source is synchronised by: a collection, a repository, a spec name
-    "source_id",  # where exactly it came from: collection/_id, path:line, METHOD /path@version
-    "content_hash",  # hash of the extracted content; unchanged hash = no write, no embedding
-    "first_seen",  # ISO-8601 UTC, set on creation
-    "last_seen",  # ISO-8601 UTC, set whenever the content is (re)written
-)
+#: Properties every node carries (set by the writer, never by an extractor's free-form props),
+#: with what each means (the GraphQL field descriptions and docs/ontology.md are generated from it).
+PROVENANCE: dict[str, str] = {
+    "source": "which ingester wrote it: mongo, code, openapi, html, delphix or system",
+    "scope": "the unit its source is synchronised by: a collection, a repository, a spec, a DCT estate",
+    "source_id": "where exactly it came from: collection/_id, path:line, METHOD /path, a DCT object path",
+    "content_hash": "hash of the extracted content; an unchanged hash means no write and no embedding",
+    "first_seen": "ISO-8601 UTC, set on creation",
+    "last_seen": "ISO-8601 UTC, set whenever the content is (re)written",
+}
+PROVENANCE_PROPERTIES: tuple[str, ...] = tuple(PROVENANCE)
 
 
 class NodeLabel(StrEnum):
