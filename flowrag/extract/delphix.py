@@ -39,7 +39,6 @@ class Listing:
     label: NodeLabel
     kind: str  # the DelphixKind the API documentation declares (INSTANCE_OF)
     search: bool = False  # POST …/search with a filter_expression on the window
-    optional: bool = False  # absent on some DCT installs (masking): skipped and reported
     sort: str = "id"
 
 
@@ -53,7 +52,7 @@ LISTINGS: tuple[Listing, ...] = (
     Listing("snapshots", "/snapshots", NodeLabel.SNAPSHOT, "Snapshot", sort="-timestamp"),
     Listing("bookmarks", "/bookmarks", NodeLabel.BOOKMARK, "Bookmark"),
     Listing("jobs", "/jobs/search", NodeLabel.DELPHIX_JOB, "Job", search=True, sort="-start_time"),
-    Listing("masking_jobs", "/masking-jobs", NodeLabel.MASKING_JOB, "MaskingJob", optional=True),
+    Listing("masking_jobs", "/masking-jobs", NodeLabel.MASKING_JOB, "MaskingJob"),
 )
 _BY_NAME = {listing.name: listing for listing in LISTINGS}
 # which listing a bare id (a job's target_id) is looked up in first: datasets, then the rest

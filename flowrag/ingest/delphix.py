@@ -215,7 +215,7 @@ class _Dct:
                 params["cursor"] = cursor
             data = self._send(method, listing.path, params, body, page)
             if data is None:
-                if listing.optional and page == 1:
+                if page == 1:  # this DCT does not serve the listing (masking, an older version)
                     return None
                 raise SourceError(f"DCT answered HTTP 404 on {method} {listing.path} (page {page})")
             if not isinstance(data, Mapping) or not isinstance(data.get("items", []), list):
@@ -259,6 +259,11 @@ def read_estate(
                 objects[listing.name] = found
     finally:
         client.close()
+    if not objects:
+        raise SourceError(
+            f"{options.base} answered 404 to every DCT listing: it is not a DCT v3 API",
+            hint="give the DCT address (https://dct.example.com) or its API root (…/v3)",
+        )
     return objects, absent
 
 

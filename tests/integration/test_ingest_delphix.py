@@ -151,6 +151,10 @@ async def test_bad_inputs_get_one_line_and_write_nothing(tmp_path: Path, cached_
                 await ingest_delphix(
                     store, cached_embedder, DctOptions(url, API_KEY, since="yesterday-ish"), now=NOW
                 )
+            # not a DCT at all (the API root is wrong): every listing answers 404
+            with pytest.raises(SourceError, match="answered 404 to every DCT listing") as info:
+                await ingest_delphix(store, cached_embedder, DctOptions(f"{url}/api", API_KEY), now=NOW)
+            assert "/v3" in (info.value.hint or "")
             # a 500 that lasts, mid-pagination: a clear error, and nothing half-written
             fake.fail("/vdbs", 500, times=10, page=2)
             options = DctOptions(url, API_KEY, page_size=4, retries=2, backoff_s=0.01)
