@@ -57,138 +57,119 @@ async def _counts(store: GraphStore) -> dict[str, int]:
     return {k: v for k, v in stats.nodes.items() if k not in ("Host",)}
 
 
+@pytest.fixture
+async def embedded(tmp_path: Path, cached_embedder: Any) -> Any:
+    """A fresh embedded store (the connector's behaviour does not depend on the store)."""
+    from flowrag.graph.embedded import EmbeddedStore
+
+    store = EmbeddedStore.open(tmp_path / "graph")
+    await store.migrate(cached_embedder.dimension)
+    yield store
+    await store.close()
+
+
 @needs_prism
 async def test_the_connector_speaks_the_real_contract(
-    tmp_path: Path, cached_embedder: Any, caplog: Any
+    tmp_path: Path, embedded: Any, cached_embedder: Any, caplog: Any
 ) -> None:
     """Behind `prism proxy --errors`, a request the spec does not allow or a response it does not
     describe is an error: the ingest succeeding with every object proves both sides conform."""
-    from flowrag.graph.embedded import EmbeddedStore
-
     estate = make_estate(NOW)
     fake = FakeDct(estate)
-    store = EmbeddedStore.open(tmp_path / "graph")
-    await store.migrate(cached_embedder.dimension)
+    store = embedded
     caplog.set_level(logging.DEBUG)
-    try:
-        with serve(fake) as upstream, prism(tmp_path, "proxy", upstream) as url:
-            options = DctOptions(url, API_KEY, name="dct-paris", page_size=4, since="7d")
-            report = await ingest_delphix(store, cached_embedder, options, now=NOW)
-        log = prism_log(tmp_path, "proxy")
-        assert "VIOLATIONS" not in log and "UNPROCESSABLE" not in log, log[-3000:]
-        assert report.errors == [] and not report.skipped, report.as_dict()
-        since = (NOW - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S")
-        got = await _counts(store)
-        assert got == {k: v for k, v in _expected_counts(estate, since).items() if v}
-        # pagination followed the cursors: the 15 VDBs came in 4 pages
-        vdb_pages = [q for m, p, q, _ in fake.requests if p == "/v3/vdbs"]
-        assert len(vdb_pages) == 4 and "cursor" not in vdb_pages[0] and "cursor" in vdb_pages[1]
-        # the key went to DCT and nowhere else: not in a log line, not in the graph
-        assert all(h == f"apk {API_KEY}" for h in fake.auth_headers)
-        assert API_KEY not in caplog.text
-        dump = [n for label in got for n in await all_nodes(store, label)]
-        assert dump and all(API_KEY not in repr(n) and "engine-secret-password" not in repr(n) for n in dump)
-    finally:
-        await store.close()
+    with serve(fake) as upstream, prism(tmp_path, "proxy", upstream) as url:
+        options = DctOptions(url, API_KEY, name="dct-paris", page_size=4, since="7d")
+        report = await ingest_delphix(store, cached_embedder, options, now=NOW)
+    log = prism_log(tmp_path, "proxy")
+    assert "VIOLATIONS" not in log and "UNPROCESSABLE" not in log, log[-3000:]
+    assert report.errors == [] and not report.skipped, report.as_dict()
+    since = (NOW - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S")
+    got = await _counts(store)
+    assert got == {k: v for k, v in _expected_counts(estate, since).items() if v}
+    # pagination followed the cursors: the 15 VDBs came in 4 pages
+    vdb_pages = [q for m, p, q, _ in fake.requests if p == "/v3/vdbs"]
+    assert len(vdb_pages) == 4 and "cursor" not in vdb_pages[0] and "cursor" in vdb_pages[1]
+    # the key went to DCT and nowhere else: not in a log line, not in the graph
+    assert all(h == f"apk {API_KEY}" for h in fake.auth_headers)
+    assert API_KEY not in caplog.text
+    dump = [n for label in got for n in await all_nodes(store, label)]
+    assert dump and all(API_KEY not in repr(n) and "engine-secret-password" not in repr(n) for n in dump)
 
 
 @needs_prism
 async def test_the_connector_survives_random_data_shaped_by_the_spec(
-    tmp_path: Path, cached_embedder: Any
+    tmp_path: Path, embedded: Any, cached_embedder: Any
 ) -> None:
     """`prism mock -d`: every listing answers random but valid objects (missing names, odd ids,
     dangling references). The ingest finishes; what it cannot use is skipped and reported."""
-    from flowrag.graph.embedded import EmbeddedStore
-
-    store = EmbeddedStore.open(tmp_path / "graph")
-    await store.migrate(cached_embedder.dimension)
-    try:
-        with prism(tmp_path, "mock") as url:
-            options = DctOptions(url, "1.anything", name="mock", page_size=50)
-            report = await ingest_delphix(store, cached_embedder, options, now=NOW)
-            # random again: new ids everywhere, so the shrink guard stops the sync before writing
-            before = await store.stats()
-            with pytest.raises(IngestError, match="would remove"):
-                await ingest_delphix(store, cached_embedder, options, now=NOW)
-            assert await store.stats() == before
-            forced = DctOptions(url, "1.anything", name="mock", page_size=50, allow_shrink=True)
-            again = await ingest_delphix(store, cached_embedder, forced, now=NOW)
-        assert "UNPROCESSABLE" not in prism_log(tmp_path, "mock")
-        assert report.read > 0 and report.errors == []
-        assert report.created + sum(report.skipped.values()) > 0
-        assert again.read > 0 and again.deleted > 0
-    finally:
-        await store.close()
+    store = embedded
+    with prism(tmp_path, "mock") as url:
+        options = DctOptions(url, "1.anything", name="mock", page_size=50)
+        report = await ingest_delphix(store, cached_embedder, options, now=NOW)
+        # random again: new ids everywhere, so the shrink guard stops the sync before writing
+        before = await store.stats()
+        with pytest.raises(IngestError, match="would remove"):
+            await ingest_delphix(store, cached_embedder, options, now=NOW)
+        assert await store.stats() == before
+        forced = DctOptions(url, "1.anything", name="mock", page_size=50, allow_shrink=True)
+        again = await ingest_delphix(store, cached_embedder, forced, now=NOW)
+    assert "UNPROCESSABLE" not in prism_log(tmp_path, "mock")
+    assert report.read > 0 and report.errors == []
+    assert report.created + sum(report.skipped.values()) > 0
+    assert again.read > 0 and again.deleted > 0
 
 
-async def _embedded(tmp_path: Path, embedder: Any) -> Any:
-    from flowrag.graph.embedded import EmbeddedStore
-
-    store = EmbeddedStore.open(tmp_path / "graph")
-    await store.migrate(embedder.dimension)
-    return store
-
-
-async def test_bad_inputs_get_one_line_and_write_nothing(tmp_path: Path, cached_embedder: Any) -> None:
-    store = await _embedded(tmp_path, cached_embedder)
+async def test_bad_inputs_get_one_line_and_write_nothing(embedded: Any, cached_embedder: Any) -> None:
+    store = embedded
     fake = FakeDct(make_estate(NOW))
-    try:
-        with serve(fake) as url:
-            # a wrong key: one line naming the option
-            with pytest.raises(SourceError, match=r"refused the API key \(HTTP 401\)") as info:
-                await ingest_delphix(store, cached_embedder, DctOptions(url, "1.wrong"), now=NOW)
-            assert "\n" not in info.value.message and "--api-key" in (info.value.hint or "")
-            assert "1.wrong" not in str(info.value) + (info.value.hint or "")
-            # no key at all
-            with pytest.raises(SourceError, match="no DCT API key"):
-                await ingest_delphix(store, cached_embedder, DctOptions(url, " "), now=NOW)
-            # an unknown kind, a bad window
-            with pytest.raises(SourceError, match="unknown Delphix object kind 'vdbz'"):
-                await ingest_delphix(
-                    store, cached_embedder, DctOptions(url, API_KEY, kinds=("vdbz",)), now=NOW
-                )
-            with pytest.raises(SourceError, match="--since 'yesterday-ish'"):
-                await ingest_delphix(
-                    store, cached_embedder, DctOptions(url, API_KEY, since="yesterday-ish"), now=NOW
-                )
-            # not a DCT at all (the API root is wrong): every listing answers 404
-            with pytest.raises(SourceError, match="answered 404 to every DCT listing") as info:
-                await ingest_delphix(store, cached_embedder, DctOptions(f"{url}/api", API_KEY), now=NOW)
-            assert "/v3" in (info.value.hint or "")
-            # a 500 that lasts, mid-pagination: a clear error, and nothing half-written
-            fake.fail("/vdbs", 500, times=10, page=2)
-            options = DctOptions(url, API_KEY, page_size=4, retries=2, backoff_s=0.01)
-            with pytest.raises(
-                SourceError, match=r"HTTP 500 on GET /vdbs \(page 2\) after 3 attempts; nothing"
-            ):
-                await ingest_delphix(store, cached_embedder, options, now=NOW)
-            assert (await store.stats()).total_nodes == 0
+    with serve(fake) as url:
+        # a wrong key: one line naming the option
+        with pytest.raises(SourceError, match=r"refused the API key \(HTTP 401\)") as info:
+            await ingest_delphix(store, cached_embedder, DctOptions(url, "1.wrong"), now=NOW)
+        assert "\n" not in info.value.message and "--api-key" in (info.value.hint or "")
+        assert "1.wrong" not in str(info.value) + (info.value.hint or "")
+        # no key at all
+        with pytest.raises(SourceError, match="no DCT API key"):
+            await ingest_delphix(store, cached_embedder, DctOptions(url, " "), now=NOW)
+        # an unknown kind, a bad window
+        with pytest.raises(SourceError, match="unknown Delphix object kind 'vdbz'"):
+            await ingest_delphix(store, cached_embedder, DctOptions(url, API_KEY, kinds=("vdbz",)), now=NOW)
+        with pytest.raises(SourceError, match="--since 'yesterday-ish'"):
+            await ingest_delphix(
+                store, cached_embedder, DctOptions(url, API_KEY, since="yesterday-ish"), now=NOW
+            )
+        # not a DCT at all (the API root is wrong): every listing answers 404
+        with pytest.raises(SourceError, match="answered 404 to every DCT listing") as info:
+            await ingest_delphix(store, cached_embedder, DctOptions(f"{url}/api", API_KEY), now=NOW)
+        assert "/v3" in (info.value.hint or "")
+        # a 500 that lasts, mid-pagination: a clear error, and nothing half-written
+        fake.fail("/vdbs", 500, times=10, page=2)
+        options = DctOptions(url, API_KEY, page_size=4, retries=2, backoff_s=0.01)
+        with pytest.raises(SourceError, match=r"HTTP 500 on GET /vdbs \(page 2\) after 3 attempts; nothing"):
+            await ingest_delphix(store, cached_embedder, options, now=NOW)
         assert (await store.stats()).total_nodes == 0
-    finally:
-        await store.close()
+    assert (await store.stats()).total_nodes == 0
 
 
-async def test_transient_faults_are_retried_and_the_sync_resumes(
-    tmp_path: Path, cached_embedder: Any
-) -> None:
-    store = await _embedded(tmp_path, cached_embedder)
+async def test_transient_faults_are_retried_and_the_sync_resumes(embedded: Any, cached_embedder: Any) -> None:
+    store = embedded
     estate = make_estate(NOW)
     fake = FakeDct(estate)
-    try:
-        with serve(fake) as url:
-            fake.fail("/vdbs", 503, times=2, page=3)
-            fake.fail("/snapshots", 429, times=1, page=1, headers={"Retry-After": "0"})
-            options = DctOptions(url, API_KEY, page_size=4, backoff_s=0.01)
-            report = await ingest_delphix(store, cached_embedder, options, now=NOW)
-        assert (await _counts(store))["Vdb"] == len(estate.vdbs)
-        assert report.errors == []
-        pages = [q.get("cursor", [""])[0] for m, p, q, _ in fake.requests if p == "/v3/vdbs"]
-        assert len(pages) == 4 + 2 and pages[2] == pages[3] == pages[4]  # page 3 asked again, same cursor
-    finally:
-        await store.close()
+    with serve(fake) as url:
+        fake.fail("/vdbs", 503, times=2, page=3)
+        fake.fail("/snapshots", 429, times=1, page=1, headers={"Retry-After": "0"})
+        options = DctOptions(url, API_KEY, page_size=4, backoff_s=0.01)
+        report = await ingest_delphix(store, cached_embedder, options, now=NOW)
+    assert (await _counts(store))["Vdb"] == len(estate.vdbs)
+    assert report.errors == []
+    pages = [q.get("cursor", [""])[0] for m, p, q, _ in fake.requests if p == "/v3/vdbs"]
+    assert len(pages) == 4 + 2 and pages[2] == pages[3] == pages[4]  # page 3 asked again, same cursor
 
 
-async def test_expired_certificate_names_the_ca_bundle_option(tmp_path: Path, cached_embedder: Any) -> None:
+async def test_expired_certificate_names_the_ca_bundle_option(
+    tmp_path: Path, embedded: Any, cached_embedder: Any
+) -> None:
     import trustme
 
     ca = trustme.CA()
@@ -197,73 +178,64 @@ async def test_expired_certificate_names_the_ca_bundle_option(tmp_path: Path, ca
     cert.configure_cert(ctx)
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    store = await _embedded(tmp_path, cached_embedder)
-    try:
-        with serve(FakeDct(make_estate(NOW)), tls=ctx) as url:
-            for given in (None, bundle):  # trusted CA or not, an expired certificate fails
-                with pytest.raises(SourceError, match="TLS verification failed") as info:
-                    await ingest_delphix(
-                        store, cached_embedder, DctOptions(url, API_KEY, ca_bundle=given), now=NOW
-                    )
-                assert "--ca-bundle" in (info.value.hint or "")
-                if given:  # the CA is trusted: what is left is the date, and the hint says so
-                    assert "expired" in info.value.message and "renew" in (info.value.hint or "")
-    finally:
-        await store.close()
+    store = embedded
+    with serve(FakeDct(make_estate(NOW)), tls=ctx) as url:
+        for given in (None, bundle):  # trusted CA or not, an expired certificate fails
+            with pytest.raises(SourceError, match="TLS verification failed") as info:
+                await ingest_delphix(
+                    store, cached_embedder, DctOptions(url, API_KEY, ca_bundle=given), now=NOW
+                )
+            assert "--ca-bundle" in (info.value.hint or "")
+            if given:  # the CA is trusted: what is left is the date, and the hint says so
+                assert "expired" in info.value.message and "renew" in (info.value.hint or "")
 
 
 async def test_unknown_objects_and_absent_listings_are_skipped_and_reported(
-    tmp_path: Path, cached_embedder: Any
+    embedded: Any, cached_embedder: Any
 ) -> None:
-    store = await _embedded(tmp_path, cached_embedder)
+    store = embedded
     estate = make_estate(NOW)
     estate.masking_jobs = None  # this DCT has no masking engine: /masking-jobs answers 404
     estate.jobs.append(dict(estate.jobs[0], id="job-on-a-timeflow", target_id="1-TIMEFLOW-9"))
     estate.vdbs.append({"name": "no_id_vdb"})
-    try:
-        with serve(FakeDct(estate)) as url:
-            report = await ingest_delphix(store, cached_embedder, DctOptions(url, API_KEY), now=NOW)
-        assert report.skipped["masking_jobs: not served by this DCT (HTTP 404)"] == 1
-        assert report.skipped["job targets not in the estate"] == 1
-        assert report.skipped["vdbs without an id"] == 1
-        assert (await _counts(store))["DelphixJob"] == len(estate.jobs)  # the job itself is kept
-    finally:
-        await store.close()
+    with serve(FakeDct(estate)) as url:
+        report = await ingest_delphix(store, cached_embedder, DctOptions(url, API_KEY), now=NOW)
+    assert report.skipped["masking_jobs: not served by this DCT (HTTP 404)"] == 1
+    assert report.skipped["job targets not in the estate"] == 1
+    assert report.skipped["vdbs without an id"] == 1
+    assert (await _counts(store))["DelphixJob"] == len(estate.jobs)  # the job itself is kept
 
 
 async def test_a_resync_writes_only_what_changed_and_keeps_job_history(
-    tmp_path: Path, cached_embedder: Any
+    embedded: Any, cached_embedder: Any
 ) -> None:
-    store = await _embedded(tmp_path, cached_embedder)
+    store = embedded
     estate = make_estate(NOW)
     fake = FakeDct(estate)
-    try:
-        with serve(fake) as url:
-            options = DctOptions(url, API_KEY, name="dct-paris")
-            first = await ingest_delphix(store, cached_embedder, options, now=NOW)
-            again = await ingest_delphix(store, cached_embedder, options, now=NOW)
-            assert first.created > 0 and again.writes == 0 and again.unchanged == first.created
-            # one VDB refreshed, one dropped (with its snapshots), the window moves past old jobs
-            estate.vdbs[1]["last_refreshed_date"] = "2026-12-02T07:00:00.000Z"
-            dropped = estate.vdbs.pop(2)
-            estate.snapshots = [s for s in estate.snapshots if s["dataset_id"] != dropped["id"]]
-            fake.changed()
-            later = NOW + timedelta(days=3)
-            third = await ingest_delphix(store, cached_embedder, options, now=later)
-            assert third.updated >= 1 and third.deleted >= 1 + 3
-            vdbs = {n.name for n in await all_nodes(store, "Vdb")}
-            assert dropped["name"] not in vdbs and len(vdbs) == len(estate.vdbs)
-            jobs = await all_nodes(store, "DelphixJob")
-            assert len(jobs) == len(estate.jobs)  # jobs out of the new window stay: history
-            # most of the estate vanishing is refused unless asked for
-            estate.vdbs[:] = estate.vdbs[:1]
-            estate.snapshots, estate.jobs = [], []
-            fake.changed()
-            with pytest.raises(IngestError, match=r"would remove .* nothing was written"):
-                await ingest_delphix(store, cached_embedder, options, now=later)
-            assert len(await all_nodes(store, "Vdb")) == len(vdbs)
-    finally:
-        await store.close()
+    with serve(fake) as url:
+        options = DctOptions(url, API_KEY, name="dct-paris")
+        first = await ingest_delphix(store, cached_embedder, options, now=NOW)
+        again = await ingest_delphix(store, cached_embedder, options, now=NOW)
+        assert first.created > 0 and again.writes == 0 and again.unchanged == first.created
+        # one VDB refreshed, one dropped (with its snapshots), the window moves past old jobs
+        estate.vdbs[1]["last_refreshed_date"] = "2026-12-02T07:00:00.000Z"
+        dropped = estate.vdbs.pop(2)
+        estate.snapshots = [s for s in estate.snapshots if s["dataset_id"] != dropped["id"]]
+        fake.changed()
+        later = NOW + timedelta(days=3)
+        third = await ingest_delphix(store, cached_embedder, options, now=later)
+        assert third.updated >= 1 and third.deleted >= 1 + 3
+        vdbs = {n.name for n in await all_nodes(store, "Vdb")}
+        assert dropped["name"] not in vdbs and len(vdbs) == len(estate.vdbs)
+        jobs = await all_nodes(store, "DelphixJob")
+        assert len(jobs) == len(estate.jobs)  # jobs out of the new window stay: history
+        # most of the estate vanishing is refused unless asked for
+        estate.vdbs[:] = estate.vdbs[:1]
+        estate.snapshots, estate.jobs = [], []
+        fake.changed()
+        with pytest.raises(IngestError, match=r"would remove .* nothing was written"):
+            await ingest_delphix(store, cached_embedder, options, now=later)
+        assert len(await all_nodes(store, "Vdb")) == len(vdbs)
 
 
 def _runs() -> list[dict[str, Any]]:
@@ -422,11 +394,11 @@ async def test_estate_questions_are_answered_by_walking_the_graph(
 
 
 async def test_free_text_mentions_live_objects_whichever_arrives_first(
-    tmp_path: Path, cached_embedder: Any, nlp: Any
+    embedded: Any, cached_embedder: Any, nlp: Any
 ) -> None:
     """An incident written before the estate is synced, one after: both mention the VDB they
     name as a word; a word that is only part of a name ("orders") mentions nothing."""
-    store = await _embedded(tmp_path, cached_embedder)
+    store = embedded
     estate = make_estate(NOW)
     orders_qa = next(v for v in estate.vdbs if v["name"] == "orders_qa")
     vdb = f"Vdb:dct-paris/{orders_qa['id']}"
@@ -438,41 +410,38 @@ async def test_free_text_mentions_live_objects_whichever_arrives_first(
         uid = f"Record:incidents/inc{i}"
         return {e.end for e in (await store.neighbours([uid], ["MENTIONS"])).edges if e.start == uid}
 
-    try:
-        early = [
-            ticket(1, "La base orders_qa ne répond plus depuis ce matin."),
-            ticket(2, "Les orders sont en retard."),
-        ]
-        await ingest_documents(
-            store, cached_embedder, load_vocabulary(), "incidents", early, IngestReport("mongo", "i"), nlp=nlp
-        )
-        assert vdb not in await mentioned(1)
-        with serve(FakeDct(estate)) as url:
-            await ingest_delphix(store, cached_embedder, DctOptions(url, API_KEY, name="dct-paris"), now=NOW)
-        assert vdb in await mentioned(1)  # linked back by the estate's sync
-        late = [ticket(3, "Refresh KO sur customers_dev, voir orders_qa aussi.")]
-        await ingest_documents(
-            store, cached_embedder, load_vocabulary(), "incidents", late, IngestReport("mongo", "i"), nlp=nlp
-        )
-        customers_dev = next(v for v in estate.vdbs if v["name"] == "customers_dev")
-        assert {vdb, f"Vdb:dct-paris/{customers_dev['id']}"} <= await mentioned(3)
-        assert not {e for e in await mentioned(2) if e.startswith("Vdb:")}
-        # a run whose field names a VDB mentions it too (its flow's name does not contain it)
-        run = {
-            "_id": "r1",
-            "pipeline": "nightly_masking",
-            "status": "FAILED",
-            "start_time": NOW.isoformat(),
-            "target_vdb": "customers_qa",
-        }
-        await ingest_documents(
-            store, cached_embedder, load_vocabulary(), "runs", [run], IngestReport("mongo", "r")
-        )
-        customers_qa = next(v for v in estate.vdbs if v["name"] == "customers_qa")
-        hood = await store.neighbours(["Record:runs/r1"], ["MENTIONS"])
-        assert f"Vdb:dct-paris/{customers_qa['id']}" in {e.end for e in hood.edges}
-    finally:
-        await store.close()
+    early = [
+        ticket(1, "La base orders_qa ne répond plus depuis ce matin."),
+        ticket(2, "Les orders sont en retard."),
+    ]
+    await ingest_documents(
+        store, cached_embedder, load_vocabulary(), "incidents", early, IngestReport("mongo", "i"), nlp=nlp
+    )
+    assert vdb not in await mentioned(1)
+    with serve(FakeDct(estate)) as url:
+        await ingest_delphix(store, cached_embedder, DctOptions(url, API_KEY, name="dct-paris"), now=NOW)
+    assert vdb in await mentioned(1)  # linked back by the estate's sync
+    late = [ticket(3, "Refresh KO sur customers_dev, voir orders_qa aussi.")]
+    await ingest_documents(
+        store, cached_embedder, load_vocabulary(), "incidents", late, IngestReport("mongo", "i"), nlp=nlp
+    )
+    customers_dev = next(v for v in estate.vdbs if v["name"] == "customers_dev")
+    assert {vdb, f"Vdb:dct-paris/{customers_dev['id']}"} <= await mentioned(3)
+    assert not {e for e in await mentioned(2) if e.startswith("Vdb:")}
+    # a run whose field names a VDB mentions it too (its flow's name does not contain it)
+    run = {
+        "_id": "r1",
+        "pipeline": "nightly_masking",
+        "status": "FAILED",
+        "start_time": NOW.isoformat(),
+        "target_vdb": "customers_qa",
+    }
+    await ingest_documents(
+        store, cached_embedder, load_vocabulary(), "runs", [run], IngestReport("mongo", "r")
+    )
+    customers_qa = next(v for v in estate.vdbs if v["name"] == "customers_qa")
+    hood = await store.neighbours(["Record:runs/r1"], ["MENTIONS"])
+    assert f"Vdb:dct-paris/{customers_qa['id']}" in {e.end for e in hood.edges}
 
 
 async def test_a_neo4j_store_made_before_the_estate_labels_gets_its_full_text_index_rebuilt(
