@@ -535,15 +535,25 @@ class Query:
         description="The morning report of a local day (YYYY-MM-DD, 'today', default yesterday), built now from the store.",
     )
     async def report(
-        self, info: Info[Context, None], date: str | None = None, language: str | None = None
+        self,
+        info: Info[Context, None],
+        date: str | None = None,
+        language: str | None = None,
+        chart_days: Annotated[
+            int | None,
+            strawberry.argument(
+                description="days in the chart of runs per day, ending on the report's day (2..90)"
+            ),
+        ] = None,
     ) -> DailyReport:
-
         if language not in (None, "fr", "en"):
             raise GraphQLError("language must be fr or en", extensions={"code": "BAD_USER_INPUT"})
+        if chart_days is not None and not 2 <= chart_days <= 90:
+            raise GraphQLError("chartDays must be between 2 and 90", extensions={"code": "BAD_USER_INPUT"})
         service = _report_service(info)
         try:
             day = service.day(date)
-            built = await service.build(day, language)
+            built = await service.build(day, language, chart_days)
         except FlowragError as exc:
             raise _translate(exc) from None
         return DailyReport.of(built, await service.deliveries(day))

@@ -160,7 +160,11 @@ class ReportService:
     def day(self, value: str | None = None) -> date:
         return parse_day(value, self._settings.timezone, self._now())
 
-    async def build(self, day: date | None = None, language: str | None = None) -> Report:
+    async def build(
+        self, day: date | None = None, language: str | None = None, chart_days: int | None = None
+    ) -> Report:
+        """The report of ``day``; ``chart_days`` widens or narrows its chart of runs per day (the
+        dashboard's period), FLOWRAG_REPORT__CHART_DAYS otherwise."""
         s = self._settings.report
         report = await build_facts(
             self._store,
@@ -169,7 +173,7 @@ class ReportService:
             language or s.language,
             max_flows=s.max_flows,
             trend_days=s.trend_days,
-            chart_days=s.chart_days,
+            chart_days=chart_days or s.chart_days,
             now=self._now(),
         )
         report.synthesis = rule_synthesis(report)

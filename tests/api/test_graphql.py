@@ -168,6 +168,14 @@ REPORT = """query($d: String) { report(date: $d) { day start end totals { status
   deliveries { channel status } } }"""
 
 
+def test_the_report_chart_covers_the_days_asked(server: str) -> None:
+    week = gql(server, "{ report(chartDays: 7) { day chart { day } } }")["data"]["report"]
+    days = [d["day"] for d in week["chart"]]
+    assert len(days) == 7 and days[-1] == week["day"] and days == sorted(days)
+    wrong = gql(server, "{ report(chartDays: 1) { day } }")
+    assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 def test_report_query_matches_the_runs_and_send_report_sends_once(server: str) -> None:
     report = gql(server, REPORT)["data"]["report"]  # yesterday, in the server's zone
     failed = gql(

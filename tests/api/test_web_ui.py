@@ -164,6 +164,17 @@ def test_the_dashboard_shows_the_days_failures(browser: Any, site: str) -> None:
             shown[row.get_attribute("data-flow")] = int(row.query_selector("td.count").inner_text())
     assert shown == expected
     assert page.input_value("#day") == report["day"]
+
+    # the chart's period: the page asks the report for that many days
+    def asks_30_days(request: Any) -> bool:
+        if not request.url.endswith("/graphql") or not request.post_data:
+            return False
+        return bool(json.loads(request.post_data).get("variables", {}).get("n") == 30)
+
+    with page.expect_request(asks_30_days):
+        page.select_option("#period", "30")
+        page.click("form.row button[type=submit]")
+    page.wait_for_selector("#runs-chart")
     _shot(page, "dashboard")
     assert page.errors == []
     page.close()

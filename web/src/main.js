@@ -218,17 +218,21 @@ async function ask(question, sources, collections, out) {
 async function dashboardView(params) {
   const dayInput = h("input", { type: "date", id: "day", "aria-label": t("day") });
   dayInput.value = params.get("date") || "";
+  const period = h("select", { id: "period", "aria-label": t("period") },
+    ...[7, 14, 30, 90].map((n) => h("option", { value: String(n), text: `${n} ${t("days")}` })));
+  period.value = params.get("days") || "14";
   const out = h("section", { id: "dashboard" });
   const load = async () => {
     out.replaceChildren(h("p", { text: t("thinking") }));
     try {
       const data = await gql(
-        `query($d: String, $l: String) { report(date: $d, language: $l) { day timezone failingFlows synthesis
+        `query($d: String, $l: String, $n: Int) { report(date: $d, language: $l, chartDays: $n) { day timezone failingFlows synthesis
+           delphix { kind name pipelines citations }
            totals { status count } chart { day counts { status count } }
            failures { pipeline name technology count last causes { message count citations } citations }
            newErrors { template message count pipelines citation } technologies { technology count }
            trends { dimension name direction today mean } } }`,
-        { d: dayInput.value || null, l: lang() },
+        { d: dayInput.value || null, l: lang(), n: Number(period.value) },
       );
       renderDashboard(out, data.report);
       dayInput.value = data.report.day;
@@ -239,7 +243,8 @@ async function dashboardView(params) {
   show(
     h("h1", { text: t("dashboard") }),
     h("form", { class: "row", onsubmit: (e) => { e.preventDefault(); load(); } },
-      h("label", { for: "day", text: t("day") }), dayInput, h("button", { type: "submit", text: t("load") })),
+      h("label", { for: "day", text: t("day") }), dayInput,
+      h("label", { for: "period", text: t("period") }), period, h("button", { type: "submit", text: t("load") })),
     out,
   );
   await load();
@@ -271,6 +276,8 @@ function renderDashboard(out, report) {
     list(report.newErrors, (e) => `×${e.count} ${e.message || e.template} — ${e.pipelines.join(", ")} (${e.citation})`),
     h("h2", { text: t("technologies") }),
     list(report.technologies, (x) => `${x.technology} (×${x.count})`),
+    h("h2", { text: t("delphix") }),
+    list(report.delphix, (o) => `${o.kind} ${o.name}${o.pipelines.length ? ` — ${o.pipelines.join(", ")}` : ""} (${o.citations.join(", ")})`),
     h("h2", { text: t("trends") }),
     list(report.trends, (x) => `${x.dimension} ${x.name}: ${x.direction} (${x.today} / ${x.mean.toFixed(1)})`),
   );
