@@ -189,7 +189,7 @@ async def ingest_documents(
         name=collection,
         text=f"MongoDB collection {collection}",
     )
-    await writer.write([coll_node], [], report)
+    collection_written = False  # written with the first batch, carrying the mapping it was read by
     done = 0
     salt = ""
     salt_key = b""
@@ -201,7 +201,7 @@ async def ingest_documents(
     checked: set[str] = set()  # pipelines and hosts already looked up in this ingest
 
     async def flush(docs: list[_Doc]) -> None:
-        nonlocal mapping, salt, salt_key, pending
+        nonlocal mapping, salt, salt_key, pending, collection_written
         if mapping is None:
             inference = infer_mapping([d.doc for d in docs[:200]])
             mapping = FieldMapping(**inference.fields).merged(override or {})
@@ -236,6 +236,10 @@ async def ingest_documents(
         trusted = [d.record_uid for d in docs if d.trusted]
         stored = await store.existing_hashes(trusted) if trusted else {}
         nodes: list[NodeRow] = []
+        if not collection_written:  # the web page's Sources view shows which field holds what
+            used = {k: v for k, v in asdict(mapping).items() if v}
+            nodes.append(replace(coll_node, props={"mapping": json.dumps(used, sort_keys=True)}))
+            collection_written = True
         rels = []
         repair: list[str] = []
         free_text: list[tuple[str, str]] = []
@@ -315,6 +319,8 @@ async def ingest_documents(
     try:
         await _feed(documents, collection, report, guard, batch_size, flush)
         await drain()
+        if not collection_written:  # an empty collection is still a source the store knows
+            await writer.write([coll_node], [], report)
         if created:
             late = await _mentioned_before(store, created)
             # the records are unchanged: their new edges are written as a repair of them

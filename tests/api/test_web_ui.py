@@ -185,6 +185,10 @@ def test_start_an_ingestion_and_watch_it_finish(browser: Any, site: str) -> None
     page.goto(f"{site}/#/sources")
     page.wait_for_selector("#sources table")
     assert "Delphix DCT API" in page.inner_text("#sources") and "vdb-tools" in page.inner_text("#sources")
+    # the mapping each collection was read by (the bundled runs: plain field names)
+    runs = "#mappings tr[data-collection='runs']"
+    assert page.inner_text(f"{runs} td[data-concept='pipeline']") == "pipeline"
+    assert page.inner_text(f"{runs} td[data-concept='status']") == "status"
     page.select_option("#ingest-kind", "openapi")
     page.fill("#ingest-location", str(ROOT / "flowrag" / "examples" / "data" / "dct-subset.yaml"))
     page.fill("#ingest-name", "dct-again")

@@ -381,11 +381,12 @@ async function sourcesView() {
     h("h2", { text: t("jobs") }), jobs,
   );
   try {
-    const data = await gql(`{ sources { nodes { name count } collections { name } specs { name } repositories { name } } jobs(first: 10) { ${JOB_FIELDS} } }`);
+    const data = await gql(`{ sources { nodes { name count } collections { name props } specs { name } repositories { name } } jobs(first: 10) { ${JOB_FIELDS} } }`);
     const s = data.sources;
     out.replaceChildren(
       h("table", { class: "counts" }, ...s.nodes.map((c) => h("tr", {}, h("th", { text: c.name }), h("td", { text: String(c.count) })))),
       h("p", { text: `collections: ${s.collections.map((c) => c.name).join(", ") || "—"}` }),
+      mappingTable(s.collections),
       h("p", { text: `specs: ${s.specs.map((c) => c.name).join(", ") || "—"}` }),
       h("p", { text: `repositories: ${s.repositories.map((c) => c.name).join(", ") || "—"}` }),
     );
@@ -393,6 +394,16 @@ async function sourcesView() {
   } catch (error) {
     out.replaceChildren(failure(error));
   }
+}
+
+// which field of each Mongo collection holds each monitoring concept (as the ingestion read it)
+function mappingTable(collections) {
+  const rows = collections.filter((c) => c.props && c.props.mapping).map((c) => [c.name, JSON.parse(c.props.mapping)]);
+  if (!rows.length) return h("p", { text: "" });
+  const concepts = [...new Set(rows.flatMap(([, m]) => Object.keys(m)))].sort();
+  return h("table", { class: "counts", id: "mappings", "aria-label": t("mapping") },
+    h("tr", {}, h("th", { text: t("mapping") }), ...concepts.map((c) => h("th", { text: c }))),
+    ...rows.map(([name, m]) => h("tr", { "data-collection": name }, h("th", { text: name }), ...concepts.map((c) => h("td", { "data-concept": c, text: m[c] || "—" })))));
 }
 
 function jobItem(job) {
