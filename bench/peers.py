@@ -122,20 +122,15 @@ def ingest_side_by_side(docs: int, tmp: Path) -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------------------------- retrieval
-class _E5ForGraphRag:
+def _graphrag_embedder(embedder: Any) -> Any:
     """neo4j-graphrag's embedder interface over flowrag's query embedder (the same vectors)."""
+    from neo4j_graphrag.embeddings.base import Embedder
 
-    def __init__(self, embedder: Any) -> None:
-        from neo4j_graphrag.embeddings.base import Embedder
+    class E5(Embedder):  # type: ignore[misc]
+        def embed_query(self, text: str) -> list[float]:
+            return [float(x) for x in embedder.embed_queries([text])[0]]
 
-        outer = self
-
-        class Adapter(Embedder):  # type: ignore[misc]
-            def embed_query(self, text: str) -> list[float]:
-                return [float(x) for x in outer.embedder.embed_queries([text])[0]]
-
-        self.embedder = embedder
-        self.adapter = Adapter()
+    return E5()
 
 
 class GraphRagPeer:
@@ -314,7 +309,7 @@ async def _graphrag_peers(rt: Any, bolt: str) -> list[GraphRagPeer]:
             "OPTIONS {indexConfig: {`vector.dimensions`: 384, `vector.similarity_function`: 'cosine'}}"
         ).consume()
         session.run("CALL db.awaitIndexes(600)").consume()
-    e5 = _E5ForGraphRag(rt.embedder).adapter
+    e5 = _graphrag_embedder(rt.embedder)
     one_hop = (
         "OPTIONAL MATCH (node)-[]-(m:FlowragNode) WITH node, score, collect(DISTINCT m.uid)[..4] AS near "
         "RETURN node.uid AS uid, near, score"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from flowrag.answer.aggregates import LATEST_WORDS, negated
 from flowrag.answer.context import EvidenceItem, provenance
-from flowrag.answer.planner import Plan, answer_labels_in
+from flowrag.answer.planner import ASKING, Plan, TimeWindow, answer_labels_in
 from flowrag.extract.delphix import name_key
 from flowrag.extract.nlp import NLP
 from flowrag.extract.vocabulary import normalise_name
@@ -60,7 +60,6 @@ _REACHABLE = frozenset(label.value for label in DELPHIX_OBJECTS) | {
     NodeLabel.HTTP_CALL.value,
 }
 _ESTATE = frozenset(label.value for label in DELPHIX_OBJECTS)
-_ASKED = re.compile(r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s)\s+((?:[\w'-]+\s*){1,3})", re.IGNORECASE)
 # a job of the estate, as opposed to a flow's job: "job DCT", "Delphix jobs", "jobs delphix"
 _ESTATE_JOB = re.compile(r"\bjobs?\s+(?:dct|delphix)\b|\b(?:dct|delphix)\s+jobs?\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w][\w.-]{1,}[\w]", re.UNICODE)
@@ -94,7 +93,7 @@ def estate_labels(question: str) -> tuple[str, ...]:
     Vdb; an environment is the Delphix one here), then the estate labels it names anywhere
     ("quel est le dernier snapshot de la VDB orders_qa" -> Snapshot, Vdb)."""
     labels: list[str] = []
-    for match in _ASKED.finditer(question):
+    for match in ASKING.finditer(question):
         phrase = match.group(1)
         if _ESTATE_JOB.search(match.group(0) + " " + question[match.end() : match.end() + 12]):
             labels.append(NodeLabel.DELPHIX_JOB.value)
@@ -118,7 +117,7 @@ class EstatePlan:
     anchors: tuple[StoredNode, ...]
     negate: bool
     statuses: tuple[str, ...]
-    window: tuple[str, str, str] | None  # start, end, phrase
+    window: TimeWindow | None
     latest: bool = False  # "le dernier snapshot": the most recent node of each asked label
 
 
@@ -152,9 +151,8 @@ async def plan_estate(store: GraphStore, plan: Plan, nlp: NLP) -> EstatePlan | N
         return None
     tokens = nlp.tokens(plan.question, plan.language)
     phrase = plan.window.phrase if plan.window else ""
-    window = (plan.window.start, plan.window.end, phrase) if plan.window else None
     timed = any(ONTOLOGY.label(label).activity for label in labels if label in _ESTATE)
-    if not anchors and not (window and timed):
+    if not anchors and not (plan.window and timed):
         return None
     # a label the anchors already are is not asked for ("le dernier snapshot de la VDB X")
     own = {a.label for a in anchors}
@@ -162,7 +160,7 @@ async def plan_estate(store: GraphStore, plan: Plan, nlp: NLP) -> EstatePlan | N
     if any(label not in _REACHABLE for label in asked):  # "quel code appelle…": retrieval's job
         return None
     latest = any(t.lower in LATEST_WORDS for t in tokens)
-    return EstatePlan(asked, tuple(anchors), negated(tokens, phrase), plan.statuses, window, latest)
+    return EstatePlan(asked, tuple(anchors), negated(tokens, phrase), plan.statuses, plan.window, latest)
 
 
 @dataclass(frozen=True)
@@ -183,7 +181,7 @@ def _keep(node: StoredNode, plan: EstatePlan, negate_window: bool) -> bool:
     activity = ONTOLOGY.label(node.label).activity if node.label in _ESTATE else ""
     if plan.window and activity:
         when = str(node.props.get(activity) or "")
-        start, end, _ = plan.window
+        start, end = plan.window.start, plan.window.end
         if negate_window:
             return not when or when < start
         return bool(when) and start <= when < end
@@ -222,7 +220,7 @@ async def _walk(store: GraphStore, plan: EstatePlan) -> tuple[dict[str, list[Sto
 async def _over_time(store: GraphStore, plan: EstatePlan) -> dict[str, list[StoredNode]]:
     answers: dict[str, list[StoredNode]] = {}
     assert plan.window is not None
-    start, end, _ = plan.window
+    start, end = plan.window.start, plan.window.end
     for label in plan.labels:
         activity = ONTOLOGY.label(label).activity if label in _ESTATE else ""
         if not activity:
@@ -295,7 +293,7 @@ async def answer_estate(store: GraphStore, plan: EstatePlan, language: str, top_
     anchor_names = ", ".join(a.name for a in plan.anchors)
     head = ""
     if plan.window and not plan.anchors:
-        start = plan.window[0].replace("T", " ").replace("Z", " UTC")
+        start = plan.window.start.replace("T", " ").replace("Z", " UTC")
         head = (
             (f"Sans activité depuis {start}" if plan.negate else f"Actifs depuis {start}")
             if lang == "fr"

@@ -14,6 +14,7 @@ from flowrag.schema import SOURCE_LABELS
 from flowrag.timeutil import to_iso
 
 __all__ = [
+    "ASKING",
     "SOURCES",
     "STOPWORDS",
     "Plan",
@@ -77,7 +78,7 @@ _ANSWER_NOUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"hôtes?|hosts?|machines?|serveurs?|servers?", ("Host",)),
     (r"alertes?|alerts?", ("Record",)),
 )
-_ASKING = re.compile(r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s)\s+((?:[\w'-]+\s*){1,3})", re.IGNORECASE)
+ASKING = re.compile(r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s)\s+((?:[\w'-]+\s*){1,3})", re.IGNORECASE)
 _WHO_CALLS = re.compile(r"\b(?:qui|who)\s+(?:appelle|calls|utilise|uses)\b", re.IGNORECASE)
 
 
@@ -92,7 +93,7 @@ def answer_labels_in(word: str) -> tuple[str, ...]:
 def answer_types(question: str) -> tuple[str, ...]:
     if _WHO_CALLS.search(question):
         return ("Function",)
-    for match in _ASKING.finditer(question):
+    for match in ASKING.finditer(question):
         for word in match.group(1).lower().split():  # the next three words: "which Delphix endpoint"
             if labels := answer_labels_in(word):
                 return labels

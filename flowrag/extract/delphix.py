@@ -54,7 +54,6 @@ LISTINGS: tuple[Listing, ...] = (
     Listing("jobs", "/jobs/search", NodeLabel.DELPHIX_JOB, "Job", search=True, sort="-start_time"),
     Listing("masking_jobs", "/masking-jobs", NodeLabel.MASKING_JOB, "MaskingJob"),
 )
-_BY_NAME = {listing.name: listing for listing in LISTINGS}
 # which listing a bare id (a job's target_id) is looked up in first: datasets, then the rest
 _TARGET_ORDER = ("vdbs", "dsources", "environments", "vdb_groups", "snapshots", "bookmarks", "engines")
 
@@ -294,7 +293,3 @@ def _text(
     if error:
         parts.append(f"error: {str(error)[:500]}")
     return " ".join(parts)
-
-
-def listing_named(name: str) -> Listing:
-    return _BY_NAME[name]

@@ -32,9 +32,9 @@ from flowrag.graph.port import GraphStore
 from flowrag.ingest.access import SourcePolicy, pinned_transport
 from flowrag.ingest.links import DELPHIX_NAMED, distinctive, link_all, link_delphix
 from flowrag.ingest.monitoring import scan_free_text
-from flowrag.ingest.openapi import _CA_HINT, _tls_failure
+from flowrag.ingest.openapi import _CA_HINT, tls_error
 from flowrag.ingest.writer import IngestReport, Writer
-from flowrag.schema import NodeLabel
+from flowrag.schema import NodeLabel, NodeRow
 from flowrag.settings import DelphixSettings
 from flowrag.timeutil import parse_instant, to_iso
 
@@ -158,8 +158,9 @@ class _Dct:
             try:
                 response = self._client.request(method, path, params=params, json=body)
             except self._httpx.ConnectError as exc:
-                if _tls_failure(exc):
-                    expired = "expired" in str(exc)
+                cause = tls_error(exc)
+                if cause is not None:
+                    expired = getattr(cause, "verify_code", None) == _CERT_HAS_EXPIRED
                     raise SourceError(
                         f"TLS verification failed for {options.base}: {exc}",
                         hint=(
@@ -313,28 +314,30 @@ async def ingest_delphix(
         report.deleted += await store.delete_nodes(stale)
     report.relationships += await link_delphix(store, changed)
     report.relationships += await link_all(store)
-    await _mentioned_by_text(store, embedder, sorted(changed - existing), report)
+    created = changed - existing
+    await _mentioned_by_text(store, embedder, [n for n in extracted.nodes if n.uid in created], report)
     return report.finish()
 
 
 async def _mentioned_by_text(
-    store: GraphStore, embedder: Embedder, created: list[str], report: IngestReport
+    store: GraphStore, embedder: Embedder, created: list[NodeRow], report: IngestReport
 ) -> None:
     """Free text ingested before these objects (an incident naming ``orders_qa``) now mentions
     them: the same whole-word match as monitoring makes against the objects it already knows."""
-    named = {label.value for label in DELPHIX_NAMED}
-    fresh = [u for u in created if u.split(":", 1)[0] in named]
+    named = set(DELPHIX_NAMED)
     by_key: dict[str, set[str]] = {}
-    for start in range(0, len(fresh), 5000):
-        for node in await store.get_nodes(fresh[start : start + 5000]):
-            key = str(node.props.get("name_key", ""))
-            if distinctive(key):
-                by_key.setdefault(key, set()).add(node.uid)
+    for node in created:
+        key = str(node.props.get("name_key", ""))
+        if node.label in named and distinctive(key):
+            by_key.setdefault(key, set()).add(node.uid)
     if not by_key:
         return
     rels = await scan_free_text(store, lambda words: {u for w in words for u in by_key.get(name_key(w), ())})
     if rels:  # the records are unchanged: their new edges are written as a repair of them
         await Writer(store, embedder).write([], rels, report, repair={r.start_uid for r in rels})
+
+
+_CERT_HAS_EXPIRED = 10  # OpenSSL's X509_V_ERR_CERT_HAS_EXPIRED
 
 
 def _brief(text: str, limit: int = 200) -> str:

@@ -279,8 +279,9 @@ async def ingest_documents(
             more_nodes, more_rels = await _mentions(store, nlp, free_text)
             nodes += more_nodes
             rels += more_rels
-        if run_text and await estate.present():  # a run's field naming a VDB (vdb: orders_qa)
-            rels += await _live_mentions(store, run_text)
+        # a run's field or a ticket's prose naming a live VDB, dSource or environment
+        if (run_text or free_text) and await estate.present():
+            rels += await _live_mentions(store, [*run_text, *free_text])
         named = {
             n.uid: n.key
             for n in nodes
@@ -345,9 +346,9 @@ async def _mentions(
     store: GraphStore, nlp: NLP, free_text: list[tuple[str, str]]
 ) -> tuple[list[NodeRow], list[RelRow]]:
     """MENTIONS from free-text records: the entities NER finds (technologies, host-like names,
-    Delphix kinds), and every word that is the name of a pipeline, a host or a live Delphix object
-    (VDB, dSource, environment) the store already holds (one lookup per batch and label), so "le
-    flux client a planté" links to the flow ``client`` and "orders_qa ne répond plus" to the VDB."""
+    Delphix kinds), and every word that is the name of a pipeline or host the store already holds
+    (one lookup per batch), so "le flux client a planté" links to the flow ``client``. Live
+    Delphix objects are matched for every record by :func:`_live_mentions`."""
     found = await asyncio.to_thread(nlp.entities_many, [t for _, t in free_text])
     nodes: list[NodeRow] = []
     rels: list[RelRow] = []
@@ -362,14 +363,12 @@ async def _mentions(
     ordered = sorted(candidates)
     for start in range(0, len(ordered), 5000):
         known.update(n.uid for n in await store.get_nodes(ordered[start : start + 5000]))
-    live = await _live_names(store, {w for ws in words for w in ws})
     for (uid, _), entities, ws in zip(free_text, found, words, strict=True):
         more_nodes, more_rels = mention_rows(uid, entities)
         named = {r.end_uid for r in more_rels}
         for w in ws:
-            others = [make_uid(NodeLabel.PIPELINE, normalise_name(w)), make_uid(NodeLabel.HOST, w)]
-            for other in [o for o in others if o in known] + sorted(live.get(name_key(w), ())):
-                if other not in named:
+            for other in (make_uid(NodeLabel.PIPELINE, normalise_name(w)), make_uid(NodeLabel.HOST, w)):
+                if other in known and other not in named:
                     named.add(other)
                     more_rels.append(RelRow(RelType.MENTIONS, uid, other))
         nodes += more_nodes

@@ -24,7 +24,7 @@ from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all, link_delphix
 from flowrag.ingest.writer import IngestReport, Writer
 
-__all__ = ["MAX_SPEC_BYTES", "check_shape", "ingest_openapi", "load_document", "read_source"]
+__all__ = ["MAX_SPEC_BYTES", "check_shape", "ingest_openapi", "load_document", "read_source", "tls_error"]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def _fetch(location: str, ca_bundle: Path | None, timeout_s: float, policy: Sour
                     return bytes(body)
             raise SourceError(f"{location} redirects more than {_MAX_REDIRECTS} times")
     except httpx.ConnectError as exc:
-        if _tls_failure(exc):
+        if tls_error(exc) is not None:
             raise SourceError(f"TLS verification failed for {location}: {exc}", hint=_CA_HINT) from exc
         raise SourceError(f"cannot reach {location}: {exc}", hint="check the URL and the network") from exc
     except httpx.TimeoutException as exc:
@@ -293,15 +293,13 @@ async def ingest_openapi(
     return report.finish()
 
 
-def _tls_failure(exc: BaseException) -> bool:
-    """Whether a connection error comes from TLS (an ``ssl.SSLError`` somewhere in its causes)."""
-    import ssl
-
+def tls_error(exc: BaseException) -> ssl.SSLError | None:
+    """The ``ssl.SSLError`` somewhere in a connection error's causes, if TLS is why it failed."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, ssl.SSLError):
-            return True
+            return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return False
+    return None
