@@ -19,12 +19,13 @@ def now_iso() -> str:
     return to_iso(datetime.now(UTC))
 
 
+_COMPACT = re.compile(r"((?:19|20)\d\d)(0[1-9]|1[0-2])([0-3]\d)([0-2]\d)([0-5]\d)([0-5]\d)")
 _DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
 def parse_instant(value: Any, assume: Any = UTC) -> str | None:
     """A timestamp as a UTC ISO string, from a datetime, ISO-8601 text (any offset), epoch seconds
-    or milliseconds (as numbers or digit strings), or ``dd/mm/yyyy[ hh:mm[:ss]]``; None when it is
+    or milliseconds (as numbers or digit strings), ``yyyymmddHHMMSS`` or ``dd/mm/yyyy[ hh:mm[:ss]]``; None when it is
     none of these. Naive values are taken in ``assume`` (UTC unless given a zone)."""
     if isinstance(value, bool) or value is None:
         return None
@@ -32,6 +33,13 @@ def parse_instant(value: Any, assume: Any = UTC) -> str | None:
         return to_iso(value if value.tzinfo else value.replace(tzinfo=assume))
     if isinstance(value, date):
         return to_iso(datetime(value.year, value.month, value.day, tzinfo=assume))
+    if isinstance(value, str) and (m := _COMPACT.fullmatch(value.strip())):
+        # yyyymmddHHMMSS, as Control-M and mainframe schedulers write it
+        try:
+            year, month, day, hour, minute, second = (int(g) for g in m.groups())
+            return to_iso(datetime(year, month, day, hour, minute, second, tzinfo=assume))
+        except ValueError:
+            return None
     if isinstance(value, str) and re.fullmatch(r"\d{10}(?:\d{3})?(?:\.\d+)?", value.strip()):
         value = float(value)
     if isinstance(value, int | float):

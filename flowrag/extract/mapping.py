@@ -36,7 +36,7 @@ AMBIGUOUS_MARGIN = 0.5
 # Words (folded) that name a concept, in French and English, with common abbreviations.
 _NAME_WORDS: dict[str, frozenset[str]] = {
     "pipeline": frozenset(
-        "pipeline flow flux job dag workflow process traitement chaine batch task tache jobname".split()
+        "pipeline flow flux job dag workflow process traitement chaine batch task tache jobname app".split()
     ),
     "technology": frozenset(
         "technology tech techno technologie platform plateforme engine moteur framework tool outil stack".split()
@@ -47,16 +47,22 @@ _NAME_WORDS: dict[str, frozenset[str]] = {
     "error": frozenset(
         "error erreur err exception failure echec cause reason raison msg message trace".split()
     ),
-    "start": frozenset("start started begin debut demarrage lancement ts timestamp date".split()),
+    "start": frozenset("start started begin debut demarrage lancement".split()),
     "end": frozenset("end ended finish finished fin stop stopped completed termine".split()),
     "host": frozenset("host hostname server serveur node noeud machine".split()),
     "environment": frozenset("environment env environnement".split()),
     "duration": frozenset("duration duree elapsed runtime temps seconds secs".split()),
 }
-# a leaf that qualifies its parent: job.name, error.message, execution.start
-_QUALIFIERS = frozenset("name nom id label libelle code value valeur text texte at time heure".split())
+# a leaf that qualifies its parent: job.name, error.message, execution.start, start_date
+_QUALIFIERS = frozenset(
+    "name nom id label libelle code value valeur text texte at time heure date ts".split()
+)
+# words that say "a point in time" without saying which: a run's start when nothing else is named
+# (``timestamp``, ``date``), never when another concept is (``end_date`` is an end)
+_TIME_WORDS = frozenset("ts timestamp date time heure horodatage".split())
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_COMPACT_TIME = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])[0-3]\d[0-2]\d[0-5]\d[0-5]\d")  # Control-M
 _HOST = re.compile(r"^(?=.*[\d-])[a-z][a-z0-9-]{1,62}(?:\.[a-z0-9-]+)*$", re.IGNORECASE)
 _IDENT = re.compile(r"^[\w.:/-]{2,120}$")
 
@@ -78,7 +84,7 @@ def _is_time(value: Any) -> bool:
     if isinstance(value, datetime | date):
         return True
     if isinstance(value, str):
-        return bool(_ISO.match(value.strip()))
+        return bool(_ISO.match(value.strip()) or _COMPACT_TIME.fullmatch(value.strip()))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return 1e9 <= value <= 4.2e9 or 1e12 <= value <= 4.2e12  # epoch seconds or milliseconds
     return False
@@ -113,6 +119,9 @@ def _name_score(path: str, concept: str) -> float:
         return 2.5  # job.name, error.msg -> msg is in error's words too, execution.start_time
     if any(t in vocab for t in tokens):
         return 2.0
+    if concept == "start" and any(t in _TIME_WORDS for t in tokens):
+        named = any(t in words_ for c, words_ in _NAME_WORDS.items() if c != "start" for t in tokens)
+        return 0.0 if named else 2.0
     return 0.0
 
 
@@ -144,7 +153,10 @@ def _value_score(profile: _Profile, concept: str, documents: int) -> float:
     if concept == "pipeline":
         ident = sum(1 for s in strings if _IDENT.match(s)) / len(strings)
         repeated = profile.distinct < max(2, len(values) * 0.8)
-        return ident * (1.0 if repeated else 0.4) - spaced
+        # one value over a whole sample names what every run shares (an application, a team),
+        # not which flow ran
+        constant = 1.0 if profile.distinct == 1 and len(values) >= 10 else 0.0
+        return ident * (1.0 if repeated else 0.4) - spaced - constant
     if concept == "host":
         return 1.5 * (sum(1 for s in strings if _HOST.match(s)) / len(strings)) - spaced
     if concept in ("technology", "environment"):
@@ -172,7 +184,12 @@ def _flatten(doc: Mapping[str, Any], prefix: str = "", depth: int = 0) -> dict[s
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
             out.update(_flatten(value, f"{name}.", depth + 1))
-        elif not isinstance(value, list):
+        elif isinstance(value, list):
+            # lists of maps are indexed as the extractor indexes them (attempts.0.startTime);
+            # the first item speaks for the list
+            if value and isinstance(value[0], Mapping):
+                out.update(_flatten(value[0], f"{name}.0.", depth + 1))
+        else:
             out[name] = value
     return out
 

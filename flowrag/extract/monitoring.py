@@ -45,16 +45,22 @@ STATUS_CLASSES = ("FAILED", "SUCCESS", "RUNNING", "WARNING", "CANCELLED", "SKIPP
 _STEMS: tuple[tuple[str, str], ...] = (
     ("SKIPPED", r"skip|ignor|saut"),
     ("CANCELLED", r"cancel|annul|abandon|revoked"),
-    ("RUNNING", r"running|started|in.?progress|en.?cours|processing|pending|queued|en.?attente|executing"),
+    (
+        "RUNNING",
+        r"running|started|in.?progress|en.?cours|processing|pending|queued|en.?attente|executing|\bwait",
+    ),
     ("WARNING", r"warn|avertis|partial|partiel|degrad"),
     (
         "FAILED",
         r"fail|echec|echou|error|erreur|\bko\b|abort|kill|crash|timeout|timed.?out|expired|refus|rejet"
-        r"|plant|broken|fatal|panic|exception|\bnok\b",
+        r"|plant|broken|fatal|panic|exception|\bnok\b|retry|relance",
     ),
     ("SUCCESS", r"succe|success|\bok\b|done|complet|termin|reussi|passed|finished|fini\b|valid"),
 )
 _STEM_RE = tuple((status, re.compile(pattern)) for status, pattern in _STEMS)
+# a success word under a negation ("Ended Not OK", "unsuccessful", "non terminé", "pas OK") is a
+# failure: the negators of both languages, directly before the success stem
+_NEGATED_SUCCESS = re.compile(r"(?:\b(?:not|non|pas|no)[\s_-]*|\bun)(?:" + _STEMS[-1][1] + ")")
 
 
 def _fold(text: str) -> str:
@@ -71,6 +77,8 @@ def normalise_status(value: Any, warning_codes: frozenset[int] = frozenset()) ->
         code = int(float(text))
         return "SUCCESS" if code == 0 else "WARNING" if code in warning_codes else "FAILED"
     folded = _fold(text)
+    if _NEGATED_SUCCESS.search(folded):
+        return "FAILED"
     found = [status for status, pattern in _STEM_RE if pattern.search(folded)]
     if "FAILED" in found and "SUCCESS" in found:
         return "WARNING"
@@ -185,6 +193,25 @@ def _duration(start: str | None, end: str | None) -> float | None:
     return (b - a).total_seconds()
 
 
+_MILLIS_WORDS = frozenset({"ms", "millis", "milliseconds", "millisecondes"})
+
+
+def _seconds(value: Any, path: str | None, start: str | None, end: str | None) -> float | None:
+    """A run's duration in seconds. A numeric field is in seconds unless its name says
+    milliseconds (``durationInMs``, ``elapsed_ms``) or the run's own start and end say so (the
+    value is nearer a thousand times their difference); without one, end minus start."""
+    measured = _duration(start, end)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return measured
+    from flowrag.extract.mapping import words  # the mapping's own path splitter
+
+    if path and _MILLIS_WORDS & set(words(path)):
+        return value / 1000
+    if measured is not None and measured > 0 and abs(value / 1000 - measured) < abs(value - measured):
+        return value / 1000
+    return float(value)
+
+
 @dataclass
 class MonitoringExtract:
     nodes: list[NodeRow] = field(default_factory=list)
@@ -248,9 +275,7 @@ def extract_document(
     raw_end = get(mapping.end) if mapping.end else None
     start = parse_instant(raw_start)
     end = parse_instant(raw_end)
-    duration = get(mapping.duration) if mapping.duration else None
-    if not isinstance(duration, int | float):
-        duration = _duration(start, end)
+    duration = _seconds(get(mapping.duration) if mapping.duration else None, mapping.duration, start, end)
     error_raw = get(mapping.error) if mapping.error else None
     error_text = str(error_raw).strip() if error_raw not in (None, "") else ""
     run_uid = make_uid(NodeLabel.RUN, ref)

@@ -82,6 +82,17 @@ async def test_checkpoint_trusts_only_finished_batches(tmp_path: Path) -> None:
         ("4", "FAILED"),
         (12, "FAILED"),
         ("something else", "SOMETHING ELSE"),
+        # the states of the schedulers a bank runs (Control-M, Airflow, Azure Data Factory, YARN)
+        ("Ended OK", "SUCCESS"),
+        ("Ended Not OK", "FAILED"),
+        ("unsuccessful", "FAILED"),
+        ("non terminé", "FAILED"),
+        ("pas OK", "FAILED"),
+        ("up_for_retry", "FAILED"),
+        ("upstream_failed", "FAILED"),
+        ("Wait Condition", "RUNNING"),
+        ("InProgress", "RUNNING"),
+        ("Succeeded", "SUCCESS"),
     ],
 )
 def test_status_classes_from_words_and_return_codes(raw: object, expected: str) -> None:
