@@ -60,7 +60,16 @@ def store_server(kind: str, tmp: Path, ports: tuple[int, int]) -> Iterator[str]:
     from tests.support.neo4j_server import Neo4jServer
 
     (tmp / "neo4j").mkdir(exist_ok=True)
-    server = Neo4jServer(tmp / "neo4j", bolt_port=ports[0], http_port=ports[1])
+    # tuned for measuring, unlike the tests' small server: a 4 GB heap on the parallel collector
+    # (2 cores) and a page cache sized to hold a million runs with their indexes
+    server = Neo4jServer(
+        tmp / "neo4j",
+        bolt_port=ports[0],
+        http_port=ports[1],
+        heap=os.environ.get("FLOWRAG_BENCH_NEO4J_HEAP", "4g"),
+        jvm_flags=("-XX:+UseParallelGC",),
+        pagecache=os.environ.get("FLOWRAG_BENCH_NEO4J_PAGECACHE", "4g"),
+    )
     server.start()
     try:
         yield server.bolt_uri

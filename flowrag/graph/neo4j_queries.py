@@ -11,6 +11,7 @@ from typing import Any
 
 from flowrag.graph.aggregate import DIMENSION_LABELS, DIMENSIONS, RunQuery, day_bounds
 from flowrag.schema import BASE_LABEL, ONTOLOGY, NodeLabel, RelType, safe_identifier
+from flowrag.timeutil import parse_instant
 
 __all__ = [
     "CONSTRAINT_UID",
@@ -365,7 +366,8 @@ def where_clause(variable: str, filters: Sequence[tuple[str, str]]) -> str:
 def run_aggregate_indexes() -> list[str]:
     """Composite range indexes the run aggregates name in their hints: (status, start) for counted
     runs in a window; per dimension (dimension, status) over all time and (dimension, status,
-    start) in a window, for filters, a group's latest runs, its causes and "never failed" probes."""
+    start) in a window, for filters, a group's latest runs, its causes and "never failed" probes;
+    (dimension, start) for a group's runs in a window whatever their status."""
     ddl = ["CREATE INDEX flowrag_run_status_time IF NOT EXISTS FOR (r:Run) ON (r.status, r.started_at)"]
     for dim in (safe_identifier(d) for d in DIMENSIONS if d != "status"):
         ddl += [
@@ -373,6 +375,7 @@ def run_aggregate_indexes() -> list[str]:
             f"CREATE INDEX flowrag_run_{dim}_status IF NOT EXISTS FOR (r:Run) ON (r.{dim}, r.status)",
             f"CREATE INDEX flowrag_run_{dim}_status_time IF NOT EXISTS "
             f"FOR (r:Run) ON (r.{dim}, r.status, r.started_at)",
+            f"CREATE INDEX flowrag_run_{dim}_time IF NOT EXISTS FOR (r:Run) ON (r.{dim}, r.started_at)",
         ]
     return ddl
 
@@ -442,6 +445,8 @@ def run_aggregate_query(query: RunQuery) -> tuple[str, dict[str, Any]]:
     ``total``, ``group_count`` and ``latest`` (uids of the group's most recent counted runs)."""
     if query.negate:
         return _negated_run_query(query)
+    if query.group_by == "day" and query.start and query.end and not query.where and query.order != "longest":
+        return _days_run_query(query)
     if (
         query.statuses
         and not query.scoped
@@ -467,15 +472,7 @@ def run_aggregate_query(query: RunQuery) -> tuple[str, dict[str, Any]]:
         match_group = f"{key} = grp.g"
     latest_where = " AND ".join([match_group, *clauses])
     params["latest"] = query.latest
-    latest = (
-        f"""CALL (grp) {{
-  MATCH (r:Run){latest_hint} WHERE grp IS NOT NULL AND {latest_where}
-  WITH r ORDER BY r.started_at DESC LIMIT $latest
-  RETURN collect(r.uid) AS latest
-}}"""
-        if query.latest
-        else "WITH grp, total, group_count, [] AS latest"  # counts only: no read per group
-    )
+    latest = _latest_runs(query, latest_hint, latest_where)
     cypher = f"""
 MATCH (r:Run){where}
 WITH {key} AS g, r.started_at AS t, r.duration_s AS d
@@ -489,6 +486,50 @@ WITH grp, total, group_count ORDER BY {_RUN_ORDER[query.order]} LIMIT $limit
 {latest}
 RETURN grp, total, group_count, latest
 """
+    return cypher, params
+
+
+def _latest_runs(query: RunQuery, hint: str, where: str) -> str:
+    """Each shown group's most recent counted runs, read through an index in start order."""
+    if not query.latest:
+        return "WITH grp, total, group_count, [] AS latest"  # counts only: no read per group
+    return f"""CALL (grp) {{
+  MATCH (r:Run){hint} WHERE grp IS NOT NULL AND {where}
+  WITH r ORDER BY r.started_at DESC LIMIT $latest
+  RETURN collect(r.uid) AS latest
+}}"""
+
+
+def _days_run_query(query: RunQuery) -> tuple[str, dict[str, Any]]:
+    """Counted runs per day of a window, each day one range of the (status, start) index: the
+    count, first and last come from index entries, so no run is read (a fortnight of a million
+    runs is tens of thousands of them). Durations are left out: an order by duration takes the
+    general query."""
+    start, end = parse_instant(query.start) or str(query.start), parse_instant(query.end) or str(query.end)
+    days = {
+        day: [max(lo, start), min(hi, end)]
+        for day, (lo, hi) in _day_bounds(query).items()
+        if max(lo, start) < min(hi, end)
+    }
+    counted = "r.status IN $statuses AND " if query.statuses else ""
+    hint = " USING INDEX r:Run(status, started_at)" if query.statuses else " USING INDEX r:Run(started_at)"
+    in_day = "r.started_at >= $days[grp.g][0] AND r.started_at < $days[grp.g][1]"
+    cypher = f"""
+UNWIND keys($days) AS g
+CALL (g) {{
+  MATCH (r:Run){hint}
+  WHERE {counted}r.started_at >= $days[g][0] AND r.started_at < $days[g][1]
+  RETURN count(r) AS n, min(r.started_at) AS first, max(r.started_at) AS last
+}}
+WITH g, n, first, last WHERE n > 0
+WITH collect({{g: g, n: n, first: first, last: last}}) AS groups, sum(n) AS total
+WITH groups, total, size(groups) AS group_count
+UNWIND (CASE WHEN group_count = 0 THEN [null] ELSE groups END) AS grp
+WITH grp, total, group_count ORDER BY {_RUN_ORDER[query.order]} LIMIT $limit
+{_latest_runs(query, hint, counted + in_day)}
+RETURN grp, total, group_count, latest
+"""
+    params = {"days": days, "statuses": list(query.statuses), "limit": query.limit, "latest": query.latest}
     return cypher, params
 
 
@@ -530,6 +571,8 @@ def _negated_run_query(query: RunQuery) -> tuple[str, dict[str, Any]]:
     counted = "r.status IN $statuses" if query.statuses else "true"
     label = DIMENSION_LABELS.get(query.group_by)
     params: dict[str, Any] = {"limit": query.limit, "statuses": list(query.statuses)}
+    if label is not None and query.statuses and (query.start or query.end) and not query.where:
+        return _negated_window_query(query, label, order.get(query.order, "grp.g")), params | _window(query)
     if query.scoped or label is None:
         clauses, scope_params = _run_scope(query, statuses=False)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
@@ -560,3 +603,35 @@ RETURN grp, 0 AS total, group_count, [] AS latest
 """,
         params,
     )
+
+
+def _window(query: RunQuery) -> dict[str, Any]:
+    return {k: v for k, v in (("start", query.start), ("end", query.end)) if v}
+
+
+def _negated_window_query(query: RunQuery, label: str, order: str) -> str:
+    """Groups that ran in the window but had no counted run in it, probed group by group through
+    indexes: a counted run in the window is one seek of (dimension, status, start), the group's
+    runs in the window one range of (dimension, start). A week of a million runs would otherwise
+    be read whole to find the few groups that never failed in it."""
+    dim = safe_identifier(query.group_by)
+    window = " AND ".join(
+        c for c, v in (("r.started_at >= $start", query.start), ("r.started_at < $end", query.end)) if v
+    )
+    return f"""
+MATCH (x:{safe_identifier(label)})
+WHERE NOT EXISTS {{
+  MATCH (r:Run) USING INDEX r:Run({dim}, status, started_at)
+  WHERE r.{dim} = x.key AND r.status IN $statuses AND {window}
+}}
+CALL (x) {{
+  MATCH (r:Run) USING INDEX r:Run({dim}, started_at) WHERE r.{dim} = x.key AND {window}
+  RETURN count(r) AS runs, min(r.started_at) AS first, max(r.started_at) AS last
+}}
+WITH x.key AS g, runs, first, last WHERE runs > 0
+WITH collect({{g: g, runs: runs, first: first, last: last, n: 0}}) AS groups
+WITH groups, size(groups) AS group_count
+UNWIND (CASE WHEN group_count = 0 THEN [null] ELSE groups END) AS grp
+WITH grp, group_count ORDER BY {order} LIMIT $limit
+RETURN grp, 0 AS total, group_count, [] AS latest
+"""

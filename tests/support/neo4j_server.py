@@ -37,6 +37,10 @@ class Neo4jServer:
     bolt_port: int = 7687
     http_port: int = 7474
     process: subprocess.Popen[bytes] | None = None
+    # the tests' server stays small; bench/ passes a tuned one (see bench/_common.py)
+    heap: str = "1g"
+    jvm_flags: tuple[str, ...] = ("-XX:+UseSerialGC",)
+    pagecache: str | None = None  # None: Neo4j's default (half of the RAM left by the heap)
 
     @property
     def bolt_uri(self) -> str:
@@ -61,8 +65,9 @@ class Neo4jServer:
         self.process = subprocess.Popen(
             [
                 java_bin,
-                "-Xmx1g",
-                "-XX:+UseSerialGC",
+                f"-Xms{self.heap}",
+                f"-Xmx{self.heap}",
+                *self.jvm_flags,
                 "-cp",
                 classpath,
                 "io.flowrag.neo4j.Launcher",
@@ -74,6 +79,7 @@ class Neo4jServer:
                 str(self.bolt_port),
                 "--http",
                 str(self.http_port),
+                *(("--pagecache", self.pagecache) if self.pagecache else ()),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -26,6 +26,7 @@ public final class Launcher {
         int bolt = 7687;
         int http = 7474;
         Path data = null;
+        Long pagecache = null;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -33,6 +34,7 @@ public final class Launcher {
                 case "--bolt" -> { bolt = Integer.parseInt(require(args[i], value)); i++; }
                 case "--http" -> { http = Integer.parseInt(require(args[i], value)); i++; }
                 case "--data" -> { data = Path.of(require(args[i], value)); i++; }
+                case "--pagecache" -> { pagecache = bytes(require(args[i], value)); i++; }
                 default -> {
                     System.err.println("unknown argument: " + args[i]);
                     System.exit(2);
@@ -44,7 +46,11 @@ public final class Launcher {
             System.exit(2);
         }
         Files.createDirectories(data);
-        Neo4j neo4j = Neo4jBuilders.newInProcessBuilder(data)
+        var builder = Neo4jBuilders.newInProcessBuilder(data);
+        if (pagecache != null) {
+            builder = builder.withConfig(GraphDatabaseSettings.pagecache_memory, pagecache);
+        }
+        Neo4j neo4j = builder
                 .withConfig(GraphDatabaseSettings.auth_enabled, false)
                 .withConfig(BoltConnector.enabled, true)
                 .withConfig(BoltConnector.listen_address, new SocketAddress(host, bolt))
@@ -61,6 +67,13 @@ public final class Launcher {
         System.out.println("FLOWRAG_NEO4J_READY " + neo4j.boltURI() + " " + neo4j.httpURI());
         System.out.flush();
         stopped.await();
+    }
+
+    /** "512m", "4g" or a byte count. */
+    private static long bytes(String value) {
+        String v = value.trim().toLowerCase();
+        long unit = v.endsWith("g") ? 1L << 30 : v.endsWith("m") ? 1L << 20 : v.endsWith("k") ? 1L << 10 : 1L;
+        return Long.parseLong(unit == 1L ? v : v.substring(0, v.length() - 1)) * unit;
     }
 
     private static String require(String flag, String value) {
