@@ -36,8 +36,8 @@ def parse_instant(value: Any, assume: Any = UTC) -> str | None:
     if isinstance(value, str) and (m := _COMPACT.fullmatch(value.strip())):
         # yyyymmddHHMMSS, as Control-M and mainframe schedulers write it
         try:
-            year, month, day, hour, minute, second = (int(g) for g in m.groups())
-            return to_iso(datetime(year, month, day, hour, minute, second, tzinfo=assume))
+            y, mo, d, h, mi, se = (int(g) for g in m.groups())
+            return to_iso(datetime(y, mo, d, h, mi, se, tzinfo=assume))
         except ValueError:
             return None
     if isinstance(value, str) and re.fullmatch(r"\d{10}(?:\d{3})?(?:\.\d+)?", value.strip()):
