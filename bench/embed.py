@@ -21,9 +21,9 @@ from _common import median, report
 
 from flowrag.errors import ModelError
 from flowrag.examples.monitoring import generate_runs
-from flowrag.extract.embeddings import CachedEmbedder, Embedder, make_embedder
 from flowrag.extract.monitoring import detect_mapping, extract_document
-from flowrag.extract.vocabulary import load_vocabulary
+from flowrag.models.embeddings import CachedEmbedder, Embedder, make_embedder
+from flowrag.models.vocabulary import load_vocabulary
 from flowrag.settings import EmbeddingEngine, Settings
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from _common import median, report
 
-from flowrag.extract.embeddings import CachedEmbedder, Embedder, make_embedder
 from flowrag.graph.embedded import EmbeddedStore
 from flowrag.ingest.code import ingest_code
 from flowrag.ingest.writer import IngestReport
+from flowrag.models.embeddings import CachedEmbedder, Embedder, make_embedder
 from flowrag.settings import Settings
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from _common import median, report, store_server
 
-from flowrag.extract.embeddings import make_embedder
 from flowrag.graph.factory import open_store
 from flowrag.ingest.delphix import DctOptions, ingest_delphix
+from flowrag.models.embeddings import make_embedder
 from flowrag.settings import Settings, StoreKind
 from tests.support.fake_dct import API_KEY, FakeDct, make_estate, serve
 

@@ -23,12 +23,12 @@ from typing import Any
 from _common import ROOT, median, report
 
 from flowrag.examples.monitoring import generate_runs
-from flowrag.extract.embeddings import CachedEmbedder, Embedder, make_embedder
-from flowrag.extract.vocabulary import load_vocabulary
 from flowrag.graph.embedded import EmbeddedStore
 from flowrag.ingest.links import link_all
 from flowrag.ingest.monitoring import CollectionCheckpoint, delete_unseen, ingest_documents
 from flowrag.ingest.writer import IngestReport
+from flowrag.models.embeddings import CachedEmbedder, Embedder, make_embedder
+from flowrag.models.vocabulary import load_vocabulary
 from flowrag.schema import NodeLabel, make_uid
 from flowrag.settings import Settings
 

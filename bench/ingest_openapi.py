@@ -13,9 +13,9 @@ from pathlib import Path
 
 from _common import ROOT, median, report
 
-from flowrag.extract.embeddings import CachedEmbedder, Embedder, make_embedder
 from flowrag.graph.embedded import EmbeddedStore
 from flowrag.ingest.openapi import ingest_openapi
+from flowrag.models.embeddings import CachedEmbedder, Embedder, make_embedder
 from flowrag.settings import Settings
 
 SPEC = ROOT.parent / "shared" / "data" / "delphix" / "dct-openapi.yaml"

@@ -11,7 +11,7 @@ import time
 from _common import median, report
 
 from flowrag.examples.monitoring import generate_runs
-from flowrag.extract.nlp import NLP
+from flowrag.models.nlp import NLP
 
 
 def main() -> None:

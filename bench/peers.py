@@ -63,11 +63,11 @@ def _flatten(doc: dict[str, Any], prefix: str = "") -> list[str]:
 # ------------------------------------------------------------------------------------- ingestion
 def ingest_side_by_side(docs: int, tmp: Path) -> list[tuple[str, str]]:
     from flowrag.examples.monitoring import example_database
-    from flowrag.extract.embeddings import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
-    from flowrag.extract.vocabulary import load_vocabulary
     from flowrag.graph.embedded import EmbeddedStore
     from flowrag.ingest.monitoring import ingest_documents
     from flowrag.ingest.writer import IngestReport
+    from flowrag.models.embeddings import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
+    from flowrag.models.vocabulary import load_vocabulary
 
     settings = Settings(data_dir=tmp)
     database = example_database(now=datetime(2026, 11, 22, 9, 30, tzinfo=UTC), runs=docs)

@@ -89,7 +89,7 @@ async def run_demo(settings: Settings, out: Console, err: Console, *, fresh: boo
         shutil.rmtree(settings.store.path)
     started = time.perf_counter()
     err.print(f"[bold]flowrag demo[/] — embedded store at {settings.store.path}")
-    from flowrag.extract.e5_onnx import ONNX_DIR
+    from flowrag.models.e5_onnx import ONNX_DIR
 
     if not (settings.models_dir / ONNX_DIR).is_dir():
         err.print("(first run: building the bundled embedding model once, ~10 s)")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flowrag.extract.embeddings import CachedEmbedder, make_embedder
-from flowrag.extract.nlp import NLP
-from flowrag.extract.vocabulary import Vocabulary, load_vocabulary
 from flowrag.graph import GraphStore, open_store
+from flowrag.models.embeddings import CachedEmbedder, make_embedder
+from flowrag.models.nlp import NLP
+from flowrag.models.vocabulary import Vocabulary, load_vocabulary
 from flowrag.settings import Settings
 
 if TYPE_CHECKING:

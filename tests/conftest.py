@@ -104,7 +104,7 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def embedder(models_dir: Path) -> object:
     """The default engine (ONNX Runtime), as a user gets it."""
-    from flowrag.extract.embeddings import make_embedder
+    from flowrag.models.embeddings import make_embedder
     from flowrag.settings import EmbeddingSettings
 
     return make_embedder(EmbeddingSettings(threads=2), models_dir)
@@ -113,7 +113,7 @@ def embedder(models_dir: Path) -> object:
 @pytest.fixture(scope="session")
 def st_embedder(models_dir: Path) -> object:
     """The sentence-transformers engine (the extra), on the same weights."""
-    from flowrag.extract.embeddings import SentenceTransformerEmbedder
+    from flowrag.models.embeddings import SentenceTransformerEmbedder
     from flowrag.settings import EmbeddingSettings
 
     return SentenceTransformerEmbedder(EmbeddingSettings(threads=2), models_dir)
@@ -121,7 +121,7 @@ def st_embedder(models_dir: Path) -> object:
 
 @pytest.fixture(scope="session")
 def nlp() -> object:
-    from flowrag.extract.nlp import NLP
+    from flowrag.models.nlp import NLP
 
     return NLP()
 
@@ -129,7 +129,7 @@ def nlp() -> object:
 @pytest.fixture(scope="session")
 def cached_embedder(embedder: object) -> object:
     """The real model behind an in-memory dedup cache (counts misses = model calls)."""
-    from flowrag.extract.embeddings import CachedEmbedder
+    from flowrag.models.embeddings import CachedEmbedder
 
     return CachedEmbedder(embedder, None)  # type: ignore[arg-type]
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from flowrag.answer.planner import Plan, answer_labels_in
-from flowrag.extract.nlp import NLP, Token
 from flowrag.graph.aggregate import DIMENSION_LABELS, DIMENSIONS, RunQuery
+from flowrag.models.nlp import NLP, Token
 from flowrag.timeutil import to_iso
 
 __all__ = ["LATEST_WORDS", "AggregatePlan", "GroupValues", "describe", "negated", "plan_aggregate"]

@@ -27,10 +27,10 @@ from flowrag.answer.aggregates import LATEST_WORDS, negated
 from flowrag.answer.context import EvidenceItem, provenance
 from flowrag.answer.planner import ASKING, Plan, TimeWindow, answer_labels_in
 from flowrag.extract.delphix import name_key
-from flowrag.extract.nlp import NLP
-from flowrag.extract.vocabulary import normalise_name
 from flowrag.graph.port import Filter, GraphStore, StoredEdge, StoredNode, all_nodes
 from flowrag.ingest.links import DELPHIX_NAMED
+from flowrag.models.nlp import NLP
+from flowrag.models.vocabulary import normalise_name
 from flowrag.schema import DELPHIX_OBJECTS, ONTOLOGY, NodeLabel, RelType, make_uid
 
 __all__ = ["EstateAnswer", "EstatePlan", "answer_estate", "estate_labels", "plan_estate"]

@@ -49,9 +49,9 @@ import yaml
 
 from flowrag.answer.service import Answerer
 from flowrag.errors import SourceError
-from flowrag.extract.embeddings import Embedder
-from flowrag.extract.nlp import detect_language
 from flowrag.graph.port import GraphStore, StoredNode, all_nodes
+from flowrag.models.embeddings import Embedder
+from flowrag.models.nlp import detect_language
 
 __all__ = [
     "BM25Baseline",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from flowrag.errors import PlanError
-from flowrag.extract.nlp import NLP, detect_language
+from flowrag.models.nlp import NLP, detect_language
 from flowrag.schema import SOURCE_LABELS
 from flowrag.timeutil import to_iso
 

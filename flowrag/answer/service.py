@@ -26,9 +26,9 @@ from flowrag.answer.retrieval import STRATEGIES, Evidence, Retriever
 from flowrag.answer.run_answers import answer_aggregate, group_values
 from flowrag.answer.sessions import SessionStore, Turn, rewrite_follow_up
 from flowrag.errors import LLMError, PlanError
-from flowrag.extract.embeddings import Embedder
-from flowrag.extract.nlp import NLP, detect_language
 from flowrag.graph.port import GraphStore, StoredEdge, StoredNode
+from flowrag.models.embeddings import Embedder
+from flowrag.models.nlp import NLP, detect_language
 from flowrag.settings import LLMSettings
 
 __all__ = ["AnswerResult", "Answerer", "Citation"]

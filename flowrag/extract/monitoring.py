@@ -18,10 +18,10 @@ from functools import lru_cache
 from typing import Any
 
 from flowrag.extract.mapping import CONCEPTS, infer_mapping
-from flowrag.extract.nlp import Entity
 from flowrag.extract.secrets import redact_value
 from flowrag.extract.templates import extract_template
-from flowrag.extract.vocabulary import Vocabulary, normalise_name
+from flowrag.models.nlp import Entity
+from flowrag.models.vocabulary import Vocabulary, normalise_name
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 from flowrag.timeutil import parse_instant
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowrag.extract.api_steps import Operation, prerequisites, produced_resources
-from flowrag.extract.vocabulary import identifier_words
+from flowrag.models.vocabulary import identifier_words
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 
 __all__ = ["DELPHIX_KINDS", "SpecExtract", "delphix_operation", "extract_spec", "path_kinds"]

@@ -26,11 +26,11 @@ from flowrag.extract.code.python import find_wrappers
 from flowrag.extract.code.python_urls import Wrapper
 from flowrag.extract.code.rows import SOURCE
 from flowrag.extract.code.treesitter import find_treesitter_wrappers
-from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
 from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.models.embeddings import Embedder
 from flowrag.schema import NodeLabel, NodeRow, RelRow, make_uid
 
 __all__ = ["MAX_FILE_BYTES", "ingest_code", "list_repository", "read_source_file"]

@@ -27,13 +27,13 @@ from urllib.parse import urlparse
 from flowrag.cancel import checkpoint
 from flowrag.errors import IngestError, SourceError
 from flowrag.extract.delphix import LISTINGS, SOURCE, Listing, extract_estate, name_key
-from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.access import SourcePolicy, pinned_transport
 from flowrag.ingest.links import DELPHIX_NAMED, distinctive, link_all, link_delphix
 from flowrag.ingest.monitoring import scan_free_text
 from flowrag.ingest.openapi import _CA_HINT, tls_error
 from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.models.embeddings import Embedder
 from flowrag.schema import NodeLabel, NodeRow
 from flowrag.settings import DelphixSettings
 from flowrag.timeutil import parse_instant, to_iso

@@ -8,13 +8,13 @@ from urllib.parse import urlparse
 
 from flowrag.cancel import checkpoint
 from flowrag.errors import SourceError
-from flowrag.extract.embeddings import Embedder
 from flowrag.extract.html_docs import SOURCE, extract_html
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.access import SourcePolicy, inside
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.openapi import read_source
 from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.models.embeddings import Embedder
 
 __all__ = ["ingest_html"]
 

@@ -8,10 +8,10 @@ import logging
 import re
 from collections.abc import Iterable
 
-from flowrag.extract.embeddings import Embedder
-from flowrag.extract.vocabulary import identifier_words
 from flowrag.graph.port import GraphStore, StoredNode, all_nodes
 from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.models.embeddings import Embedder
+from flowrag.models.vocabulary import identifier_words
 from flowrag.schema import NodeLabel, NodeRow
 
 __all__ = ["LEXICON_SCOPE", "corpus_words", "refresh_lexicon"]

@@ -32,8 +32,8 @@ from urllib.parse import urlparse
 
 from flowrag.extract.delphix import LISTINGS, name_key, name_words
 from flowrag.extract.imports import SuffixIndex, resolve_import
-from flowrag.extract.vocabulary import normalise_name
 from flowrag.graph.port import Filter, GraphStore, StoredNode, all_nodes
+from flowrag.models.vocabulary import normalise_name
 from flowrag.schema import DELPHIX_OBJECTS, NodeLabel, RelRow, RelType, make_uid
 
 __all__ = ["DELPHIX_NAMED", "distinctive", "link_all", "link_delphix", "match_endpoint", "normalise_path"]

@@ -28,17 +28,17 @@ from flowrag import cancel
 from flowrag.errors import ConfigError, SourceError
 from flowrag.extract.bson_convert import to_jsonable
 from flowrag.extract.delphix import name_key
-from flowrag.extract.embeddings import Embedder
 from flowrag.extract.mapping import CONCEPTS, infer_mapping
 from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document, mention_rows, values_text
-from flowrag.extract.nlp import NLP
 from flowrag.extract.secrets import redact
-from flowrag.extract.vocabulary import Vocabulary, normalise_name
 from flowrag.graph.port import Filter, GraphStore
 from flowrag.ingest.dumps import read_dump
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import DELPHIX_NAMED, distinctive, link_all
 from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.models.embeddings import Embedder
+from flowrag.models.nlp import NLP
+from flowrag.models.vocabulary import Vocabulary, normalise_name
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, content_hash, make_uid
 
 __all__ = [

@@ -16,13 +16,13 @@ import yaml
 
 from flowrag.cancel import checkpoint
 from flowrag.errors import IngestError, SourceError
-from flowrag.extract.embeddings import Embedder
 from flowrag.extract.openapi import SOURCE, extract_spec
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.access import SourcePolicy, inside, pinned_transport, same_origin
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all, link_delphix
 from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.models.embeddings import Embedder
 
 __all__ = ["MAX_SPEC_BYTES", "check_shape", "ingest_openapi", "load_document", "read_source", "tls_error"]
 

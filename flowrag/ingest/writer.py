@@ -10,9 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from flowrag.cancel import checkpoint
-from flowrag.extract.embeddings import Embedder
 from flowrag.extract.secrets import redact_row
 from flowrag.graph.port import GraphStore
+from flowrag.models.embeddings import Embedder
 from flowrag.schema import ONTOLOGY, NodeRow, RelRow
 
 __all__ = ["IngestReport", "Writer", "embed_rows"]

@@ -25,8 +25,8 @@ from flowrag.extract.html_docs import extract_html
 from flowrag.extract.monitoring import detect_mapping, extract_document
 from flowrag.extract.openapi import extract_spec
 from flowrag.extract.secrets import redact
-from flowrag.extract.vocabulary import load_vocabulary
 from flowrag.ingest.openapi import load_document
+from flowrag.models.vocabulary import load_vocabulary
 from tests.conftest import SHARED_DATA
 from tests.fuzz.stats import examples, tried
 

@@ -13,12 +13,12 @@ from flowrag.answer.context import render_evidence
 from flowrag.answer.planner import parse_time_window, plan_question
 from flowrag.answer.service import Answerer
 from flowrag.examples.monitoring import example_database
-from flowrag.extract.vocabulary import load_vocabulary
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.code import ingest_code
 from flowrag.ingest.monitoring import ingest_documents
 from flowrag.ingest.openapi import ingest_openapi
 from flowrag.ingest.writer import IngestReport
+from flowrag.models.vocabulary import load_vocabulary
 from flowrag.settings import LLMSettings
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)  # a Sunday

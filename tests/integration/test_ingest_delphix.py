@@ -14,12 +14,12 @@ import pytest
 
 from flowrag.answer.service import Answerer
 from flowrag.errors import IngestError, SourceError
-from flowrag.extract.vocabulary import load_vocabulary
 from flowrag.graph.port import GraphStore, all_nodes
 from flowrag.ingest.delphix import DctOptions, ingest_delphix
 from flowrag.ingest.monitoring import ingest_documents
 from flowrag.ingest.openapi import ingest_openapi
 from flowrag.ingest.writer import IngestReport
+from flowrag.models.vocabulary import load_vocabulary
 from flowrag.settings import LLMSettings
 from tests.support.fake_dct import API_KEY, FakeDct, make_estate, serve
 from tests.support.prism import DCT_SPEC, prism, prism_binary, prism_log

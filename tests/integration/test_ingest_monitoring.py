@@ -10,10 +10,10 @@ from pymongo import MongoClient
 
 from flowrag.errors import SourceError
 from flowrag.examples.monitoring import generate_runs
-from flowrag.extract.vocabulary import load_vocabulary
 from flowrag.graph.port import Filter, GraphStore
 from flowrag.ingest import monitoring as mon
 from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
+from flowrag.models.vocabulary import load_vocabulary
 from flowrag.schema import NodeLabel, make_uid
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

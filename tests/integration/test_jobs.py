@@ -136,7 +136,7 @@ class _Counting:
 async def test_cancelling_a_real_code_ingest_stops_reading_and_embedding(
     jobs_store: EmbeddedStore, embedder: Any, tmp_path: Path
 ) -> None:
-    from flowrag.extract.embeddings import CachedEmbedder
+    from flowrag.models.embeddings import CachedEmbedder
 
     model = _Counting(embedder)
     cached = CachedEmbedder(model, None)

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from flowrag.extract.vocabulary import load_vocabulary
 from flowrag.graph.port import GraphStore, all_nodes
 from flowrag.ingest.code import ingest_code
 from flowrag.ingest.html import ingest_html
 from flowrag.ingest.monitoring import ingest_json_dump
 from flowrag.ingest.openapi import ingest_openapi
+from flowrag.models.vocabulary import load_vocabulary
 from flowrag.schema import ONTOLOGY
 
 _rng = random.Random(20261201)

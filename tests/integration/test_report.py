@@ -572,8 +572,8 @@ async def test_a_scheduled_fire_ingests_the_mongo_source_first(
 
     from flowrag.api.app import report_scheduler
     from flowrag.examples.monitoring import generate_runs
-    from flowrag.extract.vocabulary import load_vocabulary
     from flowrag.graph.embedded import EmbeddedStore
+    from flowrag.models.vocabulary import load_vocabulary
     from flowrag.runtime import Runtime
 
     docs = list(generate_runs(60, now=NOW, days=3))

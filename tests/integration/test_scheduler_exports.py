@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from flowrag.extract.mapping import infer_mapping
-from flowrag.extract.vocabulary import load_vocabulary
 from flowrag.graph.aggregate import RunQuery
 from flowrag.graph.port import Filter, GraphStore
 from flowrag.ingest.monitoring import ingest_documents
 from flowrag.ingest.writer import IngestReport
+from flowrag.models.vocabulary import load_vocabulary
 from tests.conftest import SHARED_DATA
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)

@@ -12,10 +12,10 @@ from typing import Any
 
 from flowrag.answer.service import Answerer
 from flowrag.extract.mapping import infer_mapping
-from flowrag.extract.vocabulary import load_vocabulary
 from flowrag.graph.port import Filter, GraphStore
 from flowrag.ingest.monitoring import ingest_documents
 from flowrag.ingest.writer import IngestReport
+from flowrag.models.vocabulary import load_vocabulary
 from flowrag.settings import LLMSettings
 from tests.conftest import SHARED_DATA
 

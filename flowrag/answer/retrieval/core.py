@@ -17,8 +17,8 @@ from flowrag.answer.retrieval.lexicon import Bridge
 from flowrag.answer.retrieval.ranking import rank
 from flowrag.answer.retrieval.relevance import PROBES, Background, Judgement, content_words, judge
 from flowrag.answer.retrieval.strategy import EDGE_WEIGHTS, EXPANSION, LABELS_BY_SOURCE, RetrievalStrategy
-from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore, ScoredNode, StoredEdge, StoredNode
+from flowrag.models.embeddings import Embedder
 from flowrag.schema import ONTOLOGY
 
 __all__ = ["Evidence", "Retriever", "domain_labels"]

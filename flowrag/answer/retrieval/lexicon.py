@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from flowrag.extract.embeddings import Embedder
 from flowrag.graph.port import GraphStore
+from flowrag.models.embeddings import Embedder
 from flowrag.schema import NodeLabel
 
 HUB_NEIGHBOURS = 5

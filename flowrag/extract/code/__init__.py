@@ -29,7 +29,7 @@ from flowrag.extract.code.python_urls import Wrapper
 from flowrag.extract.code.rows import SOURCE, CodeExtract
 from flowrag.extract.code.treesitter import extract_treesitter
 from flowrag.extract.secrets import redact, redact_env
-from flowrag.extract.vocabulary import identifier_words
+from flowrag.models.vocabulary import identifier_words
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 
 __all__ = ["EXTRACTOR_VERSION", "WRAPPER_FAMILIES", "extract_file", "file_digest", "wrapper_family"]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flowrag.extract.secrets import redact
-from flowrag.extract.vocabulary import identifier_words
+from flowrag.models.vocabulary import identifier_words
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, make_uid
 
 __all__ = [

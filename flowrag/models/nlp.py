@@ -19,7 +19,7 @@ from typing import Any
 
 from flowrag.cancel import checkpoint
 from flowrag.errors import ModelError
-from flowrag.extract.vocabulary import Vocabulary, load_vocabulary
+from flowrag.models.vocabulary import Vocabulary, load_vocabulary
 
 __all__ = ["DOMAIN_LABELS", "NLP", "Entity", "Token", "detect_language"]
 

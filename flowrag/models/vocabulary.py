@@ -66,7 +66,7 @@ class Vocabulary:
 
 def _read(path: Path | None) -> dict[str, object]:
     if path is None:
-        text = resources.files("flowrag.extract").joinpath("data/vocabulary.yaml").read_text("utf-8")
+        text = resources.files("flowrag.models").joinpath("data/vocabulary.yaml").read_text("utf-8")
     else:
         try:
             text = path.read_text("utf-8")

