@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -73,6 +74,13 @@ def _corrupt(exc: sqlite3.DatabaseError) -> bool:
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _rows_in(conn: sqlite3.Connection, sql: str, values: Iterable[Any]) -> Iterator[Any]:
+    """The rows of ``sql`` for every value, ``IN ({marks})`` bound chunk by chunk (SQLite limits the
+    variables of one statement)."""
+    for part in _chunks(list(values)):
+        yield from conn.execute(sql.replace("{marks}", ",".join("?" * len(part))), list(part))
 
 
 def _node(row: sqlite3.Row | tuple[Any, ...]) -> StoredNode:
@@ -140,15 +148,27 @@ def fts_query(text: str) -> str:
     return " OR ".join(dict.fromkeys(phrases))
 
 
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: committed when the block ends, rolled back if it raises (the
+    connection runs in autocommit mode, so every multi-statement write goes through here)."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 class EmbeddedStore:
     """GraphStore adapter on SQLite + usearch. Use :meth:`open`."""
 
     kind = "embedded"
 
-    def __init__(self, directory: Path, conn: sqlite3.Connection, readonly: bool) -> None:
+    def __init__(self, directory: Path, conn: sqlite3.Connection) -> None:
         self._dir = directory
         self._conn = conn
-        self._readonly = readonly
         self._lock = threading.RLock()
         self._dimension = int(self._meta("dimension") or 0)
         self._vectors: VectorIndexes | None = None
@@ -158,7 +178,7 @@ class EmbeddedStore:
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, directory: Path, *, readonly: bool = False) -> EmbeddedStore:
+    def open(cls, directory: Path) -> EmbeddedStore:
         directory = Path(directory)
         database = directory / "graph.sqlite3"
         indexes = sorted((directory / "vectors").glob("*.usearch"))
@@ -195,7 +215,7 @@ class EmbeddedStore:
                 f"cannot open the embedded store at {directory}: {exc}",
                 hint="check the directory exists and is writable (FLOWRAG_STORE__PATH)",
             ) from exc
-        return cls(directory, conn, readonly)
+        return cls(directory, conn)
 
     async def close(self) -> None:
         await self._run(self._close)
@@ -288,32 +308,14 @@ class EmbeddedStore:
                 f"configured model produces {dimension}-d",
                 hint=REEMBED_HINT,
             )
-        self._conn.execute("BEGIN")
-        for stmt in index_ddl():
-            self._conn.execute(stmt)
-        self._set_meta("schema_version", str(SCHEMA_VERSION))
-        self._set_meta("dimension", str(dimension))
-        self._conn.execute("COMMIT")
+        with _transaction(self._conn):
+            for stmt in index_ddl():
+                self._conn.execute(stmt)
+            self._set_meta("schema_version", str(SCHEMA_VERSION))
+            self._set_meta("dimension", str(dimension))
         if existing != dimension:
             self._vectors = None
         self._dimension = dimension
-
-    async def drop_vectors(self) -> int:
-        """Remove every stored embedding (before re-embedding with another model)."""
-
-        def run() -> int:
-            count = self._conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
-            self._conn.execute("BEGIN")
-            self._conn.execute("DELETE FROM vectors")
-            self._conn.execute("DELETE FROM meta WHERE k LIKE 'vecgen:%' OR k = 'dimension'")
-            self._conn.execute("COMMIT")
-            for path in (self._dir / "vectors").glob("*"):
-                path.unlink()
-            self._vectors = None
-            self._dimension = 0
-            return int(count)
-
-        return await self._run(run)
 
     # ------------------------------------------------------------------ writes
     async def upsert_nodes(self, rows: Sequence[NodeRow]) -> UpsertReport:
@@ -329,12 +331,12 @@ class EmbeddedStore:
             latest[row.uid] = row
         batch = list(latest.values())
         existing: dict[str, tuple[int, str, str]] = {}
-        for part in _chunks([r.uid for r in batch]):
-            marks = ",".join("?" * len(part))
-            for node_id, uid, chash, first in self._conn.execute(
-                f"SELECT id, uid, content_hash, first_seen FROM nodes WHERE uid IN ({marks})", list(part)
-            ):
-                existing[uid] = (node_id, chash, first)
+        for node_id, uid, chash, first in _rows_in(
+            self._conn,
+            "SELECT id, uid, content_hash, first_seen FROM nodes WHERE uid IN ({marks})",
+            (r.uid for r in batch),
+        ):
+            existing[uid] = (node_id, chash, first)
         now = now_iso()
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
@@ -396,8 +398,7 @@ class EmbeddedStore:
         for label in vec_by_label:
             self.vectors.prepare(label)
         conn = self._conn
-        conn.execute("BEGIN")
-        try:
+        with _transaction(conn):
             if inserts:
                 conn.executemany(f"INSERT INTO nodes({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
             if updates:
@@ -419,10 +420,6 @@ class EmbeddedStore:
                     [(k, label, v.tobytes()) for k, v in zip(keys, vecs, strict=True)],
                 )
                 self._bump_generation(label)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         for label, (keys, vecs) in vec_by_label.items():
             self._pending.setdefault(label, {}).update(zip(keys, vecs, strict=True))
         if self._pending_count() >= _PENDING_LIMIT:
@@ -433,11 +430,8 @@ class EmbeddedStore:
     def _ids(self, uids: Iterable[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         items = list(dict.fromkeys(uids))
-        for part in _chunks(items):
-            for node_id, uid in self._conn.execute(
-                f"SELECT id, uid FROM nodes WHERE uid IN ({','.join('?' * len(part))})", list(part)
-            ):
-                found[uid] = node_id
+        for node_id, uid in _rows_in(self._conn, "SELECT id, uid FROM nodes WHERE uid IN ({marks})", items):
+            found[uid] = node_id
         return found
 
     async def upsert_relationships(self, rows: Sequence[RelRow]) -> int:
@@ -461,30 +455,19 @@ class EmbeddedStore:
         ]
         conn = self._conn
         before = conn.total_changes
-        conn.execute("BEGIN")
-        try:
+        with _transaction(conn):
             conn.executemany(
                 "INSERT INTO edges(src, dst, type, props) VALUES (?,?,?,?) "
                 "ON CONFLICT(src, type, dst) DO UPDATE SET props = excluded.props "
                 "WHERE edges.props != excluded.props",
                 params,
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return conn.total_changes - before
 
     async def existing_hashes(self, uids: Sequence[str]) -> dict[str, str]:
         def run() -> dict[str, str]:
-            out: dict[str, str] = {}
-            for part in _chunks(list(uids)):
-                for uid, chash in self._conn.execute(
-                    f"SELECT uid, content_hash FROM nodes WHERE uid IN ({','.join('?' * len(part))})",
-                    list(part),
-                ):
-                    out[uid] = chash
-            return out
+            sql = "SELECT uid, content_hash FROM nodes WHERE uid IN ({marks})"
+            return {uid: chash for uid, chash in _rows_in(self._conn, sql, uids)}
 
         return await self._run(run)
 
@@ -509,16 +492,12 @@ class EmbeddedStore:
         conn = self._conn
         ids = [(i,) for i, _ in id_labels]
         vec_labels: dict[str, list[int]] = {}
-        for part in _chunks([i for i, _ in id_labels]):
-            marks = ",".join("?" * len(part))
-            for node_id, label in conn.execute(
-                f"SELECT node_id, label FROM vectors WHERE node_id IN ({marks})", list(part)
-            ):
-                vec_labels.setdefault(label, []).append(node_id)
+        sql = "SELECT node_id, label FROM vectors WHERE node_id IN ({marks})"
+        for node_id, label in _rows_in(conn, sql, (i for i, _ in id_labels)):
+            vec_labels.setdefault(label, []).append(node_id)
         for label in vec_labels:
             self.vectors.prepare(label)
-        conn.execute("BEGIN")
-        try:
+        with _transaction(conn):
             conn.executemany("DELETE FROM edges WHERE src = ?", ids)
             conn.executemany("DELETE FROM edges WHERE dst = ?", ids)
             conn.executemany("DELETE FROM fts WHERE rowid = ?", ids)
@@ -528,10 +507,6 @@ class EmbeddedStore:
             conn.executemany("DELETE FROM nodes WHERE id = ?", ids)
             for label in vec_labels:
                 self._bump_generation(label)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         for label, keys in vec_labels.items():
             pending = self._pending.get(label, {})
             for key in keys:
@@ -541,14 +516,9 @@ class EmbeddedStore:
 
     async def delete_nodes(self, uids: Sequence[str]) -> int:
         def run() -> int:
-            rows: list[tuple[int, str]] = []
-            for part in _chunks(list(uids)):
-                rows.extend(
-                    self._conn.execute(
-                        f"SELECT id, label FROM nodes WHERE uid IN ({','.join('?' * len(part))})",
-                        list(part),
-                    ).fetchall()
-                )
+            rows: list[tuple[int, str]] = list(
+                _rows_in(self._conn, "SELECT id, label FROM nodes WHERE uid IN ({marks})", uids)
+            )
             return self._delete_ids(rows)
 
         return await self._run(run)
@@ -569,27 +539,21 @@ class EmbeddedStore:
             if not ids or not kinds:
                 return 0
             before = self._conn.total_changes
-            self._conn.execute("BEGIN")
-            for part in _chunks(ids):
-                self._conn.execute(
-                    f"DELETE FROM edges WHERE src IN ({','.join('?' * len(part))}) "
-                    f"AND type IN ({','.join('?' * len(kinds))})",
-                    [*part, *kinds],
-                )
-            self._conn.execute("COMMIT")
+            with _transaction(self._conn):
+                for part in _chunks(ids):
+                    self._conn.execute(
+                        f"DELETE FROM edges WHERE src IN ({','.join('?' * len(part))}) "
+                        f"AND type IN ({','.join('?' * len(kinds))})",
+                        [*part, *kinds],
+                    )
             return self._conn.total_changes - before
 
         return await self._run(run)
 
     # ------------------------------------------------------------------ reads
     def _nodes_by_ids(self, ids: Sequence[int]) -> dict[int, StoredNode]:
-        out: dict[int, StoredNode] = {}
-        for part in _chunks(list(ids)):
-            for row in self._conn.execute(
-                f"SELECT {_COLUMNS} FROM nodes WHERE id IN ({','.join('?' * len(part))})", list(part)
-            ):
-                out[row[0]] = _node(row)
-        return out
+        sql = f"SELECT {_COLUMNS} FROM nodes WHERE id IN ({{marks}})"
+        return {row[0]: _node(row) for row in _rows_in(self._conn, sql, ids)}
 
     def _filter_ids(self, ids: Sequence[int], filters: Sequence[Filter]) -> set[int]:
         if not filters or not ids:
@@ -643,11 +607,10 @@ class EmbeddedStore:
     def _rescore(self, hits: list[tuple[int, float]], vector: NDArray[np.float32]) -> list[tuple[int, float]]:
         ids = list({h[0] for h in hits})
         exact: dict[int, float] = {}
-        for part in _chunks(ids):
-            for node_id, blob in self._conn.execute(
-                f"SELECT node_id, vec FROM vectors WHERE node_id IN ({','.join('?' * len(part))})", list(part)
-            ):
-                exact[node_id] = float(np.frombuffer(blob, dtype=np.float32) @ vector)
+        for node_id, blob in _rows_in(
+            self._conn, "SELECT node_id, vec FROM vectors WHERE node_id IN ({marks})", ids
+        ):
+            exact[node_id] = float(np.frombuffer(blob, dtype=np.float32) @ vector)
         return [(i, exact[i]) for i in ids if i in exact]
 
     async def fulltext_search(
@@ -688,14 +651,8 @@ class EmbeddedStore:
             return [False] * len(terms)
 
         def run() -> set[str]:
-            found: set[str] = set()
-            for start in range(0, len(tokens), 500):
-                chunk = tokens[start : start + 500]
-                rows = self._conn.execute(
-                    f"SELECT term FROM fts_vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk
-                )
-                found.update(str(r[0]) for r in rows)
-            return found
+            sql = "SELECT term FROM fts_vocab WHERE term IN ({marks})"
+            return {str(r[0]) for r in _rows_in(self._conn, sql, tokens)}
 
         try:
             known = await self._run(run)
@@ -822,15 +779,10 @@ class EmbeddedStore:
 
         def run() -> None:
             conn = self._conn
-            conn.execute("BEGIN")
-            try:
+            with _transaction(conn):
                 for table in ("edges", "fts", "vectors", "runs", "nodes"):
                     conn.execute(f"DELETE FROM {table}")
                 conn.execute("DELETE FROM meta WHERE k LIKE 'vecgen:%'")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
             self._pending.clear()
             shutil.rmtree(self._dir / "vectors", ignore_errors=True)
             self._vectors = None

@@ -209,7 +209,3 @@ class VectorIndexes:
     @property
     def dirty(self) -> bool:
         return any(e.dirty for e in self._labels.values())
-
-    def reset(self) -> None:
-        """Forget opened indexes (after their files were removed)."""
-        self._labels.clear()
