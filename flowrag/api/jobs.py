@@ -25,9 +25,10 @@ from flowrag.timeutil import now_iso
 
 __all__ = ["TERMINAL", "JobManager", "JobState"]
 
+from flowrag.ingest.writer import Progress
+
 log = logging.getLogger(__name__)
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"})
-Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass(frozen=True)

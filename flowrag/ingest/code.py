@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pathspec
@@ -29,7 +28,7 @@ from flowrag.extract.code.treesitter import find_treesitter_wrappers
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
-from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.ingest.writer import IngestReport, Progress, Writer
 from flowrag.models.embeddings import Embedder
 from flowrag.schema import NodeLabel, NodeRow, RelRow, make_uid
 
@@ -37,7 +36,6 @@ __all__ = ["MAX_FILE_BYTES", "ingest_code", "list_repository", "read_source_file
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int | None], None]
 
 MAX_FILE_BYTES = 1_000_000
 _BATCH_NODES = 2000  # rows accumulated across files before one write (embedding batches stay full)

@@ -17,7 +17,7 @@ import logging
 import re
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +32,7 @@ from flowrag.ingest.access import SourcePolicy, pinned_transport
 from flowrag.ingest.links import DELPHIX_NAMED, distinctive, link_all, link_delphix
 from flowrag.ingest.monitoring import scan_free_text
 from flowrag.ingest.openapi import _CA_HINT, tls_error
-from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.ingest.writer import IngestReport, Progress, Writer
 from flowrag.models.embeddings import Embedder
 from flowrag.schema import NodeLabel, NodeRow
 from flowrag.settings import DelphixSettings
@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 MAX_SHRINK = 0.5
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from flowrag.graph.port import Filter, GraphStore
 from flowrag.ingest.dumps import read_dump
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import DELPHIX_NAMED, distinctive, link_all
-from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.ingest.writer import IngestReport, Progress, Writer
 from flowrag.models.embeddings import Embedder
 from flowrag.models.nlp import NLP
 from flowrag.models.vocabulary import Vocabulary, normalise_name
@@ -54,7 +54,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int | None], None]  # (collection, done, total)
 MAX_DOC_BYTES = 2_000_000
 # bump when extract_document's output changes for the same input: every record is re-extracted once
 EXTRACTOR_VERSION = "6"  # 6: free-text records are marked (flows named before they exist)

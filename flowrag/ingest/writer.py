@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from flowrag.cancel import checkpoint
@@ -18,6 +18,10 @@ from flowrag.schema import ONTOLOGY, NodeRow, RelRow
 __all__ = ["IngestReport", "Writer", "embed_rows"]
 
 log = logging.getLogger(__name__)
+
+#: What every ingester reports as it goes: (scope — a collection, a repository, a listing —, items
+#: done, total when known). The CLI draws it as bars, the API streams it as ``jobProgress``.
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass
