@@ -28,7 +28,7 @@ from flowrag.extract.code.treesitter import find_treesitter_wrappers
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all
-from flowrag.ingest.writer import IngestReport, Progress, Writer
+from flowrag.ingest.writer import IngestReport, Progress, Writer, delete_stale, stale_uids
 from flowrag.models.embeddings import Embedder
 from flowrag.schema import NodeLabel, NodeRow, RelRow, make_uid
 
@@ -382,9 +382,8 @@ async def _ingest_tree(
         if progress is not None:
             progress(repo, min(start + 200, total), total)
     await flush()
-    vanished = sorted(existing - seen)  # files deleted (or now skipped) and their symbols
-    if vanished:
-        report.deleted += await store.delete_nodes(vanished)
+    # files deleted (or now skipped) and their symbols
+    await delete_stale(store, stale_uids(existing, seen), report)
     report.relationships += await link_all(store)
     await refresh_lexicon(store, embedder)
     return report.finish()

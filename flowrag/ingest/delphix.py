@@ -25,14 +25,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from flowrag.cancel import checkpoint
-from flowrag.errors import IngestError, SourceError
+from flowrag.errors import SourceError
 from flowrag.extract.delphix import LISTINGS, SOURCE, Listing, extract_estate, name_key
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.access import SourcePolicy, pinned_transport
 from flowrag.ingest.links import DELPHIX_NAMED, distinctive, link_all, link_delphix
 from flowrag.ingest.monitoring import scan_free_text
 from flowrag.ingest.openapi import _CA_HINT, tls_error
-from flowrag.ingest.writer import IngestReport, Progress, Writer
+from flowrag.ingest.writer import IngestReport, Progress, Writer, delete_stale, stale_uids
 from flowrag.models.embeddings import Embedder
 from flowrag.schema import NodeLabel, NodeRow
 from flowrag.settings import DelphixSettings
@@ -301,16 +301,16 @@ async def ingest_delphix(
     for label in synced:
         existing |= await store.scope_uids(SOURCE, options.scope, label)
     seen = {n.uid for n in extracted.nodes}
-    stale = sorted(existing - seen)
-    if existing and len(stale) > MAX_SHRINK * len(existing) and not options.allow_shrink:
-        raise IngestError(
-            f"this sync would remove {len(stale)} of the {len(existing)} Delphix objects of "
-            f"{options.scope!r}; nothing was written",
-            hint="if the estate really shrank (or --kinds changed), run again with --allow-shrink",
-        )
+    stale = stale_uids(
+        existing,
+        seen,
+        shrink_limit=MAX_SHRINK,
+        allow_shrink=options.allow_shrink,
+        subject=f"the Delphix estate {options.scope!r}",
+        hint="if the estate really shrank (or --kinds changed), run again with --allow-shrink",
+    )
     changed = await Writer(store, embedder).write(extracted.nodes, extracted.rels, report)
-    if stale:
-        report.deleted += await store.delete_nodes(stale)
+    await delete_stale(store, stale, report)
     report.relationships += await link_delphix(store, changed)
     report.relationships += await link_all(store)
     created = changed - existing

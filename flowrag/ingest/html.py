@@ -13,7 +13,7 @@ from flowrag.graph.port import GraphStore
 from flowrag.ingest.access import SourcePolicy, inside
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.openapi import read_source
-from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.ingest.writer import IngestReport, Writer, delete_stale, stale_uids
 from flowrag.models.embeddings import Embedder
 
 __all__ = ["ingest_html"]
@@ -78,8 +78,7 @@ async def ingest_html(
         seen.update(n.uid for n in extracted.nodes)
     if report.read and not seen:
         raise SourceError(f"{location}: no page looks like documentation", hint="; ".join(report.errors[:3]))
-    stale = sorted(await store.scope_uids(SOURCE, scope) - seen)
-    if stale and urlparse(location).scheme not in ("http", "https"):
-        report.deleted += await store.delete_nodes(stale)  # a directory is the whole site: vanished pages go
+    if urlparse(location).scheme not in ("http", "https"):  # a directory is the whole site: vanished pages go
+        await delete_stale(store, stale_uids(await store.scope_uids(SOURCE, scope), seen), report)
     await refresh_lexicon(store, embedder)
     return report.finish()

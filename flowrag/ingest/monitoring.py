@@ -35,7 +35,7 @@ from flowrag.graph.port import Filter, GraphStore
 from flowrag.ingest.dumps import read_dump
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import DELPHIX_NAMED, distinctive, link_all
-from flowrag.ingest.writer import IngestReport, Progress, Writer
+from flowrag.ingest.writer import IngestReport, Progress, Writer, delete_stale, stale_uids
 from flowrag.models.embeddings import Embedder
 from flowrag.models.nlp import NLP
 from flowrag.models.vocabulary import Vocabulary, normalise_name
@@ -638,9 +638,7 @@ async def ingest_json_dump(
 async def delete_unseen(store: GraphStore, collection: str, seen: set[str], report: IngestReport) -> None:
     existing = await store.scope_uids(SOURCE, collection)
     existing.discard(make_uid(NodeLabel.COLLECTION, collection))
-    stale = sorted(existing - seen)
-    if stale:
-        report.deleted += await store.delete_nodes(stale)
+    await delete_stale(store, stale_uids(existing, seen), report)
 
 
 def _connect(options: MongoOptions) -> Any:

@@ -15,13 +15,13 @@ from urllib.parse import urljoin, urlparse
 import yaml
 
 from flowrag.cancel import checkpoint
-from flowrag.errors import IngestError, SourceError
+from flowrag.errors import SourceError
 from flowrag.extract.openapi import SOURCE, extract_spec
 from flowrag.graph.port import GraphStore
 from flowrag.ingest.access import SourcePolicy, inside, pinned_transport, same_origin
 from flowrag.ingest.lexicon import refresh_lexicon
 from flowrag.ingest.links import link_all, link_delphix
-from flowrag.ingest.writer import IngestReport, Writer
+from flowrag.ingest.writer import IngestReport, Writer, delete_stale, stale_uids
 from flowrag.models.embeddings import Embedder
 
 __all__ = ["MAX_SPEC_BYTES", "check_shape", "ingest_openapi", "load_document", "read_source", "tls_error"]
@@ -277,16 +277,16 @@ async def ingest_openapi(
         report.skipped["spec problems"] += len(extracted.problems)
     seen = {n.uid for n in extracted.nodes if n.scope == spec_name}
     existing = await store.scope_uids(SOURCE, spec_name)
-    stale = sorted(existing - seen)
-    if existing and len(stale) > max_shrink * len(existing) and not allow_shrink:
-        raise IngestError(
-            f"{location} would remove {len(stale)} of the {len(existing)} nodes of spec {spec_name!r}; "
-            "nothing was written",
-            hint="if the spec really shrank, run again with --allow-shrink",
-        )
+    stale = stale_uids(
+        existing,
+        seen,
+        shrink_limit=max_shrink,
+        allow_shrink=allow_shrink,
+        subject=f"spec {spec_name!r} ({location})",
+        hint="if the spec really shrank, run again with --allow-shrink",
+    )
     await Writer(store, embedder).write(extracted.nodes, extracted.rels, report)
-    if stale:
-        report.deleted += await store.delete_nodes(stale)
+    await delete_stale(store, stale, report)
     report.relationships += await link_all(store)
     report.relationships += await link_delphix(store)  # a live estate ingested before its docs
     await refresh_lexicon(store, embedder)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from flowrag.cancel import checkpoint
+from flowrag.errors import IngestError
 from flowrag.extract.secrets import redact_row
 from flowrag.graph.port import GraphStore
 from flowrag.models.embeddings import Embedder
@@ -67,6 +68,39 @@ class IngestReport:
             "mapping": dict(self.mapping),
             "seconds": round(self.seconds, 3),
         }
+
+
+def stale_uids(
+    existing: set[str],
+    seen: set[str],
+    *,
+    shrink_limit: float | None = None,
+    allow_shrink: bool = False,
+    subject: str = "",
+    hint: str = "",
+) -> list[str]:
+    """What a full read of a scope no longer saw: the nodes to remove once the new ones are
+    written. With ``shrink_limit`` a read that would remove more than that share of the scope is
+    refused before anything is written (a truncated spec, an estate listed by the wrong key):
+    ``subject`` says what would shrink ("spec 'dct'"), ``hint`` how to go ahead anyway."""
+    stale = sorted(existing - seen)
+    if (
+        shrink_limit is not None
+        and existing
+        and len(stale) > shrink_limit * len(existing)
+        and not allow_shrink
+    ):
+        raise IngestError(
+            f"this read would remove {len(stale)} of the {len(existing)} nodes of {subject}; nothing was written",
+            hint=hint or "if the source really shrank, run again with --allow-shrink",
+        )
+    return stale
+
+
+async def delete_stale(store: GraphStore, stale: Sequence[str], report: IngestReport) -> None:
+    """Remove the nodes a full read no longer saw (their relationships and vectors go with them)."""
+    if stale:
+        report.deleted += await store.delete_nodes(list(stale))
 
 
 class Writer:
