@@ -24,6 +24,7 @@ __all__ = [
     "FULLTEXT_QUERY",
     "GET_NODES",
     "INDEX_SCOPE",
+    "SCOPE_COUNT",
     "SCOPE_UIDS",
     "SCOPE_UIDS_LABEL",
     "SET_EMBEDDINGS",
@@ -72,6 +73,7 @@ MATCH (n:{BASE_LABEL} {{uid: uid}})
 RETURN n.uid AS uid, n.content_hash AS hash
 """
 
+SCOPE_COUNT = f"MATCH (n:{BASE_LABEL} {{source: $source, scope: $scope}}) RETURN count(n) AS c"
 SCOPE_UIDS = f"MATCH (n:{BASE_LABEL} {{source: $source, scope: $scope}}) RETURN n.uid AS uid"
 SCOPE_UIDS_LABEL = (
     f"MATCH (n:{BASE_LABEL} {{source: $source, scope: $scope}}) WHERE $label IN labels(n) RETURN n.uid AS uid"

@@ -264,6 +264,10 @@ class Neo4jStore:
                 created += int(result[0]["created"] or 0) if result else 0
         return created
 
+    async def scope_count(self, source: str, scope: str) -> int:
+        records = await self._read(q.SCOPE_COUNT, source=source, scope=scope)
+        return int(records[0]["c"]) if records else 0
+
     async def scope_uids(self, source: str, scope: str, label: str | None = None) -> set[str]:
         if label is None:
             records = await self._read(q.SCOPE_UIDS, source=source, scope=scope)

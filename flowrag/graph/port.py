@@ -210,6 +210,10 @@ class GraphStore(Protocol):
     async def scope_uids(self, source: str, scope: str, label: str | None = None) -> set[str]:
         """Every uid written by ``source`` for ``scope`` (for full-sync deletion)."""
 
+    async def scope_count(self, source: str, scope: str) -> int:
+        """How many nodes ``source`` wrote for ``scope`` (a full sync that saw as many knows that
+        nothing vanished without reading every uid back)."""
+
     async def delete_nodes(self, uids: Sequence[str]) -> int:
         """Delete nodes and their relationships. Returns nodes deleted."""
 

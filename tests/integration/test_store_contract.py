@@ -112,6 +112,7 @@ async def test_deletes_remove_nodes_edges_and_vectors(store: GraphStore) -> None
     assert stats.nodes == {"Pipeline": 1}
     assert stats.relationships == {}
     assert await store.scope_uids("code", "repo") == {other.uid}
+    assert await store.scope_count("code", "repo") == 1 and await store.scope_count("code", "nope") == 0
 
 
 async def test_vector_search_returns_expected_neighbour(store: GraphStore) -> None:

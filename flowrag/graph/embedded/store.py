@@ -471,6 +471,10 @@ class EmbeddedStore:
 
         return await self._run(run)
 
+    async def scope_count(self, source: str, scope: str) -> int:
+        sql = "SELECT count(*) FROM nodes WHERE source = ? AND scope = ?"
+        return int(await self._run(lambda: self._conn.execute(sql, (source, scope)).fetchone()[0]))
+
     async def scope_uids(self, source: str, scope: str, label: str | None = None) -> set[str]:
         def run() -> set[str]:
             if label is None:
