@@ -277,13 +277,8 @@ def report_scheduler(rt: Runtime, settings: Settings) -> Any:
         async def ingest() -> None:
             from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
 
-            options = MongoOptions(
-                report.mongo_uri.get_secret_value(),
-                report.mongo_db,
-                batch_size=settings.mongo.batch_size,
-                filters=settings.mongo.filters,
-                mappings=settings.mongo.mappings,
-                warning_codes=frozenset(settings.mongo.warning_codes),
+            options = MongoOptions.from_settings(
+                report.mongo_uri.get_secret_value(), report.mongo_db, settings.mongo
             )
             await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, nlp=rt.nlp)
             rt.store_changed()

@@ -782,18 +782,15 @@ class Mutation:
 
         rt = info.context.runtime
         _allowed(info, uri, mongo=True)
-        config = rt.settings.mongo  # the same mappings, filters and codes as `flowrag ingest mongo`
-        options = MongoOptions(
+        # the same mappings, filters and codes as `flowrag ingest mongo`
+        options = MongoOptions.from_settings(
             uri,
             db,
-            tuple(include or ()),
-            tuple(exclude or ()),
-            limit,
-            full,
-            batch_size=config.batch_size,
-            filters={k: dict(v) for k, v in config.filters.items()},
-            mappings={k: dict(v) for k, v in config.mappings.items()},
-            warning_codes=frozenset(config.warning_codes),
+            rt.settings.mongo,
+            include=tuple(include or ()),
+            exclude=tuple(exclude or ()),
+            limit=limit,
+            full=full,
         )
 
         async def work(progress: Any) -> list[Any]:

@@ -90,11 +90,7 @@ def ingest_mongo_cmd(
     """Ingest every collection of a MongoDB database (incremental, resumable)."""
     from flowrag.ingest.monitoring import MongoOptions, ingest_mongo, parse_overrides
 
-    config = state.settings.mongo
-    mappings = {k: dict(v) for k, v in config.mappings.items()}
-    for collection, override in parse_overrides(mapping or ()).items():
-        mappings.setdefault(collection, {}).update(override)
-    filters: dict[str, Any] = dict(config.filters)
+    filters: dict[str, Any] = {}
     for item in query or ():
         collection, sep, text = item.partition("=")
         try:
@@ -106,17 +102,16 @@ def ingest_mongo_cmd(
                 f"bad --filter {item!r}", hint='write collection=JSON object, e.g. runs={"env": "prod"}'
             )
         filters[collection] = parsed
-    options = MongoOptions(
+    options = MongoOptions.from_settings(
         uri,
         db,
-        tuple(c for c in include.split(",") if c),
-        tuple(c for c in exclude.split(",") if c),
-        limit,
-        full,
-        batch_size=config.batch_size,
+        state.settings.mongo,
+        mappings=parse_overrides(mapping or ()),
         filters=filters,
-        mappings=mappings,
-        warning_codes=frozenset(config.warning_codes),
+        include=tuple(c for c in include.split(",") if c),
+        exclude=tuple(c for c in exclude.split(",") if c),
+        limit=limit,
+        full=full,
     )
 
     async def go(rt: Any) -> Any:

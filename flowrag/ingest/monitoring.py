@@ -40,6 +40,7 @@ from flowrag.models.embeddings import Embedder
 from flowrag.models.nlp import NLP
 from flowrag.models.vocabulary import Vocabulary, normalise_name
 from flowrag.schema import NodeLabel, NodeRow, RelRow, RelType, content_hash, make_uid
+from flowrag.settings import MongoSettings
 
 __all__ = [
     "CollectionCheckpoint",
@@ -72,6 +73,35 @@ class MongoOptions:
     mappings: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)  # overrides
     timeout_ms: int = 5000
     warning_codes: frozenset[int] = frozenset()  # return codes that mean WARNING
+
+    @classmethod
+    def from_settings(
+        cls,
+        uri: str,
+        database: str,
+        settings: MongoSettings,
+        *,
+        mappings: Mapping[str, Mapping[str, str | None]] | None = None,
+        filters: Mapping[str, Mapping[str, Any]] | None = None,
+        **given: Any,
+    ) -> MongoOptions:
+        """The options of one ingestion from FLOWRAG_MONGO__* (batch size, warning codes, the
+        per-collection mappings and filters), with what the caller gives on top: the CLI's
+        ``--map`` / ``--filter`` add to the configured ones, collection by collection. The CLI, the
+        GraphQL mutation and the report's scheduled ingestion all build their options here."""
+        merged_maps: dict[str, dict[str, str | None]] = {k: dict(v) for k, v in settings.mappings.items()}
+        for collection, override in (mappings or {}).items():
+            merged_maps.setdefault(collection, {}).update(override)
+        merged_filters = {k: dict(v) for k, v in settings.filters.items()} | dict(filters or {})
+        return cls(
+            uri,
+            database,
+            batch_size=settings.batch_size,
+            filters=merged_filters,
+            mappings=merged_maps,
+            warning_codes=frozenset(settings.warning_codes),
+            **given,
+        )
 
 
 def _checkpoint_key(database: str, collection: str) -> str:

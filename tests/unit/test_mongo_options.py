@@ -108,3 +108,24 @@ def test_configured_warning_codes() -> None:
         normalise_status("4", frozenset({4})) == "WARNING"
         and normalise_status("8", frozenset({4})) == "FAILED"
     )
+
+
+def test_options_from_settings_add_the_callers_overrides_collection_by_collection() -> None:
+    from flowrag.ingest.monitoring import MongoOptions
+    from flowrag.settings import MongoSettings
+
+    configured = MongoSettings(
+        mappings={"runs": {"pipeline": "job.name"}}, filters={"runs": {"env": "prod"}}, warning_codes=[4]
+    )
+    options = MongoOptions.from_settings(
+        "mongodb://db.example:27017",
+        "monitoring",
+        configured,
+        mappings={"runs": {"status": "etat"}, "alerts": {"host": None}},
+        filters={"alerts": {"level": "high"}},
+        full=True,
+    )
+    assert options.mappings == {"runs": {"pipeline": "job.name", "status": "etat"}, "alerts": {"host": None}}
+    assert options.filters == {"runs": {"env": "prod"}, "alerts": {"level": "high"}}
+    assert (options.warning_codes, options.batch_size, options.full) == (frozenset({4}), 1000, True)
+    assert configured.mappings == {"runs": {"pipeline": "job.name"}}  # the settings are not changed
