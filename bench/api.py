@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 from _common import ROOT, median, percentile, report
 
-from flowrag.answer.evaluation import load_gold
+from flowrag.eval.scoring import load_gold
 from flowrag.runtime import Runtime
 from flowrag.settings import Settings
 

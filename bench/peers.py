@@ -32,7 +32,7 @@ from typing import Any
 
 from _common import ROOT, median, percentile, report, store_server
 
-from flowrag.answer.evaluation import (
+from flowrag.eval.scoring import (
     BM25Baseline,
     DocumentBaseline,
     GoldItem,

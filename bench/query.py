@@ -24,8 +24,8 @@ from typing import Any
 
 from _common import ROOT, median, percentile, report, store_server
 
-from flowrag.answer.evaluation import evaluate, load_gold, score
 from flowrag.answer.service import Answerer
+from flowrag.eval.scoring import evaluate, load_gold, score
 from flowrag.examples.monitoring import generate_runs
 from flowrag.ingest.links import link_all
 from flowrag.ingest.monitoring import ingest_documents

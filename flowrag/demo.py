@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -27,57 +28,22 @@ def demo_settings(settings: Settings) -> Settings:
     return demo
 
 
+#: the demo's corpus, as a gold set names one (flowrag/examples/: a subset of the DCT spec, the
+#: example monitoring database, the example repository)
+DEMO_CORPUS = {
+    "openapi": [{"location": "data/dct-subset.yaml", "name": "delphix-dct"}],
+    "monitoring": "example",
+    "code": [{"path": "repo", "name": "vdb-tools"}],
+}
+
+
 async def ingest_example(runtime: Any, out: Console, err: Console) -> list[Any]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from flowrag.cli.base import _bar_callback, _progress
+    from flowrag.eval.corpus import ingest_corpus
 
-    from flowrag.examples.monitoring import example_database
-    from flowrag.ingest.code import ingest_code
-    from flowrag.ingest.monitoring import ingest_documents
-    from flowrag.ingest.openapi import ingest_openapi
-    from flowrag.ingest.writer import IngestReport
-
-    reports = []
-    examples = resources.files("flowrag.examples")
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-    ) as bar:
-        task = bar.add_task("Delphix DCT spec (subset)", total=1)
-        spec = str(examples.joinpath("data/dct-subset.yaml"))
-        reports.append(await ingest_openapi(runtime.store, runtime.embedder, spec, "delphix-dct"))
-        bar.update(task, completed=1)
-        for collection, docs in example_database().items():
-            task = bar.add_task(f"mongo: {collection}", total=len(docs))
-            report = IngestReport("mongo", collection)
-
-            def progress(_c: str, done: int, _t: int | None, task: Any = task) -> None:
-                bar.update(task, completed=done)
-
-            await ingest_documents(
-                runtime.store,
-                runtime.embedder,
-                runtime.vocabulary,
-                collection,
-                docs,
-                report,
-                progress=progress,
-                batch_size=200,
-                nlp=runtime.nlp,
-            )
-            reports.append(report.finish())
-        task = bar.add_task("code: example repository", total=None)
-        repo = examples.joinpath("repo")
-
-        def code_progress(_scope: str, done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=total)
-
-        reports.append(
-            await ingest_code(runtime.store, runtime.embedder, str(repo), "vdb-tools", code_progress)
-        )
-    return reports
+    base = Path(str(resources.files("flowrag.examples")))
+    with _progress() as bar:
+        return await ingest_corpus(runtime, DEMO_CORPUS, base, progress=_bar_callback(bar), batch_size=200)
 
 
 async def run_demo(settings: Settings, out: Console, err: Console, *, fresh: bool = True) -> None:

@@ -179,54 +179,13 @@ def shell(
 
 
 async def _ingest_corpus(rt: Any, gold: Any) -> list[Any]:
-    """Load what the gold file's `corpus` names (idempotent: a second run writes nothing)."""
-    from flowrag.errors import SourceError
-    from flowrag.ingest.code import ingest_code
-    from flowrag.ingest.monitoring import ingest_documents
-    from flowrag.ingest.openapi import ingest_openapi
-    from flowrag.ingest.writer import IngestReport
+    """Load what the gold file's `corpus` names, with progress bars (idempotent)."""
+    from flowrag.eval.corpus import ingest_corpus
 
-    base = gold.path.parent
-    corpus = gold.corpus
-    reports = []
     with _progress() as bar:
-        for spec in corpus.get("openapi") or []:
-            location = spec["location"] if "://" in spec["location"] else str(base / spec["location"])
-            reports.append(await ingest_openapi(rt.store, rt.embedder, location, spec.get("name")))
-        monitoring = corpus.get("monitoring")
-        if monitoring == "example":
-            from flowrag.examples.monitoring import example_database
-
-            progress = _bar_callback(bar)
-            for collection, docs in example_database(now=gold.now).items():
-                report = IngestReport("mongo", collection)
-                await ingest_documents(
-                    rt.store,
-                    rt.embedder,
-                    rt.vocabulary,
-                    collection,
-                    docs,
-                    report,
-                    progress=progress,
-                    total=len(docs),
-                    nlp=rt.nlp,
-                )
-                reports.append(report.finish())
-        elif monitoring:
-            from flowrag.ingest.monitoring import ingest_json_dump
-
-            path = base / str(monitoring)
-            reports += await ingest_json_dump(
-                rt.store, rt.embedder, rt.vocabulary, path, _bar_callback(bar), nlp=rt.nlp
-            )
-        for spec in corpus.get("code") or []:
-            path = base / spec["path"]
-            if not path.is_dir():
-                raise SourceError(f"corpus code path {path} is not a directory")
-            reports.append(
-                await ingest_code(rt.store, rt.embedder, str(path), spec.get("name"), _bar_callback(bar))
-            )
-    return reports
+        return await ingest_corpus(
+            rt, gold.corpus, gold.path.parent, now=gold.now, progress=_bar_callback(bar)
+        )
 
 
 @app.command("eval")
@@ -244,7 +203,7 @@ def eval_cmd(
 ) -> None:
     """Score the answer path on a gold set (recall@k, MRR, citation precision, no-answer,
     per language and category), side by side with a vector-RAG and a BM25 baseline."""
-    from flowrag.answer.evaluation import (
+    from flowrag.eval.scoring import (
         BM25Baseline,
         DocumentBaseline,
         evaluate,
@@ -273,7 +232,7 @@ def eval_cmd(
 
     ours, theirs = run_async(lambda: _with_runtime(go))
     if details:
-        from flowrag.answer.evaluation import matches
+        from flowrag.eval.scoring import matches
 
         shown = err if as_json else out
         for o in ours:

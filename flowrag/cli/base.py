@@ -142,7 +142,7 @@ def _bar_callback(bar: Any) -> Callable[[str, int, int | None], None]:
     def progress(collection: str, done: int, total: int | None) -> None:
         if collection not in tasks:
             tasks[collection] = bar.add_task(collection, total=total)
-        bar.update(tasks[collection], completed=done)
+        bar.update(tasks[collection], completed=done, total=total)
 
     return progress
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flowrag.answer.evaluation import GoldItem, Outcome, load_gold, score
 from flowrag.errors import SourceError
+from flowrag.eval.scoring import GoldItem, Outcome, load_gold, score
 
 
 def test_load_gold(tmp_path: Path) -> None:
