@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from flowrag.graph.embedded import EmbeddedStore
-from flowrag.graph.embedded import store as embedded
+from flowrag.graph.embedded import fulltext as embedded
 from flowrag.schema import NodeLabel, NodeRow
 
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import shutil
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +29,7 @@ from flowrag.errors import (
 )
 from flowrag.graph.aggregate import RunAggregate, RunQuery
 from flowrag.graph.embedded import runs as run_table
+from flowrag.graph.embedded.fulltext import FTS_TOKEN, fold, fts_query, prune_common
 from flowrag.graph.embedded.sqlite_schema import SCHEMA_VERSION, base_ddl, index_ddl
 from flowrag.graph.embedded.vectors import VectorIndexes
 from flowrag.graph.port import (
@@ -58,7 +57,6 @@ _COLUMNS = (
 )
 _CHUNK = 500
 _PENDING_LIMIT = 50_000
-_FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 _RESTORE_HINT = (
@@ -122,30 +120,6 @@ def _where(filters: Sequence[Filter], params: list[Any]) -> str:
             clauses.append(f"{column} {op} ?")
             params.append(flt.value)
     return " AND ".join(clauses)
-
-
-def _fold(term: str) -> str:
-    """A token as FTS5's unicode61 tokenizer stores it (lowercase, diacritics removed)."""
-    return "".join(c for c in unicodedata.normalize("NFKD", term.lower()) if not unicodedata.combining(c))
-
-
-# A single word in more than this share of the rows (and at least _COMMON_MIN rows) is dropped from
-# an OR query: its BM25 weight is near zero, yet ranking every row that contains it is what made a
-# search on a 100k-node graph take 100-300 ms ("status" is in every monitoring record).
-_COMMON_SHARE = 0.05
-_COMMON_MIN = 5000
-
-
-def fts_query(text: str) -> str:
-    """An FTS5 query from free text: each whitespace-separated chunk becomes a quoted phrase of
-    its word tokens (``orders_qa`` -> "orders qa", ``/v3/vdbs/{vdbId}/refresh`` ->
-    "v3 vdbs vdbid refresh"), OR-ed. Quoting makes every user string a literal."""
-    phrases = []
-    for chunk in text.split():
-        tokens = _FTS_TOKEN.findall(chunk)
-        if tokens:
-            phrases.append('"' + " ".join(t.replace('"', "") for t in tokens) + '"')
-    return " OR ".join(dict.fromkeys(phrases))
 
 
 @contextmanager
@@ -631,7 +605,7 @@ class EmbeddedStore:
         label_values = [s.label.value for s in specs]
 
         def run() -> list[ScoredNode]:
-            match, ranked = self._prune_common(query)
+            match, ranked = prune_common(self._conn, query)
             params: list[Any] = [match, *label_values]
             sql = (
                 "SELECT fts.rowid, bm25(fts) AS rank FROM fts WHERE fts MATCH ? "
@@ -649,7 +623,7 @@ class EmbeddedStore:
 
     async def terms_present(self, terms: Sequence[Sequence[str]]) -> list[bool]:
         """A form is present when every one of its tokens is in the index vocabulary."""
-        forms = [[[_fold(t) for t in _FTS_TOKEN.findall(form)] for form in term] for term in terms]
+        forms = [[[fold(t) for t in FTS_TOKEN.findall(form)] for form in term] for term in terms]
         tokens = sorted({t for term in forms for form in term for t in form})
         if not tokens:
             return [False] * len(terms)
@@ -660,37 +634,10 @@ class EmbeddedStore:
 
         try:
             known = await self._run(run)
-        except sqlite3.OperationalError:  # a store from before fts_vocab, opened read-only
+        except sqlite3.OperationalError:  # a store from before fts_vocab
             probes = [await self.fulltext_search(" ".join(term), [], 1) for term in terms]
             return [bool(p) for p in probes]
         return [any(form and all(t in known for t in form) for form in term) for term in forms]
-
-    def _prune_common(self, query: str) -> tuple[str, bool]:
-        """Drop very common single words from an OR query; (query, rank by BM25?). When every
-        word is common the query is kept and not ranked (any k matches: ranking them all would
-        cost a scan of most of the index for a near-zero score difference)."""
-        phrases = query.split(" OR ")
-        singles = {p: _fold(p.strip('"')) for p in phrases if " " not in p}
-        if not singles:
-            return query, True
-        top = self._conn.execute("SELECT max(id) FROM nodes").fetchone()[0] or 0
-        limit = max(_COMMON_MIN, int(top * _COMMON_SHARE))
-        if top <= limit:
-            return query, True
-        terms = sorted(set(singles.values()))
-        try:
-            counts = dict(
-                self._conn.execute(
-                    f"SELECT term, doc FROM fts_vocab WHERE term IN ({','.join('?' * len(terms))})", terms
-                ).fetchall()
-            )
-        except sqlite3.OperationalError:  # a store from before fts_vocab, opened read-only
-            return query, True
-        common = {p for p, term in singles.items() if counts.get(term, 0) > limit}
-        kept = [p for p in phrases if p not in common]
-        if kept:
-            return " OR ".join(kept), True
-        return query, False
 
     async def neighbours(
         self, uids: Sequence[str], rel_types: Sequence[str] = (), cap_per_node: int = 25
