@@ -42,10 +42,16 @@ async def test_common_words_are_dropped_from_or_queries(
         for i in range(3)
     ]
     await store.upsert_nodes(rows)
-    assert store._prune_common('"status" OR "rafraichissement"') == ('"rafraichissement"', True)
+    assert embedded.prune_common(store._conn, '"status" OR "rafraichissement"') == (
+        '"rafraichissement"',
+        True,
+    )
     hits = await store.fulltext_search("status rafraîchissement", ["Record"], 5)
     assert [h.node.scope for h in hits] == ["ops"] * 3  # the rare word decides, accents folded
     only_common = await store.fulltext_search("status", ["Record"], 5)
     assert len(only_common) == 5  # still answered (unranked): a common word is not "no match"
-    assert store._prune_common('"orders qa" OR "status"') == ('"orders qa"', True)  # phrases stay
+    assert embedded.prune_common(store._conn, '"orders qa" OR "status"') == (
+        '"orders qa"',
+        True,
+    )  # phrases stay
     await store.close()
