@@ -93,6 +93,16 @@ async def test_technology_that_fails_most_and_least(store: GraphStore) -> None:
     least = await store.aggregate_runs(RunQuery(("FAILED",), group_by="technology", order="least", limit=1))
     assert least.groups[0].count == min(expected.values())
     assert most.total == sum(expected.values())
+    # first, last and latest come from the ends of the group's index range on Neo4j
+    mine = sorted(
+        (r for r in RUNS if r["technology"] == most.groups[0].key and r["status"] == "FAILED"),
+        key=lambda r: str(r["started_at"]),
+    )
+    top = most.groups[0]
+    assert (top.first, top.last) == (mine[0]["started_at"], mine[-1]["started_at"])
+    assert top.latest == tuple(make_uid(NodeLabel.RUN, str(r["ref"])) for r in reversed(mine[-3:]))
+    counts_only = await store.aggregate_runs(RunQuery(("FAILED",), group_by="technology", limit=1, latest=0))
+    assert (counts_only.groups[0].last, counts_only.groups[0].latest) == (mine[-1]["started_at"], ())
 
 
 async def test_never_failed_scoped_and_unscoped(store: GraphStore) -> None:
