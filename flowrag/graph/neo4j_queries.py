@@ -551,22 +551,32 @@ WITH groups, total, size(groups) AS group_count
 UNWIND (CASE WHEN group_count = 0 THEN [null] ELSE groups END) AS grp
 WITH grp, total, group_count ORDER BY {_RUN_ORDER[query.order]} LIMIT $limit
 CALL (grp) {{
-  MATCH (r:Run) USING INDEX r:Run({dim}, status, started_at)
-  WHERE grp IS NOT NULL AND r.{dim} = grp.g AND r.status IN $statuses AND r.started_at IS NOT NULL
-  WITH r.started_at AS t ORDER BY t ASC LIMIT 1
-  RETURN min(t) AS first
+  UNWIND (CASE WHEN grp IS NULL THEN [] ELSE $statuses END) AS st
+  CALL (grp, st) {{
+    MATCH (r:Run) USING INDEX r:Run({dim}, status, started_at)
+    WHERE r.{dim} = grp.g AND r.status = st AND r.started_at IS NOT NULL
+    WITH r ORDER BY r.started_at ASC LIMIT 1
+    RETURN r.started_at AS head
+  }}
+  RETURN min(head) AS first
 }}
 CALL (grp) {{
-  MATCH (r:Run) USING INDEX r:Run({dim}, status, started_at)
-  WHERE grp IS NOT NULL AND r.{dim} = grp.g AND r.status IN $statuses AND r.started_at IS NOT NULL
-  WITH r ORDER BY r.started_at DESC LIMIT $recent
-  RETURN collect(r.uid)[..$latest] AS latest, max(r.started_at) AS last
+  UNWIND (CASE WHEN grp IS NULL THEN [] ELSE $statuses END) AS st
+  CALL (grp, st) {{
+    MATCH (r:Run) USING INDEX r:Run({dim}, status, started_at)
+    WHERE r.{dim} = grp.g AND r.status = st AND r.started_at IS NOT NULL
+    WITH r ORDER BY r.started_at DESC LIMIT $recent
+    RETURN r.started_at AS t, r.uid AS uid
+  }}
+  WITH t, uid ORDER BY t DESC LIMIT $recent
+  RETURN collect(uid)[..$latest] AS latest, max(t) AS last
 }}
 RETURN CASE WHEN grp IS NULL THEN null ELSE grp {{.*, first: first, last: last}} END AS grp,
        total, group_count, latest
 """
-    # first and last from the two ends of the group's index range (ordered, one entry each), not
-    # from a min/max over every entry: the busiest flow has tens of thousands of failures
+    # first and last from the two ends of the group's index range, one status at a time so that
+    # the index gives the order (one entry read at each end), not from a min/max over every entry
+    # of the group: the busiest flow has tens of thousands of failures
     params = {"statuses": list(query.statuses), "limit": query.limit, "latest": query.latest}
     return cypher, params | {"recent": max(query.latest, 1)}
 
