@@ -128,4 +128,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 echo "[test.sh] pytest"
 export FLOWRAG_DATA_DIR="$cache/data" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-exec "$venv/bin/python" -m pytest -q -p no:cacheprovider --timeout 1800 "$@"
+# the whole suite is measured against the coverage gate ([tool.coverage.report] fail_under);
+# a selection (`scripts/test.sh -m unit`, a file) is not
+coverage=()
+[ $# -eq 0 ] && coverage=(--cov --cov-report=term:skip-covered)
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider --timeout 1800 "${coverage[@]}" "$@"
