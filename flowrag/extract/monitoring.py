@@ -8,6 +8,7 @@ status (auto-detected from field names, overridable per collection), it also bec
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -196,6 +197,15 @@ def _duration(start: str | None, end: str | None) -> float | None:
 _MILLIS_WORDS = frozenset({"ms", "millis", "milliseconds", "millisecondes"})
 
 
+@functools.lru_cache(maxsize=256)
+def _named_in_millis(path: str) -> bool:
+    """``durationInMs``, ``elapsed_ms``: the field's name says milliseconds (one split per field,
+    not per document)."""
+    from flowrag.extract.mapping import words  # the mapping's own path splitter
+
+    return bool(_MILLIS_WORDS & set(words(path)))
+
+
 def _seconds(value: Any, path: str | None, start: str | None, end: str | None) -> float | None:
     """A run's duration in seconds. A numeric field is in seconds unless its name says
     milliseconds (``durationInMs``, ``elapsed_ms``) or the run's own start and end say so (the
@@ -203,9 +213,7 @@ def _seconds(value: Any, path: str | None, start: str | None, end: str | None) -
     measured = _duration(start, end)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return measured
-    from flowrag.extract.mapping import words  # the mapping's own path splitter
-
-    if path and _MILLIS_WORDS & set(words(path)):
+    if path and _named_in_millis(path):
         return value / 1000
     if measured is not None and measured > 0 and abs(value / 1000 - measured) < abs(value - measured):
         return value / 1000
