@@ -10,6 +10,7 @@ import copy
 import functools
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,18 @@ def _pointers(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+class Mutated(dict[str, Any]):
+    """A mutated spec whose repr stays short: a "deepen" mutation nests hundreds of levels, past
+    what Hypothesis's pretty-printer can recurse through when it reports a failing example."""
+
+    def __repr__(self) -> str:
+        text = json.dumps(self, default=str)
+        return f"<spec, {len(text)} chars of JSON: {text[:300]}...>"
+
+
 @st.composite
 def mutated_specs(draw: st.DrawFn) -> Any:
-    doc = copy.deepcopy(dct_sample())
+    doc = Mutated(copy.deepcopy(dct_sample()))
     for _ in range(draw(st.integers(1, 6))):
         pointers = _pointers(doc)[1:]
         if not pointers:
@@ -107,7 +117,17 @@ def mutated_specs(draw: st.DrawFn) -> Any:
 
 
 def _text(doc: Any, as_yaml: bool) -> str:
-    return yaml.safe_dump(doc, sort_keys=False) if as_yaml else json.dumps(doc, default=str)
+    """The mutated spec as a file's text. PyYAML's dumper recurses ~3 frames per level, so a
+    "deepen" mutation needs more stack than the default limit leaves under a deep pytest stack (the
+    whole suite failed here, alone it passed): the test's own writing gets the room, flowrag's
+    reading of it does not."""
+    doc = dict(doc) if isinstance(doc, dict) else doc
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))
+    try:
+        return yaml.safe_dump(doc, sort_keys=False) if as_yaml else json.dumps(doc, default=str)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _load(tmp: Path, text: str | bytes, suffix: str) -> Any:
