@@ -70,6 +70,18 @@ if [ ! -x "$ferretdb" ]; then
 fi
 export FLOWRAG_FERRETDB="$ferretdb"
 
+# Helm v3 (lints and renders deploy/helm/flowrag in its test), built once from its Go module
+# source: about 6 minutes on 2 cores, then cached.
+helm_version="v3.22.0"
+helm="$cache/bin/helm-$helm_version"
+if [ ! -x "$helm" ]; then
+  echo "[test.sh] building Helm $helm_version from the Go module source (once; binary cached)"
+  mkdir -p "$cache/bin"
+  GOBIN="$cache/bin/helm-build" go install "helm.sh/helm/v3/cmd/helm@$helm_version"
+  mv "$cache/bin/helm-build/helm" "$helm" && rm -rf "$cache/bin/helm-build"
+fi
+export FLOWRAG_HELM="$helm"
+
 # Stoplight Prism serves the real DCT spec for the Delphix connector's contract tests (npm; 5.14
 # is the last release that runs on Node 20, later ones want Node >= 24)
 prism_version="5.14.2"
