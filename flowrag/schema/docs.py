@@ -107,9 +107,8 @@ _SUPPORT_DIAMETER, _ANSWER_DIAMETER = "40px", "58px"
 def browser_style() -> str:
     """A Neo4j Browser style (GRASS, for `:style`): each domain label coloured by its source,
     captioned by its name, answers drawn larger than the nodes that support them."""
+    # no comment line: Browser's GRASS parser rejects the whole style when it holds one (tested)
     lines = [
-        "/* Generated from flowrag/schema/ontology.py by `flowrag docs`: in Neo4j Browser, drag this",
-        "   file onto the style panel, or paste it after `:style`. */",
         "node { diameter: 40px; color: #A5ABB6; border-color: #9AA1AC; border-width: 2px;",
         "  text-color-internal: #FFFFFF; font-size: 10px; caption: '{name}'; }",
         "relationship { color: #A5ABB6; shaft-width: 1px; font-size: 8px; padding: 3px;",
@@ -181,8 +180,9 @@ def browser_guide() -> str:
         "1. Point flowrag at Neo4j (`FLOWRAG_STORE__KIND=neo4j`, `FLOWRAG_STORE__NEO4J_URI=bolt://…`) and",
         "   ingest; without Docker, `scripts/neo4j/run` starts the tests' Neo4j 5.26 with its Browser at",
         "   http://127.0.0.1:7474/browser/.",
-        "2. Style: drag [neo4j-browser.grass](neo4j-browser.grass) onto the Browser's style panel (or run",
-        "   `:style` and paste it). Each label is coloured by its source — monitoring blue, code green,",
+        "2. Style: drag [neo4j-browser.grass](neo4j-browser.grass) (generated from the ontology) onto the Browser window, or run",
+        "   `:style ` followed by the file's text in the editor. Each label is coloured by its source —",
+        "   monitoring blue, code green,",
         "   API documentation orange, HTML purple, the live Delphix estate teal — and captioned by its",
         f"   name; every node also carries `{BASE_LABEL}` (the uid constraint), drawn grey.",
         "3. Every answer's `cypher` (CLI `--json`, GraphQL `cypher`, the web page's \"Ouvrir dans Neo4j",
