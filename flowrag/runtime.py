@@ -44,6 +44,9 @@ class Runtime:
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
+        from flowrag import tracing
+
+        tracing.configure(settings.otel)  # before the store: a missing extra fails first
         store = await open_store(settings)
         inner = make_embedder(settings.embedding, settings.models_dir)
         embedder = CachedEmbedder(inner, settings.data_dir / "cache" / "embeddings.sqlite3")
@@ -64,5 +67,8 @@ class Runtime:
         self.embedder.embed_queries(["warm-up"])
 
     async def close(self) -> None:
+        from flowrag import tracing
+
         self.embedder.close()
         await self.store.close()
+        tracing.shutdown()  # what is buffered is exported before the process ends

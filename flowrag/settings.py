@@ -260,6 +260,22 @@ class DelphixSettings(BaseModel):
     retries: int = Field(4, ge=0, le=10, description="Retries of a 429/5xx answer or a dropped connection.")
 
 
+class OtelSettings(BaseModel):
+    endpoint: str | None = Field(
+        None,
+        description=(
+            "OTLP/HTTP traces endpoint (http://collector:4318/v1/traces); traces are off without it "
+            "(OTEL_EXPORTER_OTLP_ENDPOINT is honoured too). Needs the otel extra."
+        ),
+    )
+    service_name: str = Field("flowrag", description="service.name of the exported spans.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Headers sent to the collector (e.g. its API key), as JSON."
+    )
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one export to the collector.")
+    flush_ms: int = Field(2000, ge=100, description="How long finished spans wait before they are sent.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLOWRAG_",
@@ -306,6 +322,7 @@ class Settings(BaseSettings):
     mongo: MongoSettings = Field(default_factory=MongoSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)  # type: ignore[arg-type]
     delphix: DelphixSettings = Field(default_factory=DelphixSettings)  # type: ignore[arg-type]
+    otel: OtelSettings = Field(default_factory=OtelSettings)  # type: ignore[arg-type]
 
     @property
     def store_path(self) -> Path:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flowrag import tracing
 from flowrag.answer.aggregates import GroupValues, describe, plan_aggregate
 from flowrag.answer.context import (
     EvidenceItem,
@@ -116,6 +117,32 @@ class _Prepared:
     estate: dict[str, Any] | None = None
 
 
+@dataclass
+class _Gathered:
+    """The evidence of one planned question and how it was found."""
+
+    items: list[EvidenceItem]
+    edges: list[StoredEdge]
+    summary: str | None
+    aggregate_info: dict[str, Any] | None
+    estate_info: dict[str, Any] | None
+    route: str
+    confidence: str
+    relevance: str
+    notes: list[str]
+
+
+def _trace_facts(result: AnswerResult) -> dict[str, Any]:
+    """What the root span of an answer says about it (no question or evidence text)."""
+    return {
+        "route": result.route,
+        "confidence": result.confidence,
+        "language": result.language,
+        "mode": result.mode,
+        "citations": len(result.citations),
+    }
+
+
 _LABEL = {
     "fr": "Réponse extractive (aucun LLM configuré ou joignable) — faits tirés du graphe :",
     "en": "Extractive answer (no LLM configured or reachable) — facts from the graph:",
@@ -173,21 +200,29 @@ class Answerer:
         use_llm: bool = True,
         timezone: str | None = None,
     ) -> AnswerResult:
-        prepared = await self._prepare(
-            question, sources, collections, session_id, top_k, language, now, timezone
-        )
-        if not prepared.items:
-            return await self._finish(prepared, NO_ANSWER[prepared.plan.language], "no-answer")
-        if not (use_llm and self._llm.configured):
-            return await self._finish(prepared, self._extractive(prepared), "extractive")
-        t0 = time.perf_counter()
-        try:
-            answer, mode = await self._llm.complete(self._messages(prepared)), "llm"
-        except LLMError as exc:
-            prepared.notes.append(exc.message)
-            answer, mode = self._extractive(prepared), "extractive"
-        prepared.timings["llm_ms"] = (time.perf_counter() - t0) * 1000
-        return await self._finish(prepared, answer, mode)
+        with tracing.span("flowrag.ask", question_chars=len(question), top_k=top_k) as root:
+            prepared = await self._prepare(
+                question, sources, collections, session_id, top_k, language, now, timezone
+            )
+            if not prepared.items:
+                result = await self._finish(prepared, NO_ANSWER[prepared.plan.language], "no-answer")
+            elif not (use_llm and self._llm.configured):
+                result = await self._finish(prepared, self._extractive(prepared), "extractive")
+            else:
+                t0 = time.perf_counter()
+                with tracing.span(
+                    "flowrag.llm", model=self._llm_settings.model, evidence=len(prepared.items)
+                ) as llm:
+                    try:
+                        answer, mode = await self._llm.complete(self._messages(prepared)), "llm"
+                    except LLMError as exc:
+                        prepared.notes.append(exc.message)
+                        answer, mode = self._extractive(prepared), "extractive"
+                    tracing.annotate(llm, mode=mode, answer_chars=len(answer))
+                prepared.timings["llm_ms"] = (time.perf_counter() - t0) * 1000
+                result = await self._finish(prepared, answer, mode)
+            tracing.annotate(root, **_trace_facts(result))
+            return result
 
     async def ask_stream(
         self,
@@ -203,31 +238,57 @@ class Answerer:
     ) -> AsyncIterator[str | AnswerResult]:
         """The answer's text as it is generated (LLM tokens, or the extractive answer in one piece),
         then the complete :class:`AnswerResult` (citations, subgraph, timings) as the last item."""
-        prepared = await self._prepare(
-            question, sources, collections, session_id, top_k, language, now, timezone
-        )
-        if not prepared.items or not self._llm.configured:
-            answer = NO_ANSWER[prepared.plan.language] if not prepared.items else self._extractive(prepared)
-            yield answer
-            yield await self._finish(prepared, answer, "no-answer" if not prepared.items else "extractive")
-            return
-        t0 = time.perf_counter()
-        parts: list[str] = []
+        # spans are started, not made current: the generator's yields would leak their context
+        root = tracing.start("flowrag.ask", question_chars=len(question), top_k=top_k, streamed=True)
+        llm = None
+        error: BaseException | None = None
         try:
-            async for token in self._llm.stream(self._messages(prepared)):
-                parts.append(token)
-                yield token
-            mode = "llm"
-        except LLMError as exc:
-            prepared.notes.append(exc.message)
-            fallback = self._extractive(prepared)
-            mode = "extractive"
-            if parts:  # the stream broke midway: say so, then give the extractive answer
-                fallback = "\n\n" + fallback
-            parts.append(fallback)
-            yield fallback
-        prepared.timings["llm_ms"] = (time.perf_counter() - t0) * 1000
-        yield await self._finish(prepared, "".join(parts), mode)
+            with tracing.within(root):
+                prepared = await self._prepare(
+                    question, sources, collections, session_id, top_k, language, now, timezone
+                )
+            if not prepared.items or not self._llm.configured:
+                answer = (
+                    NO_ANSWER[prepared.plan.language] if not prepared.items else self._extractive(prepared)
+                )
+                yield answer
+                result = await self._finish(
+                    prepared, answer, "no-answer" if not prepared.items else "extractive"
+                )
+                tracing.annotate(root, **_trace_facts(result))
+                yield result
+                return
+            t0 = time.perf_counter()
+            with tracing.within(root):
+                llm = tracing.start(
+                    "flowrag.llm", model=self._llm_settings.model, evidence=len(prepared.items)
+                )
+            parts: list[str] = []
+            try:
+                async for token in self._llm.stream(self._messages(prepared)):
+                    parts.append(token)
+                    yield token
+                mode = "llm"
+            except LLMError as exc:
+                prepared.notes.append(exc.message)
+                fallback = self._extractive(prepared)
+                mode = "extractive"
+                if parts:  # the stream broke midway: say so, then give the extractive answer
+                    fallback = "\n\n" + fallback
+                parts.append(fallback)
+                yield fallback
+            tracing.finish(llm, mode=mode, answer_chars=sum(len(p) for p in parts))
+            llm = None
+            prepared.timings["llm_ms"] = (time.perf_counter() - t0) * 1000
+            result = await self._finish(prepared, "".join(parts), mode)
+            tracing.annotate(root, **_trace_facts(result))
+            yield result
+        except BaseException as exc:
+            error = exc if not isinstance(exc, GeneratorExit) else None
+            raise
+        finally:
+            tracing.finish(llm, error)
+            tracing.finish(root, error)
 
     async def _prepare(
         self,
@@ -259,19 +320,52 @@ class Answerer:
                 + " (flowrag stats lists what is ingested)",
             )
         t0 = time.perf_counter()
-        plan = plan_question(
-            retrieval_question,
-            self._nlp,
-            now=now,
-            sources=sources,
-            collections=collections,
-            language=language,
-            known_collections=known,
-            tz=zone,
-        )
-        if language is None and retrieval_question != question:
-            plan = Plan(**{**plan.__dict__, "language": detect_language(question)})
+        with tracing.span("flowrag.plan", follow_up=retrieval_question != question) as traced:
+            plan = plan_question(
+                retrieval_question,
+                self._nlp,
+                now=now,
+                sources=sources,
+                collections=collections,
+                language=language,
+                known_collections=known,
+                tz=zone,
+            )
+            if language is None and retrieval_question != question:
+                plan = Plan(**{**plan.__dict__, "language": detect_language(question)})
+            tracing.annotate(
+                traced, language=plan.language, sources=plan.sources, windowed=plan.window is not None
+            )
         timings["plan_ms"] = (time.perf_counter() - t0) * 1000
+        with tracing.span("flowrag.retrieve") as traced:
+            found = await self._gather(plan, top_k, now, zone, timings)
+            tracing.annotate(
+                traced, route=found.route, confidence=found.confidence, evidence=len(found.items)
+            )
+        return _Prepared(
+            question,
+            plan,
+            found.items,
+            found.edges,
+            found.summary,
+            history,
+            session_id,
+            timings,
+            started,
+            found.notes,
+            found.route,
+            found.confidence,
+            found.relevance,
+            zone_name,
+            found.aggregate_info,
+            found.estate_info,
+        )
+
+    async def _gather(
+        self, plan: Plan, top_k: int, now: datetime | None, zone: ZoneInfo, timings: dict[str, float]
+    ) -> _Gathered:
+        """The evidence of a planned question, by the route it takes: the live estate, an
+        aggregate over runs, or graph retrieval."""
         t0 = time.perf_counter()
         summary: str | None = None
         aggregate_info: dict[str, Any] | None = None
@@ -344,23 +438,8 @@ class Answerer:
                 evidence.nodes[: top_k * 3], evidence.scores, self._llm_settings.context_tokens
             )
             edges = self._edges(evidence, items)
-        return _Prepared(
-            question,
-            plan,
-            items,
-            edges,
-            summary,
-            history,
-            session_id,
-            timings,
-            started,
-            notes,
-            route,
-            confidence,
-            relevance,
-            zone_name,
-            aggregate_info,
-            estate_info,
+        return _Gathered(
+            items, edges, summary, aggregate_info, estate_info, route, confidence, relevance, notes
         )
 
     async def _finish(self, prepared: _Prepared, answer: str, mode: str) -> AnswerResult:

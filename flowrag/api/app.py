@@ -289,7 +289,10 @@ def report_scheduler(rt: Runtime, settings: Settings) -> Any:
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+    from flowrag import tracing
+
     keys = parse_keys(settings.api.api_keys)
+    tracing.configure(settings.otel)  # before the schema: its operations are traced too
     if settings.report.schedule:  # a bad expression fails at start, not at 7 a.m.
         from flowrag.report.schedule import cron_trigger
 

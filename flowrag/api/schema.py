@@ -28,4 +28,10 @@ def build_schema(
     ]
     if timer is not None:
         extensions.insert(0, timer)
+    from flowrag import tracing
+
+    if tracing.enabled():  # each operation a span, parent of the answer path's spans
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+
+        extensions.insert(0, OpenTelemetryExtension)
     return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
