@@ -63,7 +63,9 @@ class ReportTrend:
     key: str
     name: str
     today: int
-    mean: float = strawberry.field(description="failures per day over the previous days")
+    mean: float = strawberry.field(
+        description="failures per period (a day by default) over the previous periods"
+    )
     sd: float
     direction: str = strawberry.field(description="up, down, new or recovered")
 
@@ -114,12 +116,17 @@ def _counts(counts: dict[str, int]) -> list[StatusCount]:
     return [StatusCount(status=k, count=v) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
-@strawberry.type(description="The morning report of one local day, built from the store.")
+@strawberry.type(
+    description="The morning report of one local day (or of the days ending on it), built from the store."
+)
 class DailyReport:
-    day: str
+    day: str = strawberry.field(description="the report's last local day (its only one by default)")
+    first_day: str = strawberry.field(description="the period's first local day")
+    days: int = strawberry.field(description="local days in the period")
+    collections: list[str] = strawberry.field(description="the collections counted (empty: all)")
     timezone: str
     language: str
-    start: str = strawberry.field(description="UTC start of the local day")
+    start: str = strawberry.field(description="UTC start of the period")
     end: str
     generated_at: str
     totals: list[StatusCount] = strawberry.field(description="the day's runs by status")
@@ -142,6 +149,9 @@ class DailyReport:
     def of(cls, r: Report, deliveries: dict[str, Delivery]) -> DailyReport:
         return cls(
             day=r.day,
+            first_day=r.first_day,
+            days=r.days,
+            collections=list(r.collections),
             timezone=r.timezone,
             language=r.language,
             start=r.start,

@@ -126,6 +126,19 @@ def report(
     resend: Annotated[
         bool, typer.Option("--resend", help="Send again to channels that already have it.")
     ] = False,
+    days: Annotated[
+        int,
+        typer.Option(
+            "--days",
+            min=1,
+            max=90,
+            help="Count the N days ending on --date (a week: 7); trends compare with the N-day periods before.",
+        ),
+    ] = 1,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option("--collection", help="Count only the runs of this Mongo collection; repeatable."),
+    ] = None,
 ) -> None:
     """The morning report of one day: failures by flow with their causes and citations, new errors,
     trends against the previous days, impacted technologies, Delphix objects and code; printed, or
@@ -144,6 +157,13 @@ def report(
     if (channel or resend) and not send:
         err.print("[bold red]error:[/] --channel and --resend go with --send", highlight=False)
         raise typer.Exit(2)
+    if send and (days != 1 or collection):
+        err.print(
+            "[bold red]error:[/] --send delivers the day's report of every collection (once per day);"
+            " --days and --collection build a report to print or write with --output",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     settings = state.settings
 
     async def go(store: Any) -> Any:
@@ -152,7 +172,7 @@ def report(
         if send:
             service.channels_for(channel)  # an unknown or unconfigured channel fails before any work
         with err.status(f"building the report of {the_day}"):
-            built = await service.build(the_day, language)
+            built = await service.build(the_day, language, days=days, collections=collection or ())
         if not send:
             await service.save(built)
             return built, []

@@ -45,6 +45,7 @@ __all__ = [
     "Report",
     "Streak",
     "Trend",
+    "Window",
     "build_facts",
     "local_day_bounds",
     "yesterday",
@@ -132,7 +133,7 @@ class DayStatus:
 
 @dataclass
 class Report:
-    day: str
+    day: str  # the last local day of the period (the only one of a daily report)
     timezone: str
     language: str
     start: str  # UTC bounds of the local day
@@ -152,6 +153,12 @@ class Report:
     synthesis: str = ""
     synthesis_by: str = "rule"  # rule | llm
     notes: list[str] = field(default_factory=list)
+    days: int = 1  # local days in the period, ending on ``day``
+    collections: list[str] = field(default_factory=list)  # the collections counted (empty: all)
+
+    @property
+    def first_day(self) -> str:
+        return (date.fromisoformat(self.day) - timedelta(days=self.days - 1)).isoformat()
 
     @property
     def failed(self) -> int:
@@ -177,11 +184,44 @@ def local_day_bounds(day: date, tz: str) -> tuple[str, str]:
     return to_iso(start.astimezone(UTC)), to_iso(end.astimezone(UTC))
 
 
-def _q(day: date, tz: str, group_by: str, statuses: tuple[str, ...] = _FAILED, **kw: Any) -> RunQuery:
-    """One local day's runs grouped by ``group_by``; counts only unless ``latest`` is asked."""
-    start, end = local_day_bounds(day, tz)
-    kw.setdefault("latest", 0)
-    return RunQuery(statuses, start, end, group_by=group_by, limit=kw.pop("limit", _MAX_GROUPS), **kw)
+@dataclass(frozen=True)
+class Window:
+    """What a report counts: the runs of ``days`` local days of ``tz`` ending on ``day``, in
+    ``collections`` (every collection when empty). Trends compare it with the windows of the same
+    length before it, so a weekly report is compared with the weeks before."""
+
+    day: date
+    tz: str
+    days: int = 1
+    collections: tuple[str, ...] = ()
+
+    @property
+    def first(self) -> date:
+        return self.day - timedelta(days=self.days - 1)
+
+    def bounds(self) -> tuple[str, str]:
+        """UTC bounds (end exclusive), each from its own local day's offset (DST-safe)."""
+        return local_day_bounds(self.first, self.tz)[0], local_day_bounds(self.day, self.tz)[1]
+
+    def back(self, periods: int) -> Window:
+        """The window ``periods`` lengths before this one."""
+        return replace(self, day=self.day - timedelta(days=periods * self.days))
+
+    def on(self, day: date) -> Window:
+        """One local day, over the same collections."""
+        return replace(self, day=day, days=1)
+
+    def where(self, *extra: tuple[str, tuple[str, ...]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return (*extra, ("collection", self.collections)) if self.collections else tuple(extra)
+
+    def q(self, group_by: str, statuses: tuple[str, ...] = _FAILED, **kw: Any) -> RunQuery:
+        """The window's runs grouped by ``group_by``; counts only unless ``latest`` is asked."""
+        start, end = self.bounds()
+        kw.setdefault("latest", 0)
+        where = self.where(*kw.pop("where", ()))
+        return RunQuery(
+            statuses, start, end, where, group_by=group_by, limit=kw.pop("limit", _MAX_GROUPS), **kw
+        )
 
 
 async def _each(store: GraphStore, queries: Sequence[RunQuery]) -> list[RunAggregate]:
@@ -244,9 +284,13 @@ async def build_facts(
     trend_days: int = 7,
     chart_days: int = 14,
     now: datetime | None = None,
+    days: int = 1,
+    collections: Sequence[str] = (),
 ) -> Report:
-    """Every fact of the report of ``day`` (a local day of ``tz``), from the store."""
-    start, end = local_day_bounds(day, tz)
+    """Every fact of the report of the ``days`` local days of ``tz`` ending on ``day`` (one by
+    default), over ``collections`` (all when empty), from the store."""
+    w = Window(day, tz, days, tuple(dict.fromkeys(collections)))
+    start, end = w.bounds()
     report = Report(
         day.isoformat(),
         tz,
@@ -254,31 +298,29 @@ async def build_facts(
         start,
         end,
         to_iso(now or datetime.now(UTC)),
-        totals=_counts(await store.aggregate_runs(_q(day, tz, "status", ()))),
+        totals=_counts(await store.aggregate_runs(w.q("status", ()))),
         trend_days=trend_days,
+        days=days,
+        collections=list(w.collections),
     )
-    flows = await store.aggregate_runs(_q(day, tz, "pipeline", latest=3))
+    flows = await store.aggregate_runs(w.q("pipeline", latest=3))
     report.failing_flows = flows.group_count
     if flows.group_count > len(flows.groups):
         report.notes.append(f"{flows.group_count} failing flows; the first {len(flows.groups)} are counted")
-    await _failures(store, report, day, tz, flows.groups[:max_flows])
+    await _failures(store, report, w, flows.groups[:max_flows])
     await _estate(store, report, start, end)
-    await _new_errors(store, report, day, tz)
-    techs = await store.aggregate_runs(_q(day, tz, "technology"))
+    await _new_errors(store, report, w)
+    techs = await store.aggregate_runs(w.q("technology"))
     report.technologies = [(g.key, g.count) for g in techs.groups]  # counts only: no citation asked
-    await _trends(store, report, day, tz, flows, techs, trend_days)
+    await _trends(store, report, w, flows, techs, trend_days)
     await _code(store, report)
     await _display_names(store, report)
-    report.chart = await _chart(store, day, tz, chart_days)
+    report.chart = await _chart(store, w, chart_days)
     return report
 
 
-async def _failures(
-    store: GraphStore, report: Report, day: date, tz: str, groups: Sequence[RunGroup]
-) -> None:
-    queries = [
-        _q(day, tz, "error_template", where=(("pipeline", (g.key,)),), limit=5, latest=3) for g in groups
-    ]
+async def _failures(store: GraphStore, report: Report, w: Window, groups: Sequence[RunGroup]) -> None:
+    queries = [w.q("error_template", where=(("pipeline", (g.key,)),), limit=5, latest=3) for g in groups]
     causes = dict(zip((g.key for g in groups), await _each(store, queries), strict=True))
     wanted: list[str] = []
     for group in groups:
@@ -383,8 +425,8 @@ def _distinct(values: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(v) for v in values if v))
 
 
-async def _new_errors(store: GraphStore, report: Report, day: date, tz: str) -> None:
-    today = await store.aggregate_runs(_q(day, tz, "error_template", latest=1))
+async def _new_errors(store: GraphStore, report: Report, w: Window) -> None:
+    today = await store.aggregate_runs(w.q("error_template", latest=1))
     keys = tuple(g.key for g in today.groups)
     if not keys:
         return
@@ -393,7 +435,7 @@ async def _new_errors(store: GraphStore, report: Report, day: date, tz: str) -> 
             _FAILED,
             None,
             report.start,
-            (("error_template", keys),),
+            w.where(("error_template", keys)),
             "error_template",
             limit=_MAX_GROUPS,
             latest=0,
@@ -403,7 +445,7 @@ async def _new_errors(store: GraphStore, report: Report, day: date, tz: str) -> 
     fresh = [g for g in today.groups if g.key not in seen]
     if not fresh:
         return
-    queries = [_q(day, tz, "pipeline", where=(("error_template", (g.key,)),), limit=10) for g in fresh]
+    queries = [w.q("pipeline", where=(("error_template", (g.key,)),), limit=10) for g in fresh]
     hits = dict(zip((g.key for g in fresh), await _each(store, queries), strict=True))
     wanted = [make_uid(NodeLabel.ERROR, g.key) for g in fresh] + [g.latest[0] for g in fresh if g.latest]
     nodes = {n.uid: n for n in await store.get_nodes(wanted)}
@@ -423,27 +465,26 @@ async def _new_errors(store: GraphStore, report: Report, day: date, tz: str) -> 
         )
 
 
-async def _per_day(store: GraphStore, day: date, tz: str, dimension: str, days: int) -> list[dict[str, int]]:
-    """Failing runs per group on each of the ``days`` days before ``day`` (nearest first)."""
-    queries = [_q(day - timedelta(days=back), tz, dimension) for back in range(1, days + 1)]
+async def _before(store: GraphStore, w: Window, dimension: str, periods: int) -> list[dict[str, int]]:
+    """Failing runs per group in each of the ``periods`` windows before ``w`` (nearest first)."""
+    queries = [w.back(back).q(dimension) for back in range(1, periods + 1)]
     return [_counts(result) for result in await _each(store, queries)]
 
 
 async def _trends(
     store: GraphStore,
     report: Report,
-    day: date,
-    tz: str,
+    w: Window,
     flows: RunAggregate,
     techs: RunAggregate,
     trend_days: int,
 ) -> None:
-    ran, techs_ran = await _each(store, [_q(day, tz, "pipeline", ()), _q(day, tz, "technology", ())])
+    ran, techs_ran = await _each(store, [w.q("pipeline", ()), w.q("technology", ())])
     ran_today = {"pipeline": set(_counts(ran)), "technology": set(_counts(techs_ran))}
     today = {"pipeline": _counts(flows), "technology": _counts(techs)}
     history = {
-        "pipeline": await _per_day(store, day, tz, "pipeline", trend_days),
-        "technology": await _per_day(store, day, tz, "technology", trend_days),
+        "pipeline": await _before(store, w, "pipeline", trend_days),
+        "technology": await _before(store, w, "technology", trend_days),
     }
     for dimension in ("pipeline", "technology"):
         keys = set(today[dimension]) | {k for h in history[dimension] for k in h}
@@ -456,10 +497,24 @@ async def _trends(
                 report.trends.append(Trend(dimension, key, key, today[dimension].get(key, 0), mean, sd, way))
     order = {"new": 0, "up": 1, "recovered": 2, "down": 3}
     report.trends.sort(key=lambda t: (t.dimension != "pipeline", order[t.direction], -t.today, t.key))
-    # consecutive failing days, from the per-day counts, then further back for those still failing
-    streak = {key: 1 for key in today["pipeline"]}
+    if w.days == 1:
+        await _streaks(store, report, w, today["pipeline"], history["pipeline"], trend_days)
+
+
+async def _streaks(
+    store: GraphStore,
+    report: Report,
+    w: Window,
+    today: dict[str, int],
+    history: list[dict[str, int]],
+    trend_days: int,
+) -> None:
+    """Consecutive failing days ending on a one-day report's day, from the per-day counts, then
+    further back for the flows still failing."""
+    day, tz = w.day, w.tz
+    streak = {key: 1 for key in today}
     open_keys = set(streak)
-    for back, per_flow in enumerate(history["pipeline"], start=1):
+    for back, per_flow in enumerate(history, start=1):
         open_keys = {k for k in open_keys if per_flow.get(k)}
         for key in open_keys:
             streak[key] = back + 1
@@ -473,7 +528,7 @@ async def _trends(
                 _FAILED,
                 first,
                 last,
-                (("pipeline", (key,)),),
+                w.where(("pipeline", (key,))),
                 "day",
                 limit=_STREAK_DAYS,
                 latest=0,
@@ -525,9 +580,9 @@ async def _code(store: GraphStore, report: Report) -> None:
             report.code.append(CodeLink(pipeline, node.label, node.name, provenance(node)))
 
 
-async def _chart(store: GraphStore, day: date, tz: str, days: int) -> list[DayStatus]:
-    """Runs per local day and status over the ``days`` days ending on ``day`` (one query per day,
-    so that each day has its own UTC offset across a DST change)."""
-    dates = [day - timedelta(days=back) for back in range(days - 1, -1, -1)]
-    results = await _each(store, [_q(d, tz, "status", ()) for d in dates])
+async def _chart(store: GraphStore, w: Window, days: int) -> list[DayStatus]:
+    """Runs per local day and status over the ``days`` days ending on the window's last day (one
+    query per day, so that each day has its own UTC offset across a DST change)."""
+    dates = [w.day - timedelta(days=back) for back in range(days - 1, -1, -1)]
+    results = await _each(store, [w.on(d).q("status", ()) for d in dates])
     return [DayStatus(d.isoformat(), _counts(r)) for d, r in zip(dates, results, strict=True)]

@@ -71,6 +71,8 @@ _T: dict[str, dict[str, str]] = {
         "recovered": "rétabli",
         "stable": "stable",
         "mean": "moyenne {mean:.1f}/jour",
+        "mean_period": "moyenne {mean:.1f}/période",
+        "trends_period": "Tendances (par rapport à la moyenne des {n} périodes de {d} jours précédentes)",
         "subject": "[flowrag] Rapport du {day} : {failed} échec(s) sur {flows} flux",
         "pipeline": "flux",
     },
@@ -109,6 +111,8 @@ _T: dict[str, dict[str, str]] = {
         "recovered": "recovered",
         "stable": "stable",
         "mean": "mean {mean:.1f}/day",
+        "mean_period": "mean {mean:.1f}/period",
+        "trends_period": "Trends (against the mean of the previous {n} periods of {d} days)",
         "subject": "[flowrag] Report for {day}: {failed} failure(s) across {flows} flow(s)",
         "pipeline": "flow",
     },
@@ -119,9 +123,33 @@ def _t(report: Report) -> dict[str, str]:
     return _T.get(report.language, _T["en"])
 
 
+def period_text(report: Report) -> str:
+    """The report's day, or its first and last days: "01/12/2026", "25/11/2026 au 01/12/2026"."""
+    fr = report.language == "fr"
+
+    def one(iso: str) -> str:
+        return date.fromisoformat(iso).strftime("%d/%m/%Y") if fr else iso
+
+    if report.days == 1:
+        return one(report.day)
+    return f"{one(report.first_day)} {'au' if fr else 'to'} {one(report.day)}"
+
+
 def _day(report: Report) -> str:
-    d = date.fromisoformat(report.day)
-    return d.strftime("%d/%m/%Y") if report.language == "fr" else d.isoformat()
+    """The period, and the collections when the report counts only some."""
+    text = period_text(report)
+    return f"{text} ({', '.join(report.collections)})" if report.collections else text
+
+
+def _trends_title(report: Report) -> str:
+    t = _t(report)
+    if report.days == 1:
+        return t["trends"].format(n=report.trend_days)
+    return t["trends_period"].format(n=report.trend_days, d=report.days)
+
+
+def _mean(report: Report, mean: float) -> str:
+    return _t(report)["mean" if report.days == 1 else "mean_period"].format(mean=mean)
 
 
 def _time(iso: str, report: Report) -> str:
@@ -171,7 +199,7 @@ def _md(text: str) -> str:
 def _trend_text(report: Report, trend: Any) -> str:
     t = _t(report)
     sep = " : " if report.language == "fr" else ": "
-    return f"{t[trend.direction]}{sep}{trend.today} ({t['mean'].format(mean=trend.mean)})"
+    return f"{t[trend.direction]}{sep}{trend.today} ({_mean(report, trend.mean)})"
 
 
 def _teams(text: str) -> str:
@@ -209,7 +237,7 @@ def to_markdown(report: Report) -> str:
         lines.append(
             f"- ×{err.count} « {_md(err.message or err.template)} » — {t['flows']} {_md(', '.join(err.pipelines))} [`{err.citation}`]"
         )
-    lines += ["", f"## {t['trends'].format(n=report.trend_days)}", ""]
+    lines += ["", f"## {_trends_title(report)}", ""]
     if not report.trends:
         lines.append(t["no_trends"])
     for trend in report.trends:
@@ -395,7 +423,7 @@ def to_html(report: Report, chart: str | None = None) -> str:
         out.append("</ul>")
     else:
         out.append(f"<p>{_h(t['no_new_errors'])}</p>")
-    out.append(f'<h2 style="font-size:16px">{_h(t["trends"].format(n=report.trend_days))}</h2>')
+    out.append(f'<h2 style="font-size:16px">{_h(_trends_title(report))}</h2>')
     if report.trends:
         out.append('<table style="border-collapse:collapse">')
         for trend in report.trends:
@@ -404,7 +432,7 @@ def to_html(report: Report, chart: str | None = None) -> str:
             out.append(
                 f'<tr><td style="padding:2px 8px;color:{grey}">{_h(dim)}</td><td style="padding:2px 8px"><b>{_h(trend.name)}</b></td>'
                 f'<td style="padding:2px 8px;color:{colour}">{_h(t[trend.direction])}</td>'
-                f'<td style="padding:2px 8px">{trend.today} ({_h(t["mean"].format(mean=trend.mean))})</td></tr>'
+                f'<td style="padding:2px 8px">{trend.today} ({_h(_mean(report, trend.mean))})</td></tr>'
             )
         out.append("</table>")
     else:
@@ -492,7 +520,7 @@ def slack_blocks(report: Report, max_flows: int = 10) -> list[dict[str, Any]]:
     moving = [x for x in report.trends if x.direction in ("up", "new", "recovered")]
     if moving:
         facts.append(
-            f"*{_slack(t['trends'].format(n=report.trend_days))}* : "
+            f"*{_slack(_trends_title(report))}* : "
             + ", ".join(f"{_slack(x.name)} ({t[x.direction]})" for x in moving[:10])
         )
     if report.streaks:
@@ -571,7 +599,7 @@ def teams_card(report: Report, max_flows: int = 10) -> dict[str, Any]:
     if moving:
         facts.append(
             {
-                "title": t["trends"].format(n=report.trend_days),
+                "title": _trends_title(report),
                 "value": ", ".join(f"{x.name} ({t[x.direction]})" for x in moving[:10]),
             }
         )

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flowrag import tracing
 from flowrag.answer.context import neutralise
 from flowrag.answer.llm import SYSTEM_PROMPTS, LLMClient
 from flowrag.errors import LLMError, ReportError
@@ -23,12 +24,14 @@ from flowrag.extract.secrets import redact
 from flowrag.graph.port import GraphStore
 from flowrag.report.channels import CHANNEL_NAMES, Channel, DeliveryError, configured_channels
 from flowrag.report.facts import Report, build_facts, yesterday
-from flowrag.report.render import to_markdown
+from flowrag.report.render import period_text, to_markdown
 from flowrag.schema import NodeLabel, NodeRow, make_uid
 from flowrag.settings import Settings
 from flowrag.timeutil import to_iso
 
-__all__ = ["Delivery", "ReportService", "parse_day", "rule_synthesis"]
+__all__ = ["MAX_PERIOD_DAYS", "Delivery", "ReportService", "parse_day", "rule_synthesis"]
+
+MAX_PERIOD_DAYS = 90  # the longest period a report counts (each trend reads as many periods before it)
 
 log = logging.getLogger(__name__)
 
@@ -68,22 +71,19 @@ def _list(names: Sequence[str], lang: str) -> str:
 def rule_synthesis(report: Report) -> str:
     """The summary without an LLM: one deterministic sentence per fact that is there."""
     fr = report.language == "fr"
-    day = date.fromisoformat(report.day).strftime("%d/%m/%Y") if fr else report.day
+    day = period_text(report)
+    on = (f"le {day}" if fr else f"on {day}") if report.days == 1 else (f"du {day}" if fr else f"from {day}")
     total = sum(report.totals.values())
     if not report.failed:
-        return (
-            f"Aucun échec le {day} ({total} exécution(s))."
-            if fr
-            else f"No failure on {day} ({total} run(s))."
-        )
+        return f"Aucun échec {on} ({total} exécution(s))." if fr else f"No failure {on} ({total} run(s))."
     flows = _list([f"{f.name} (×{f.count})" for f in report.failures[:5]], report.language)
     if report.failing_flows > 5:
         flows += f" +{report.failing_flows - 5}"
     techs = _list([name for name, _ in report.technologies], report.language)
     parts = [
-        f"Le {day}, {report.failed} exécution(s) sur {total} en échec, sur {report.failing_flows} flux : {flows}."
+        f"{on[0].upper()}{on[1:]}, {report.failed} exécution(s) sur {total} en échec, sur {report.failing_flows} flux : {flows}."
         if fr
-        else f"On {day}, {report.failed} of {total} run(s) failed, across {report.failing_flows} flow(s): {flows}."
+        else f"{on[0].upper()}{on[1:]}, {report.failed} of {total} run(s) failed, across {report.failing_flows} flow(s): {flows}."
     ]
     if techs:
         parts.append(f"Technologies impactées : {techs}." if fr else f"Technologies impacted: {techs}.")
@@ -161,10 +161,34 @@ class ReportService:
         return parse_day(value, self._settings.timezone, self._now())
 
     async def build(
-        self, day: date | None = None, language: str | None = None, chart_days: int | None = None
+        self,
+        day: date | None = None,
+        language: str | None = None,
+        chart_days: int | None = None,
+        *,
+        days: int = 1,
+        collections: Sequence[str] = (),
     ) -> Report:
-        """The report of ``day``; ``chart_days`` widens or narrows its chart of runs per day (the
-        dashboard's period), FLOWRAG_REPORT__CHART_DAYS otherwise."""
+        """The report of ``day``, or of the ``days`` days ending on it, over ``collections`` (all
+        when empty); ``chart_days`` widens or narrows its chart of runs per day (the dashboard's
+        period), FLOWRAG_REPORT__CHART_DAYS otherwise."""
+        if not 1 <= days <= MAX_PERIOD_DAYS:
+            raise ReportError(f"a report covers 1 to {MAX_PERIOD_DAYS} days, not {days}")
+        with tracing.span("flowrag.report", days=days, collections=len(collections)) as traced:
+            report = await self._build(day, language, chart_days, days, collections)
+            tracing.annotate(
+                traced, failed=report.failed, flows=report.failing_flows, synthesis=report.synthesis_by
+            )
+        return report
+
+    async def _build(
+        self,
+        day: date | None,
+        language: str | None,
+        chart_days: int | None,
+        days: int,
+        collections: Sequence[str],
+    ) -> Report:
         s = self._settings.report
         report = await build_facts(
             self._store,
@@ -175,6 +199,8 @@ class ReportService:
             trend_days=s.trend_days,
             chart_days=chart_days or s.chart_days,
             now=self._now(),
+            days=days,
+            collections=collections,
         )
         report.synthesis = rule_synthesis(report)
         if self._llm is not None and report.failed:
@@ -192,10 +218,10 @@ class ReportService:
             f"[{i}] {text}" + (f" ({where})" if where else "") for i, (text, where) in enumerate(lines, 1)
         )
         ask = (
-            f"Rédige en 2 à 4 phrases la synthèse du rapport du {report.day} : état des erreurs, tendances, "
+            f"Rédige en 2 à 4 phrases la synthèse du rapport du {period_text(report)} : état des erreurs, tendances, "
             "technologies impactées. Cite chaque fait avec son numéro."
             if report.language == "fr"
-            else f"Write the 2-4 sentence summary of the report for {report.day}: state of errors, trends, "
+            else f"Write the 2-4 sentence summary of the report for {period_text(report)}: state of errors, trends, "
             "technologies impacted. Cite each fact with its number."
         )
         messages = [
@@ -248,7 +274,10 @@ class ReportService:
         await self._store.flush()
 
     async def save(self, report: Report) -> None:
-        """Keep a built report (its deliveries so far are kept too)."""
+        """Keep a built daily report (its deliveries so far are kept too); a report over several
+        days or some collections only is not the day's report and is not kept."""
+        if report.days != 1 or report.collections:
+            return
         await self._save(report, await self.deliveries(date.fromisoformat(report.day)))
 
     # -- delivery --------------------------------------------------------------------------------

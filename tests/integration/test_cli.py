@@ -231,6 +231,13 @@ def test_report_prints_saves_and_sends_once(tmp_path: Path) -> None:
         **env,
     )
     assert html.returncode == 0 and "flowrag report for 2026-11-24" in (tmp_path / "r.html").read_text()
+    week = run(
+        ["report", "--date", data.DAY.isoformat(), "--days", "7", "--collection", "runs", "--language", "en"],
+        tmp_path,
+        **env,
+    )
+    assert week.returncode == 0, week.stderr
+    assert week.stdout.startswith("# flowrag report for 2026-11-18 to 2026-11-24 (runs)")
     for args, code, message in (
         (["--format", "pdf"], 2, "unknown format 'pdf'"),
         (["--date", "2026-13-01"], 1, "'2026-13-01' is not a day"),
@@ -238,6 +245,8 @@ def test_report_prints_saves_and_sends_once(tmp_path: Path) -> None:
         (["--channel", "slack"], 2, "--channel and --resend go with --send"),
         (["--send", "--channel", "slack"], 1, "slack not configured"),
         (["--language", "de"], 2, "unknown language 'de'"),
+        (["--send", "--days", "7"], 2, "--days and --collection build a report to print"),
+        (["--days", "0"], 2, "Invalid value for '--days'"),
     ):
         bad = run(["report", *args], tmp_path, **env)
         assert bad.returncode == code and message in bad.stderr and "Traceback" not in bad.stderr, (

@@ -9,6 +9,7 @@ import email
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -64,6 +65,107 @@ async def test_facts_match_the_runs(store: GraphStore) -> None:
     assert all(o.pipelines == ("load_c",) for o in report.delphix)
     assert [(c.pipeline, c.label) for c in report.code] == [("load_c", "File")]
     assert report.code[0].provenance == "etl:jobs/load_c.py"
+
+
+async def _load_exports(store: GraphStore) -> list[dict[str, Any]]:
+    """The story's runs, and a second collection: an export flow failing two days before DAY and
+    on DAY, with a template the story already has."""
+    from flowrag.schema import NodeLabel, NodeRow
+
+    await data.load(store)
+    extra = []
+    for i, (back, hour, status) in enumerate(
+        [(2, 3, "FAILED"), (2, 9, "SUCCESS"), (0, 4, "FAILED"), (0, 7, "SUCCESS")]
+    ):
+        at = datetime.combine(data.DAY - timedelta(days=back), datetime.min.time(), ZoneInfo(data.TZ))
+        when = (at + timedelta(hours=hour)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        run: dict[str, Any] = {
+            "ref": f"exports/x{i}",
+            "doc_id": f"x{i}",
+            "pipeline": "export_g",
+            "status": status,
+        }
+        run |= {"started_at": when, "technology": "spark", "host": "spark-node-9", "collection": "exports"}
+        if status == "FAILED":
+            run |= {"error_template": "t_ora", "error_message": data.TEMPLATES["t_ora"][1]}
+        extra.append(run)
+    rows = [
+        NodeRow(
+            NodeLabel.RUN,
+            r["ref"],
+            "mongo",
+            "exports",
+            r["ref"],
+            name=r["ref"],
+            props={k: v for k, v in r.items() if k != "ref"},
+        )
+        for r in extra
+    ]
+    await store.upsert_nodes(
+        [*rows, NodeRow(NodeLabel.PIPELINE, "export_g", "mongo", "_shared", "export_g", name="export_g")]
+    )
+    await store.flush()
+    return [*data.RUNS, *extra]
+
+
+async def test_a_period_and_some_collections_scope_every_fact(store: GraphStore) -> None:
+    """A week's report counts the seven local days ending on its day, over the collections asked;
+    its trends compare with the weeks before. Expected figures are counted here from the runs."""
+    runs = await _load_exports(store)
+    first = data.DAY - timedelta(days=6)
+
+    def failed_by_flow(lo: Any, hi: Any, collections: tuple[str, ...] = ()) -> dict[str, int]:
+        return dict(
+            Counter(
+                r["pipeline"]
+                for r in runs
+                if r["status"] == "FAILED"
+                and lo <= data.local_day(r) <= hi
+                and (not collections or r["collection"] in collections)
+            )
+        )
+
+    week = await build_facts(store, data.DAY, data.TZ, "en", now=NOW, days=7)
+    in_week = [r for r in runs if first <= data.local_day(r) <= data.DAY]
+    assert week.first_day == first.isoformat() and week.days == 7 and week.collections == []
+    assert week.totals == dict(Counter(r["status"] for r in in_week))
+    assert {f.pipeline: f.count for f in week.failures} == failed_by_flow(first, data.DAY)
+    assert "export_g" in {f.pipeline for f in week.failures}
+    before = {r["error_template"] for r in runs if r["status"] == "FAILED" and data.local_day(r) < first}
+    assert {e.template_id for e in week.new_errors} == {
+        r["error_template"] for r in in_week if r["status"] == "FAILED"
+    } - before
+    for trend in week.trends:  # the mean is over the seven weeks before, counted here
+        weeks = [
+            failed_by_flow(first - timedelta(days=7 * b), data.DAY - timedelta(days=7 * b))
+            for b in range(1, 8)
+        ]
+        if trend.dimension == "pipeline":
+            assert trend.mean == pytest.approx(sum(w.get(trend.key, 0) for w in weeks) / 7), trend
+    assert ("export_g", "new") in {(t.key, t.direction) for t in week.trends if t.dimension == "pipeline"}
+    assert week.streaks == []  # a streak is counted in days, by a one-day report
+    assert "2026-11-18 to 2026-11-24" in to_markdown(week) and "periods of 7 days" in to_markdown(week)
+
+    runs_only = await build_facts(store, data.DAY, data.TZ, "fr", now=NOW, collections=["runs"])
+    want = data.expected()
+    assert (
+        runs_only.totals == want["totals"]
+        and {f.pipeline: f.count for f in runs_only.failures} == want["flows"]
+    )
+    assert {s.pipeline: s.days for s in runs_only.streaks} == want["streaks"]
+    everything = await build_facts(store, data.DAY, data.TZ, "fr", now=NOW)
+    assert {f.pipeline: f.count for f in everything.failures} == want["flows"] | {"export_g": 1}
+
+    exports = await build_facts(store, data.DAY, data.TZ, "fr", now=NOW, days=3, collections=["exports"])
+    assert {f.pipeline: f.count for f in exports.failures} == {"export_g": 2}
+    assert exports.totals == {"FAILED": 2, "SUCCESS": 2}
+    assert sum(sum(d.counts.values()) for d in exports.chart) == 4  # the chart counts the same collections
+    # t_ora failed in "runs" long before, but is new to the collection asked
+    assert [(e.template_id, e.count, e.pipelines) for e in exports.new_errors] == [
+        ("t_ora", 2, ("export_g",))
+    ]
+    md = to_markdown(exports)
+    assert "22/11/2026 au 24/11/2026 (exports)" in md
 
 
 async def test_a_day_without_runs_and_an_empty_store(store: GraphStore) -> None:
