@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from flowrag.api.enums import SourceName, values
 from flowrag.api.queries import _allowed, _report_service, _translate
 from flowrag.api.report_types import DailyReport, ReportDelivery, SendReportResult
 from flowrag.api.types import (
@@ -174,7 +175,7 @@ class Subscription:
         self,
         info: Info[Context, None],
         question: str,
-        sources: list[str] | None = None,
+        sources: list[SourceName] | None = None,
         collections: list[str] | None = None,
         session_id: str | None = None,
         top_k: int = 8,
@@ -186,7 +187,7 @@ class Subscription:
         rt = info.context.runtime
         stream = rt.answerer.ask_stream(
             question,
-            sources=tuple(sources or ()),
+            sources=tuple(values(sources)),
             collections=tuple(collections or ()),
             session_id=session_id,
             top_k=max(1, min(top_k, 50)),

@@ -11,6 +11,7 @@ from graphql import (
 )
 from strawberry.types import Info
 
+from flowrag.api.enums import LabelName, RelationshipType, RunStatus, SourceName, values
 from flowrag.api.report_types import DailyReport
 from flowrag.api.types import (
     Answer,
@@ -30,7 +31,6 @@ from flowrag.api.types import (
 )
 from flowrag.errors import FlowragError
 from flowrag.graph.port import Filter
-from flowrag.schema import ONTOLOGY
 
 
 def _cursor(offset: int) -> str:
@@ -154,7 +154,7 @@ class Query:
         self,
         info: Info[Context, None],
         question: str,
-        sources: list[str] | None = None,
+        sources: list[SourceName] | None = None,
         collections: list[str] | None = None,
         session_id: str | None = None,
         top_k: int = 8,
@@ -165,7 +165,7 @@ class Query:
         try:
             result = await rt.answerer.ask(
                 question,
-                sources=tuple(sources or ()),
+                sources=tuple(values(sources)),
                 collections=tuple(collections or ()),
                 session_id=session_id,
                 top_k=max(1, min(top_k, 50)),
@@ -177,7 +177,7 @@ class Query:
 
     @strawberry.field(permission_classes=[IsReader])
     async def search(
-        self, info: Info[Context, None], text: str, labels: list[str] | None = None, top_k: int = 10
+        self, info: Info[Context, None], text: str, labels: list[LabelName] | None = None, top_k: int = 10
     ) -> list[ScoredNode]:
         from flowrag.answer.retrieval import domain_labels
 
@@ -185,7 +185,7 @@ class Query:
             raise GraphQLError("topK must be between 1 and 100", extensions={"code": "BAD_USER_INPUT"})
         rt = info.context.runtime
         try:
-            wanted = [ONTOLOGY.label(lbl).label.value for lbl in labels] if labels else domain_labels()
+            wanted = values(labels) or domain_labels()
             hits = await rt.answerer.retriever.search(text, wanted, top_k)
         except FlowragError as exc:
             raise _translate(exc) from exc
@@ -202,7 +202,7 @@ class Query:
         info: Info[Context, None],
         id: strawberry.ID,
         depth: int = 1,
-        types: list[str] | None = None,
+        types: list[RelationshipType] | None = None,
         cap: int = 25,
     ) -> Subgraph:
         from flowrag.graph.expansion import ExpansionStep, expand
@@ -213,7 +213,7 @@ class Query:
             hood = await expand(
                 info.context.runtime.store,
                 [str(id)],
-                [ExpansionStep(tuple(types or ()), max(1, min(cap, 100)))] * depth,
+                [ExpansionStep(tuple(values(types)), max(1, min(cap, 100)))] * depth,
             )
         except FlowragError as exc:
             raise _translate(exc) from exc
@@ -221,7 +221,8 @@ class Query:
 
     @strawberry.field(
         permission_classes=[IsReader],
-        description="The morning report of a local day (YYYY-MM-DD, 'today', default yesterday), built now from the store.",
+        description="The morning report of a local day (YYYY-MM-DD, 'today', default yesterday), or of the "
+        "days ending on it, over some collections or all, built now from the store.",
     )
     async def report(
         self,
@@ -234,6 +235,17 @@ class Query:
                 description="days in the chart of runs per day, ending on the report's day (2..90)"
             ),
         ] = None,
+        days: Annotated[
+            int,
+            strawberry.argument(
+                description="local days counted, ending on the report's day (1..90): failures, causes and "
+                "trends of a week with 7; trends compare with as many periods of that length before it"
+            ),
+        ] = 1,
+        collections: Annotated[
+            list[str] | None,
+            strawberry.argument(description="count only the runs of these Mongo collections (default all)"),
+        ] = None,
     ) -> DailyReport:
         if language not in (None, "fr", "en"):
             raise GraphQLError("language must be fr or en", extensions={"code": "BAD_USER_INPUT"})
@@ -242,7 +254,7 @@ class Query:
         service = _report_service(info)
         try:
             day = service.day(date)
-            built = await service.build(day, language, chart_days)
+            built = await service.build(day, language, chart_days, days=days, collections=collections or ())
         except FlowragError as exc:
             raise _translate(exc) from None
         return DailyReport.of(built, await service.deliveries(day))
@@ -259,7 +271,7 @@ class Query:
         self,
         info: Info[Context, None],
         pipeline: str | None = None,
-        status: str | None = None,
+        status: RunStatus | None = None,
         from_: Annotated[str | None, strawberry.argument(name="from")] = None,
         to: str | None = None,
         first: int = 50,
@@ -269,7 +281,7 @@ class Query:
         if pipeline:
             filters.append(Filter("pipeline", "=", pipeline))
         if status:
-            filters.append(Filter("status", "=", status.upper()))
+            filters.append(Filter("status", "=", values([status])[0]))
         if from_:
             filters.append(Filter("started_at", ">=", from_))
         if to:

@@ -117,7 +117,7 @@ def test_ask_returns_a_cited_answer_with_subgraph_and_cypher(server: str) -> Non
 def test_search_node_neighbourhood(server: str) -> None:
     found = gql(
         server,
-        '{ search(text: "refresh_by_snapshot", labels: ["Endpoint"], topK: 3) { score node { uid name } } }',
+        '{ search(text: "refresh_by_snapshot", labels: [Endpoint], topK: 3) { score node { uid name } } }',
     )
     hits = found["data"]["search"]
     assert hits[0]["node"]["name"] == "POST /vdbs/{vdbId}/refresh_by_snapshot"
@@ -126,7 +126,7 @@ def test_search_node_neighbourhood(server: str) -> None:
     assert node["label"] == "Endpoint" and node["props"]["method"] == "POST"
     hood = gql(
         server,
-        """query($id: ID!) { neighbourhood(id: $id, depth: 2, types: ["ACTS_ON", "TARGETS", "MAKES"]) {
+        """query($id: ID!) { neighbourhood(id: $id, depth: 2, types: [ACTS_ON, TARGETS, MAKES]) {
         nodes { label name } edges { type startNode { label } endNode { name } } } }""",
         {"id": uid},
     )
@@ -137,14 +137,14 @@ def test_search_node_neighbourhood(server: str) -> None:
 def test_domain_lists_with_filters_and_cursor_pagination(server: str) -> None:
     page1 = gql(
         server,
-        '{ runs(status: "failed", first: 5) { total nodes { props } pageInfo { endCursor hasNextPage } } }',
+        "{ runs(status: FAILED, first: 5) { total nodes { props } pageInfo { endCursor hasNextPage } } }",
     )
     runs = page1["data"]["runs"]
     assert runs["total"] > 5 and runs["pageInfo"]["hasNextPage"]
     assert all(n["props"]["status"] == "FAILED" for n in runs["nodes"])
     page2 = gql(
         server,
-        'query($a: String) { runs(status: "FAILED", first: 5, after: $a) { nodes { uid } } }',
+        "query($a: String) { runs(status: FAILED, first: 5, after: $a) { nodes { uid } } }",
         {"a": runs["pageInfo"]["endCursor"]},
     )
     assert len(page2["data"]["runs"]["nodes"]) == 5
@@ -176,11 +176,33 @@ def test_the_report_chart_covers_the_days_asked(server: str) -> None:
     assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+def test_the_report_counts_a_period_and_the_collections_asked(server: str) -> None:
+    q = """query($n: Int!, $c: [String!]) { report(days: $n, collections: $c) { day firstDay days collections
+      start end totals { status count } failures { pipeline count } } }"""
+    week = gql(server, q, {"n": 7, "c": ["runs"]})["data"]["report"]
+    assert week["days"] == 7 and week["collections"] == ["runs"] and week["firstDay"] < week["day"]
+    failed = gql(
+        server,
+        "query($f: String, $t: String) { runs(status: FAILED, from: $f, to: $t, first: 500) { total nodes { props } } }",
+        {"f": week["start"], "t": week["end"]},
+    )["data"]["runs"]
+    in_runs = [n["props"] for n in failed["nodes"] if n["props"]["collection"] == "runs"]
+    assert failed["total"] <= 500
+    assert {t["status"]: t["count"] for t in week["totals"]}.get("FAILED", 0) == len(in_runs)
+    assert sum(f["count"] for f in week["failures"]) == len(in_runs)
+    nowhere = gql(server, q, {"n": 7, "c": ["no_such_collection"]})["data"]["report"]
+    assert nowhere["totals"] == [] and nowhere["failures"] == []
+    for days in (0, 91):
+        wrong = gql(server, q, {"n": days, "c": None})
+        assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", wrong
+        assert "1 to 90 days" in wrong["errors"][0]["message"]
+
+
 def test_report_query_matches_the_runs_and_send_report_sends_once(server: str) -> None:
     report = gql(server, REPORT)["data"]["report"]  # yesterday, in the server's zone
     failed = gql(
         server,
-        'query($f: String, $t: String) { runs(status: "FAILED", from: $f, to: $t, first: 500) { total nodes { props } } }',
+        "query($f: String, $t: String) { runs(status: FAILED, from: $f, to: $t, first: 500) { total nodes { props } } }",
         {"f": report["start"], "t": report["end"]},
     )["data"]["runs"]
     totals = {t["status"]: t["count"] for t in report["totals"]}
@@ -232,9 +254,29 @@ def test_bad_input_and_body_limit(server: str) -> None:
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     too_many = gql(server, "{ runs(first: 100000) { total } }")
     assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    unknown = gql(server, '{ neighbourhood(id: "Pipeline:x", types: ["NOPE"]) { nodes { uid } } }')
-    assert unknown["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "unknown relationship type" in unknown["errors"][0]["message"]
+    # sources, labels, statuses and relationship types are enums: a wrong one is named, not ignored
+    for query, variables, message in (
+        (
+            '{ neighbourhood(id: "Pipeline:x", types: [NOPE]) { nodes { uid } } }',
+            {},
+            "'NOPE' does not exist in 'RelationshipType'",
+        ),
+        (
+            '{ neighbourhood(id: "Pipeline:x", types: ["IMPLEMENTS"]) { nodes { uid } } }',
+            {},
+            "cannot represent non-enum value",
+        ),
+        ("{ runs(status: failed) { total } }", {}, "Did you mean the enum value 'FAILED'?"),
+        ('{ search(text: "x", labels: [Vdbs]) { score } }', {}, "'Vdbs' does not exist in 'Label' enum"),
+        (
+            'query($s: [Source!]) { ask(question: "x", sources: $s) { answer } }',
+            {"s": ["mongo", "jira"]},
+            "'jira' does not exist in 'Source' enum",
+        ),
+    ):
+        wrong = gql(server, query, variables)
+        assert "data" not in wrong or wrong["data"] is None, wrong
+        assert message in wrong["errors"][0]["message"], wrong
     big = httpx.post(
         f"{server}/graphql",
         content=b"{" + b" " * 2_000_000 + b"}",
@@ -507,7 +549,7 @@ def test_ingest_delphix_runs_as_a_job_with_the_servers_key(server: str) -> None:
     assert job["kind"] == "delphix" and job["state"] == "SUCCEEDED", job
     assert job["report"][0]["scope"] == "dct-api" and job["report"][0]["created"] > 100
     assert DCT_KEY not in json.dumps(job) and all(h == f"apk {DCT_KEY}" for h in fake.auth_headers)
-    vdbs = gql(server, '{ search(text: "orders_qa", labels: ["Vdb"]) { node { name label } } }')
+    vdbs = gql(server, '{ search(text: "orders_qa", labels: [Vdb]) { node { name label } } }')
     assert "errors" not in vdbs, vdbs
     assert {"name": "orders_qa", "label": "Vdb"} in [hit["node"] for hit in vdbs["data"]["search"]]
     asked = gql(

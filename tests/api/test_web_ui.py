@@ -135,6 +135,17 @@ def test_ask_a_seed_question_see_citations_and_expand_the_graph(browser: Any, si
     page.close()
 
 
+def _gql(site: str, query: str, variables: dict[str, Any] | None = None) -> Any:
+    answer = httpx.post(
+        f"{site}/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"X-API-Key": READ},
+        timeout=60,
+    ).json()
+    assert not answer.get("errors"), answer
+    return answer["data"]
+
+
 def test_the_dashboard_shows_the_days_failures(browser: Any, site: str) -> None:
     report = httpx.post(
         f"{site}/graphql",
@@ -145,7 +156,7 @@ def test_the_dashboard_shows_the_days_failures(browser: Any, site: str) -> None:
     runs = httpx.post(
         f"{site}/graphql",
         json={
-            "query": 'query($f: String, $t: String) { runs(status: "FAILED", from: $f, to: $t, first: 500) { nodes { props } } }',
+            "query": "query($f: String, $t: String) { runs(status: FAILED, from: $f, to: $t, first: 500) { nodes { props } } }",
             "variables": {"f": report["start"], "t": report["end"]},
         },
         headers={"X-API-Key": READ},
@@ -176,6 +187,29 @@ def test_the_dashboard_shows_the_days_failures(browser: Any, site: str) -> None:
         page.click("form.row button[type=submit]")
     page.wait_for_selector("#runs-chart")
     _shot(page, "dashboard")
+
+    # a week of failures in one collection, counted here from the runs of that week
+    week = _gql(site, '{ report(days: 7, collections: ["runs"]) { start end } }')["report"]
+    weekly: dict[str, int] = {}
+    for run in _gql(
+        site,
+        "query($f: String, $t: String) { runs(status: FAILED, from: $f, to: $t, first: 500) { nodes { props } } }",
+        {"f": week["start"], "t": week["end"]},
+    )["runs"]["nodes"]:
+        if run["props"]["collection"] == "runs":
+            weekly[run["props"]["pipeline"]] = weekly.get(run["props"]["pipeline"], 0) + 1
+    page.select_option("#span", "7")
+    page.check("#col-runs")
+    page.click("form.row button[type=submit]")
+    page.wait_for_function(
+        "document.querySelector('#scope') && document.querySelector('#scope').textContent.includes('runs')"
+    )
+    shown = {
+        row.get_attribute("data-flow"): int(row.query_selector("td.count").inner_text())
+        for row in page.query_selector_all("#failing-flows tr[data-flow]")
+    }
+    assert shown == weekly and weekly
+    assert "→" in page.inner_text("#scope")
     assert page.errors == []
     page.close()
 

@@ -104,7 +104,7 @@ const NODE_FIELDS = "uid label key name text source scope sourceId props";
 
 async function neighbourhood(id, types = null) {
   const data = await gql(
-    `query($id: ID!, $types: [String!]) { neighbourhood(id: $id, types: $types, cap: 15) { nodes { ${NODE_FIELDS} } edges { type start end } } }`,
+    `query($id: ID!, $types: [RelationshipType!]) { neighbourhood(id: $id, types: $types, cap: 15) { nodes { ${NODE_FIELDS} } edges { type start end } } }`,
     { id, types },
   );
   return data.neighbourhood;
@@ -158,7 +158,7 @@ async function ask(question, sources, collections, out) {
   let final = null;
   try {
     await subscribe(
-      `subscription($q: String!, $s: [String!], $c: [String!], $session: String) {
+      `subscription($q: String!, $s: [Source!], $c: [String!], $session: String) {
          askStream(question: $q, sources: $s, collections: $c, sessionId: $session) { token answer { ${ANSWER_FIELDS} } } }`,
       { q: question, s: sources.length ? sources : null, c: collections.length ? collections : null, session: sessionId },
       (data) => {
@@ -221,18 +221,35 @@ async function dashboardView(params) {
   const period = h("select", { id: "period", "aria-label": t("period") },
     ...[7, 14, 30, 90].map((n) => h("option", { value: String(n), text: `${n} ${t("days")}` })));
   period.value = params.get("days") || "14";
+  const span = h("select", { id: "span", "aria-label": t("span") },
+    ...[1, 7, 30].map((n) => h("option", { value: String(n), text: n === 1 ? t("oneDay") : `${n} ${t("days")}` })));
+  span.value = params.get("span") || "1";
+  const wanted = new Set((params.get("collections") || "").split(",").filter(Boolean));
+  const collectionBoxes = h("fieldset", { class: "filters", id: "dashboard-collections" }, h("legend", { text: t("collections") }));
+  try {
+    const known = await gql("{ collections { name } }");
+    for (const c of known.collections) {
+      const box = h("input", { type: "checkbox", value: c.name, id: `col-${c.name}` });
+      box.checked = wanted.has(c.name);
+      collectionBoxes.append(h("label", { for: `col-${c.name}` }, box, ` ${c.name}`));
+    }
+  } catch {
+    // no collection list: the report counts them all
+  }
+  const chosen = () => [...collectionBoxes.querySelectorAll("input:checked")].map((b) => b.value);
   const out = h("section", { id: "dashboard" });
   const load = async () => {
     out.replaceChildren(h("p", { text: t("thinking") }));
     try {
       const data = await gql(
-        `query($d: String, $l: String, $n: Int) { report(date: $d, language: $l, chartDays: $n) { day timezone failingFlows synthesis
+        `query($d: String, $l: String, $n: Int, $span: Int!, $c: [String!]) {
+           report(date: $d, language: $l, chartDays: $n, days: $span, collections: $c) { day firstDay days collections timezone failingFlows synthesis
            delphix { kind name pipelines citations }
            totals { status count } chart { day counts { status count } }
            failures { pipeline name technology count last causes { message count citations } citations }
            newErrors { template message count pipelines citation } technologies { technology count }
            trends { dimension name direction today mean } } }`,
-        { d: dayInput.value || null, l: lang(), n: Number(period.value) },
+        { d: dayInput.value || null, l: lang(), n: Number(period.value), span: Number(span.value), c: chosen().length ? chosen() : null },
       );
       renderDashboard(out, data.report);
       dayInput.value = data.report.day;
@@ -244,10 +261,21 @@ async function dashboardView(params) {
     h("h1", { text: t("dashboard") }),
     h("form", { class: "row", onsubmit: (e) => { e.preventDefault(); load(); } },
       h("label", { for: "day", text: t("day") }), dayInput,
+      h("label", { for: "span", text: t("span") }), span,
       h("label", { for: "period", text: t("period") }), period, h("button", { type: "submit", text: t("load") })),
+    collectionBoxes,
     out,
   );
   await load();
+}
+
+function whyQuestion(name, report) {
+  if (report.days === 1) {
+    return lang() === "fr" ? `Pourquoi ${name} a-t-il échoué le ${report.day} ?` : `Why did ${name} fail on ${report.day}?`;
+  }
+  return lang() === "fr"
+    ? `Pourquoi ${name} a-t-il échoué entre le ${report.firstDay} et le ${report.day} ?`
+    : `Why did ${name} fail between ${report.firstDay} and ${report.day}?`;
 }
 
 function renderDashboard(out, report) {
@@ -262,10 +290,12 @@ function renderDashboard(out, report) {
         h("td", {}, h("a", { href: `#/explore?q=${encodeURIComponent(f.name)}`, text: f.name })),
         h("td", { class: "count", text: String(f.count) }),
         h("td", {}, cause ? `×${cause.count} ${cause.message}` : "", cause && cause.citations[0] ? h("code", { text: ` ${cause.citations[0]}` }) : ""),
-        h("td", {}, h("a", { href: `#/ask?q=${encodeURIComponent(lang() === "fr" ? `Pourquoi ${f.name} a-t-il échoué le ${report.day} ?` : `Why did ${f.name} fail on ${report.day}?`)}`, text: t("why") })));
+        h("td", {}, h("a", { href: `#/ask?q=${encodeURIComponent(whyQuestion(f.name, report))}`, text: t("why") })));
     }));
   const list = (items, render) => (items.length ? h("ul", {}, ...items.map((i) => h("li", {}, render(i)))) : h("p", { text: t("none") }));
+  const scope = `${report.days === 1 ? report.day : `${report.firstDay} → ${report.day}`}${report.collections.length ? ` · ${report.collections.join(", ")}` : ""}`;
   out.replaceChildren(
+    h("p", { class: "meta", id: "scope", text: scope }),
     h("p", { class: "synthesis", text: report.synthesis }),
     totals,
     h("h2", { text: t("runsPerDay") }),
