@@ -50,7 +50,8 @@ _STATUS_WORDS = {
     "RUNNING": r"en cours|running|in progress",
 }
 _AGGREGATE = re.compile(
-    r"\b(quel(?:le)?s?|combien|liste[rz]?|which|what|how many|list|show)\b.*\b(flows?|flux|pipelines?|jobs?|runs?|"
+    r"\b(quel(?:le)?s?|combien|liste[rz]?|which|what|how many|list|show|y a-t-il|existe-t-il|are there|is there)\b"
+    r".*\b(flows?|flux|pipelines?|jobs?|runs?|"
     r"exécutions?|traitements?|chaînes?|dags?)\b|\b(flows?|flux|pipelines?|jobs?|runs?)\b.*\b(ont|have|has|did)\b",
     re.IGNORECASE,
 )
@@ -78,7 +79,12 @@ _ANSWER_NOUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"hôtes?|hosts?|machines?|serveurs?|servers?", ("Host",)),
     (r"alertes?|alerts?", ("Record",)),
 )
-ASKING = re.compile(r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s)\s+((?:[\w'-]+\s*){1,3})", re.IGNORECASE)
+# an interrogative, or an existential ("y a-t-il des traitements…", "are there any jobs…"), then the
+# words that say what is asked for
+ASKING = re.compile(
+    r"\b(?:which|what|quel(?:le)?s?|lesquel(?:le)?s|y a-t-il|existe-t-il|are there|is there)\s+((?:[\w'-]+\s*){1,3})",
+    re.IGNORECASE,
+)
 _WHO_CALLS = re.compile(r"\b(?:qui|who)\s+(?:appelle|calls|utilise|uses)\b", re.IGNORECASE)
 
 

@@ -27,7 +27,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["AMBIGUOUS_MARGIN", "CONCEPTS", "MIN_SCORE", "MappingInference", "infer_mapping", "words"]
+__all__ = [
+    "AMBIGUOUS_MARGIN",
+    "CONCEPTS",
+    "MIN_SCORE",
+    "MappingInference",
+    "flow_name",
+    "infer_mapping",
+    "words",
+]
 
 CONCEPTS = ("pipeline", "technology", "status", "error", "start", "end", "host", "environment", "duration")
 MIN_SCORE = 2.0
@@ -57,6 +65,8 @@ _NAME_WORDS: dict[str, frozenset[str]] = {
 _QUALIFIERS = frozenset(
     "name nom id label libelle code value valeur text texte at time heure date ts".split()
 )
+# leaves that say "the name of": a run's name is its flow's unless the field names something else
+_NAMING = frozenset("name nom label libelle".split())
 # words that say "a point in time" without saying which: a run's start when nothing else is named
 # (``timestamp``, ``date``), never when another concept is (``end_date`` is an end)
 _TIME_WORDS = frozenset("ts timestamp date time heure horodatage".split())
@@ -65,6 +75,16 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:
 _COMPACT_TIME = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])[0-3]\d[0-2]\d[0-5]\d[0-5]\d")  # Control-M
 _HOST = re.compile(r"^(?=.*[\d-])[a-z][a-z0-9-]{1,62}(?:\.[a-z0-9-]+)*$", re.IGNORECASE)
 _IDENT = re.compile(r"^[\w.:/-]{2,120}$")
+
+
+_ORDINAL = re.compile(r"\s*#\s*\d+\s*$")
+
+
+def flow_name(value: str) -> str:
+    """A flow's name without the ordinal of one of its runs: ``"ledger_close #42"`` ->
+    ``"ledger_close"`` (Jenkins' and Azure DevOps' display names); other names unchanged."""
+    stripped = _ORDINAL.sub("", value)
+    return stripped if stripped else value.strip()
 
 
 def _fold(text: str) -> str:
@@ -122,6 +142,14 @@ def _name_score(path: str, concept: str) -> float:
     if concept == "start" and any(t in _TIME_WORDS for t in tokens):
         named = any(t in words_ for c, words_ in _NAME_WORDS.items() if c != "start" for t in tokens)
         return 0.0 if named else 2.0
+    if (
+        concept == "pipeline"
+        and leaf in _NAMING
+        and not any(t in w for w in _NAME_WORDS.values() for t in parents)
+    ):
+        # a name of nothing else in a run's document (run_name, package_name, nom): what ran,
+        # on weaker evidence than a flow word, so the values must look like flow names too
+        return 1.5
     return 0.0
 
 
@@ -141,7 +169,11 @@ def _value_score(profile: _Profile, concept: str, documents: int) -> float:
         classified = profile.share(lambda v: normalise_status(v) in _CLASSES)
         few = profile.distinct <= max(12, documents // 20)
         wordy = strings and sum(len(s) for s in strings) / len(strings) > 25  # sentences, not statuses
-        return (2.0 * classified if few else 0.5 * classified) - (0 if few else 1.0) - (3.0 if wordy else 0)
+        # one value over a whole sample (a life-cycle state that is always TERMINATED) says nothing
+        # about how runs ended; a field that varies is preferred, and still wins alone
+        constant = 2.0 if profile.distinct == 1 and len(values) >= 10 else 0.0
+        score = (2.0 * classified if few else 0.5 * classified) - (0 if few else 1.0) - (3.0 if wordy else 0)
+        return score - constant
     if concept == "duration":
         return 1.0 * profile.share(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
     if not strings:
@@ -151,11 +183,15 @@ def _value_score(profile: _Profile, concept: str, documents: int) -> float:
     if concept == "error":
         return (1.5 if mean_len >= 25 else 0.0) + (0.5 if spaced > 0.5 else -0.5)
     if concept == "pipeline":
-        ident = sum(1 for s in strings if _IDENT.match(s)) / len(strings)
-        repeated = profile.distinct < max(2, len(values) * 0.8)
+        # a display name may carry the run's ordinal ("ledger_close #42"): the flow is the rest
+        names = [flow_name(s) for s in strings]
+        ident = sum(1 for s in names if _IDENT.match(s)) / len(names)
+        distinct = len(set(names))
+        repeated = distinct < max(2, len(names) * 0.8)
         # one value over a whole sample names what every run shares (an application, a team),
         # not which flow ran
-        constant = 1.0 if profile.distinct == 1 and len(values) >= 10 else 0.0
+        constant = 1.0 if distinct == 1 and len(values) >= 10 else 0.0
+        spaced = sum(1 for s in names if " " in s) / len(names)
         return ident * (1.0 if repeated else 0.4) - spaced - constant
     if concept == "host":
         return 1.5 * (sum(1 for s in strings if _HOST.match(s)) / len(strings)) - spaced

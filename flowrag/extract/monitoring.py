@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flowrag.extract.mapping import CONCEPTS, infer_mapping
+from flowrag.extract.mapping import CONCEPTS, flow_name, infer_mapping
 from flowrag.extract.secrets import redact_value
 from flowrag.extract.templates import extract_template
 from flowrag.models.nlp import Entity
@@ -275,7 +275,7 @@ def extract_document(
     # would otherwise put a million near-identical vectors in the index, and a vector search
     # would return k copies of one kind instead of k different answers.
     out.nodes[0] = replace(out.nodes[0], embed=False)
-    pipeline = normalise_name(str(pipeline_raw))
+    pipeline = normalise_name(flow_name(str(pipeline_raw)))
     status = normalise_status(status_raw, warning_codes)
     # every timestamp becomes a UTC instant (ISO text, comparable in both stores); a value that
     # does not parse keeps its raw text in *_raw and leaves the instant empty
@@ -338,8 +338,8 @@ def extract_document(
             "_shared",
             pipeline,
             name=pipeline,
-            text=f"pipeline {pipeline} ({pipeline_raw!s})",
-            props={"display_name": str(pipeline_raw)},
+            text=f"pipeline {pipeline} ({flow_name(str(pipeline_raw))})",
+            props={"display_name": flow_name(str(pipeline_raw))},
         )
     )
     out.rels += [RelRow(RelType.DESCRIBES, record_uid, run_uid), RelRow(RelType.OF, run_uid, pipe_uid)]

@@ -1,0 +1,500 @@
+"""Monitoring exports of tools flowrag was not written against, in the shapes their own APIs
+document, measured three ways, with the plain vector baseline beside the retrieval figure:
+
+- **mapping**: of the concepts an export has (flow, status, start, end, duration, host, error
+  message), the share inferred to the right field, without overrides;
+- **statuses**: the share of runs whose status class (FAILED, SUCCESS…) is right;
+- **aggregate answers**: questions in French and English, four paraphrases of each of four kinds
+  (yesterday's failures by flow, failures since Monday, the flow failing most, flows that never
+  failed), asked end to end; an answer is exact when its groups and counts equal the figures
+  computed here from the facts (in Europe/Paris days);
+- **why, recall@5**: "why did <flow> fail yesterday?", a hit when one of the first five citations
+  is one of that flow's failed runs of the day; the vector baseline ranks the runs' own text.
+
+The shapes are split: **dev** shapes are the ones looked at when something is changed in flowrag;
+**test** shapes are reported only. Messages are real Spark and Hadoop log lines
+(../shared/data/loghub), the flows and times a seeded story: six flows over 14 days, one of them
+never failing, one failing most.
+
+python bench/monitoring_shapes.py [--split dev|test|all] [--details]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import random
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from _common import machine
+
+from flowrag.answer.service import Answerer
+from flowrag.extract.mapping import infer_mapping
+from flowrag.graph.embedded import EmbeddedStore
+from flowrag.ingest.monitoring import ingest_documents
+from flowrag.ingest.writer import IngestReport
+from flowrag.models.embeddings import CachedEmbedder, make_embedder
+from flowrag.models.nlp import NLP
+from flowrag.models.vocabulary import load_vocabulary, normalise_name
+from flowrag.settings import EmbeddingSettings, LLMSettings, Settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "loghub"
+TZ = ZoneInfo("Europe/Paris")
+NOW = datetime(2026, 11, 25, 8, 30, tzinfo=TZ)  # a Wednesday morning in Paris
+FLOWS = ["ledger_close", "orders_ingest", "risk_scoring", "kyc_sync", "fx_rates_load", "payments_recon"]
+NEVER_FAILS = "fx_rates_load"
+FAILS_MOST = "orders_ingest"
+
+
+def _messages() -> list[str]:
+    out = []
+    for system in ("Spark", "Hadoop"):
+        with (SHARED / f"{system}_2k.log_structured.csv").open(encoding="utf-8") as handle:
+            out += [r["Content"] for r in csv.DictReader(handle) if r["Level"] in ("WARN", "ERROR", "FATAL")]
+    return out
+
+
+def facts(n: int = 240) -> list[dict[str, Any]]:
+    """The runs as plain facts, the same story for every shape."""
+    rng = random.Random(7)
+    messages = _messages()
+    out = []
+    for i in range(n):
+        flow = FLOWS[i % len(FLOWS)]
+        rate = 0.0 if flow == NEVER_FAILS else 0.45 if flow == FAILS_MOST else 0.15
+        start = NOW - timedelta(
+            days=rng.randrange(0, 14), hours=rng.randrange(0, 20), minutes=rng.randrange(60)
+        )
+        seconds = rng.randrange(30, 3000)
+        failed = rng.random() < rate
+        out.append(
+            {
+                "i": i,
+                "flow": flow,
+                "failed": failed,
+                "start": start.astimezone(UTC),
+                "end": (start + timedelta(seconds=seconds)).astimezone(UTC),
+                "seconds": seconds,
+                "host": f"prdbatch{1 + i % 4:02d}",
+                "message": rng.choice(messages) if failed else "",
+            }
+        )
+    return out
+
+
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+# -- the shapes: (documents, the field each concept is in) -------------------------------------
+Shape = Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], dict[str, str]]]
+
+
+def databricks(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Jobs API 2.1 runs/list."""
+    docs = [
+        {
+            "_id": f"run-{f['i']}",
+            "job_id": 1000 + FLOWS.index(f["flow"]),
+            "run_id": 50_000 + f["i"],
+            "run_name": f["flow"],
+            "state": {
+                "life_cycle_state": "TERMINATED",
+                "result_state": "FAILED" if f["failed"] else "SUCCESS",
+                "state_message": f["message"],
+            },
+            "start_time": _ms(f["start"]),
+            "end_time": _ms(f["end"]),
+            "execution_duration": f["seconds"] * 1000,
+            "cluster_instance": {"cluster_id": "0923-164208-meows279", "spark_context_id": str(f["i"])},
+        }
+        for f in fs
+    ]
+    truth = {"pipeline": "run_name", "status": "state.result_state", "start": "start_time", "end": "end_time"}
+    return docs, truth | {"duration": "execution_duration", "error": "state.state_message"}
+
+
+def glue(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """AWS Glue GetJobRuns."""
+    docs = [
+        {
+            "_id": f"jr_{f['i']:08x}",
+            "Id": f"jr_{f['i']:08x}",
+            "JobName": f["flow"],
+            "JobRunState": "FAILED" if f["failed"] else "SUCCEEDED",
+            "ErrorMessage": f["message"] or None,
+            "StartedOn": f["start"].isoformat(timespec="milliseconds"),
+            "CompletedOn": f["end"].isoformat(timespec="milliseconds"),
+            "ExecutionTime": f["seconds"],
+            "WorkerType": "G.1X",
+            "GlueVersion": "4.0",
+        }
+        for f in fs
+    ]
+    truth = {"pipeline": "JobName", "status": "JobRunState", "start": "StartedOn", "end": "CompletedOn"}
+    return docs, truth | {"duration": "ExecutionTime", "error": "ErrorMessage"}
+
+
+def jenkins(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Jenkins /job/<name>/api/json?tree=builds[...], one collection for every job's builds."""
+    docs = [
+        {
+            "_id": f"{f['flow']}-{f['i']}",
+            "fullDisplayName": f"{f['flow']} #{f['i']}",
+            "number": f["i"],
+            "result": "FAILURE" if f["failed"] else "SUCCESS",
+            "timestamp": _ms(f["start"]),
+            "duration": f["seconds"] * 1000,
+            "builtOn": f["host"],
+            "url": f"https://ci.bank.lan/job/{f['flow']}/{f['i']}/",
+        }
+        for f in fs
+    ]
+    truth = {"pipeline": "fullDisplayName", "status": "result", "start": "timestamp", "duration": "duration"}
+    return docs, truth | {"host": "builtOn"}
+
+
+def kubernetes(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """batch/v1 Job objects (kubectl get jobs -o json)."""
+    docs = []
+    for f in fs:
+        condition = (
+            {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": f["message"]}
+            if f["failed"]
+            else {"type": "Complete", "status": "True"}
+        )
+        docs.append(
+            {
+                "_id": f"job-{f['i']}",
+                "metadata": {
+                    "name": f"{f['flow'].replace('_', '-')}-{29_000_000 + f['i']}",
+                    "namespace": "etl",
+                    "labels": {"app": f["flow"]},
+                },
+                "status": {
+                    "startTime": f["start"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "completionTime": f["end"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "failed" if f["failed"] else "succeeded": 1,
+                    "conditions": [condition],
+                },
+            }
+        )
+    truth = {"pipeline": "metadata.labels.app", "status": "status.conditions.0.type"}
+    return docs, truth | {
+        "start": "status.startTime",
+        "end": "status.completionTime",
+        "error": "status.conditions.0.message",
+    }
+
+
+def dagster(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Dagster GraphQL runsOrError results."""
+    docs = [
+        {
+            "_id": f"{f['i']:032x}",
+            "runId": f"{f['i']:032x}",
+            "jobName": f["flow"],
+            "status": "FAILURE" if f["failed"] else "SUCCESS",
+            "startTime": f["start"].timestamp(),
+            "endTime": f["end"].timestamp(),
+            "tags": [{"key": "dagster/agent_id", "value": "agent-7"}],
+        }
+        for f in fs
+    ]
+    return docs, {"pipeline": "jobName", "status": "status", "start": "startTime", "end": "endTime"}
+
+
+def ssis(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """SQL Server SSISDB catalog.executions (status 4 = failed, 7 = succeeded)."""
+    docs = [
+        {
+            "_id": 90_000 + f["i"],
+            "execution_id": 90_000 + f["i"],
+            "folder_name": "ETL",
+            "project_name": "Finance",
+            "package_name": f"{f['flow']}.dtsx",
+            "status": 4 if f["failed"] else 7,
+            "start_time": f["start"].astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S.%f0 %z")[:-2] + ":00",
+            "end_time": f["end"].astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S.%f0 %z")[:-2] + ":00",
+            "server_name": f["host"].upper(),
+        }
+        for f in fs
+    ]
+    truth = {"pipeline": "package_name", "status": "status", "start": "start_time", "end": "end_time"}
+    return docs, truth | {"host": "server_name"}
+
+
+def oozie(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Oozie REST /v1/jobs workflows."""
+    docs = [
+        {
+            "_id": f"{f['i']:07d}-261125000000-oozie-oozi-W",
+            "id": f"{f['i']:07d}-261125000000-oozie-oozi-W",
+            "appName": f["flow"],
+            "status": "KILLED" if f["failed"] else "SUCCEEDED",
+            "startTime": f["start"].strftime("%a, %d %b %Y %H:%M:%S GMT"),
+            "endTime": f["end"].strftime("%a, %d %b %Y %H:%M:%S GMT"),
+            "user": "etl",
+        }
+        for f in fs
+    ]
+    return docs, {"pipeline": "appName", "status": "status", "start": "startTime", "end": "endTime"}
+
+
+def autosys(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """AutoSys job run history (autorep -r), local times."""
+    docs = [
+        {
+            "_id": f"ar-{f['i']}",
+            "job_name": f["flow"].upper(),
+            "status": "FAILURE" if f["failed"] else "SUCCESS",
+            "last_start": f["start"].astimezone(TZ).strftime("%m/%d/%Y %H:%M:%S"),
+            "last_end": f["end"].astimezone(TZ).strftime("%m/%d/%Y %H:%M:%S"),
+            "exit_code": 1 if f["failed"] else 0,
+            "machine": f["host"],
+        }
+        for f in fs
+    ]
+    truth = {"pipeline": "job_name", "status": "status", "start": "last_start", "end": "last_end"}
+    return docs, truth | {"host": "machine"}
+
+
+def informatica(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """PowerCenter repository view REP_WFLOW_RUN (RUN_STATUS_CODE 1 = succeeded, 3 = failed)."""
+    docs = [
+        {
+            "_id": 70_000 + f["i"],
+            "WORKFLOW_NAME": f"wf_{f['flow']}",
+            "SERVER_NAME": "IS_PROD",
+            "RUN_STATUS_CODE": 3 if f["failed"] else 1,
+            "RUN_ERR_MSG": f["message"],
+            "START_TIME": f["start"].astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S"),
+            "END_TIME": f["end"].astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S"),
+            "USER_NAME": "etl",
+        }
+        for f in fs
+    ]
+    truth = {
+        "pipeline": "WORKFLOW_NAME",
+        "status": "RUN_STATUS_CODE",
+        "start": "START_TIME",
+        "end": "END_TIME",
+    }
+    return docs, truth | {"error": "RUN_ERR_MSG"}
+
+
+def prefect(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Prefect 2 flow runs as the UI exports them."""
+    docs = [
+        {
+            "_id": f"{f['i']:08x}-0000-4000-8000-000000000000",
+            "name": f"run-{f['i']}",
+            "flow_name": f["flow"],
+            "state": {"type": "FAILED" if f["failed"] else "COMPLETED", "message": f["message"] or None},
+            "start_time": f["start"].isoformat(),
+            "end_time": f["end"].isoformat(),
+            "total_run_time": float(f["seconds"]),
+        }
+        for f in fs
+    ]
+    truth = {"pipeline": "flow_name", "status": "state.type", "start": "start_time", "end": "end_time"}
+    return docs, truth | {"duration": "total_run_time", "error": "state.message"}
+
+
+SHAPES: dict[str, tuple[str, Shape]] = {
+    "databricks_runs": ("dev", databricks),
+    "glue_job_runs": ("dev", glue),
+    "jenkins_builds": ("dev", jenkins),
+    "k8s_jobs": ("dev", kubernetes),
+    "dagster_runs": ("dev", dagster),
+    "ssis_executions": ("test", ssis),
+    "oozie_workflows": ("test", oozie),
+    "autosys_history": ("test", autosys),
+    "infa_wflow_runs": ("test", informatica),
+    "prefect_flow_runs": ("test", prefect),
+}
+
+# four paraphrases of each kind, French and English
+QUESTIONS = {
+    "yesterday": [
+        "Quels flux ont échoué hier ?",
+        "Liste des traitements en erreur hier",
+        "Which flows failed yesterday?",
+        "Show me yesterday's failed jobs",
+    ],
+    "week": [
+        "Combien d'échecs depuis lundi ?",
+        "Nombre d'exécutions en échec cette semaine",
+        "How many failures since Monday?",
+        "How many runs failed this week?",
+    ],
+    "most": [
+        "Quel flux échoue le plus ?",
+        "Quelle chaîne a le plus d'échecs ?",
+        "Which flow fails the most?",
+        "Which job had the most failed runs?",
+    ],
+    "never": [
+        "Quels flux n'ont jamais échoué ?",
+        "Y a-t-il des traitements qui n'ont jamais planté ?",
+        "Which flows never failed?",
+        "Are there jobs with no failure at all?",
+    ],
+}
+WHY = ["Pourquoi {flow} a-t-il échoué hier ?", "Why did {flow} fail yesterday?"]
+
+
+def expected(fs: list[dict[str, Any]], kind: str) -> Any:
+    yesterday = (NOW - timedelta(days=1)).date()
+    monday = NOW.date() - timedelta(days=NOW.weekday())
+    local = [(f, f["start"].astimezone(TZ).date()) for f in fs]
+    if kind == "yesterday":
+        return dict(Counter(f["flow"] for f, d in local if f["failed"] and d == yesterday))
+    if kind == "week":
+        return sum(1 for f, d in local if f["failed"] and d >= monday)
+    if kind == "most":
+        return Counter(f["flow"] for f in fs if f["failed"]).most_common(1)[0][0]
+    return {NEVER_FAILS}
+
+
+def exact(kind: str, result: Any, want: Any, key_of: Callable[[str], str]) -> bool:
+    agg = result.aggregate
+    if result.route != "aggregate" or agg is None:
+        return False
+    groups = {g["key"]: g["count"] for g in agg["groups"]}
+    if kind == "yesterday":
+        return groups == {key_of(k): v for k, v in want.items()}
+    if kind == "week":
+        return int(agg["total"]) == want
+    if kind == "most":
+        return bool(agg["groups"]) and agg["groups"][0]["key"] == key_of(want)
+    return set(groups) == {key_of(k) for k in want}
+
+
+async def measure(name: str, shape: Shape, embedder: Any, nlp: Any, details: bool) -> dict[str, Any]:
+    fs = facts()
+    docs, truth = shape(fs)
+    inferred = infer_mapping(docs[:200]).fields
+    mapped = sum(1 for concept, path in truth.items() if inferred.get(concept) == path)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = EmbeddedStore.open(Path(tmp) / "graph")
+        await store.migrate(embedder.dimension)
+        report = IngestReport("mongo", name)
+        await ingest_documents(store, embedder, load_vocabulary(), name, docs, report)
+        runs = await store.find_nodes("Run", limit=10_000)
+        by_ref = {str(r.props.get("doc_id")): r for r in runs}
+        right = sum(
+            1
+            for f, d in zip(fs, docs, strict=True)
+            if (r := by_ref.get(str(d["_id"]))) is not None
+            and (r.props.get("status") == "FAILED") == f["failed"]
+        )
+        answerer = Answerer(store, embedder, nlp, LLMSettings(), timezone="Europe/Paris")
+        hits = Counter[str]()
+        asked = Counter[str]()
+        misses = []
+        for kind, questions in QUESTIONS.items():
+            want = expected(fs, kind)
+            for question in questions:
+                result = await answerer.ask(question, now=NOW)
+                asked[kind] += 1
+                if exact(kind, result, want, normalise_name):
+                    hits[kind] += 1
+                else:
+                    groups = (result.aggregate or {}).get("groups", [])
+                    misses.append(
+                        f"{question} -> {result.route} {[(g['key'], g['count']) for g in groups][:6]}"
+                    )
+        # why: flows that failed yesterday
+        yesterday = (NOW - timedelta(days=1)).date()
+        why_hits = why_base = why_n = 0
+        failed_refs = {
+            f["flow"]: {
+                str(d["_id"])
+                for f2, d in zip(fs, docs, strict=True)
+                if f2["flow"] == f["flow"] and f2["failed"] and f2["start"].astimezone(TZ).date() == yesterday
+            }
+            for f in fs
+        }
+        texts = [(str(r.props.get("doc_id")), r.text or r.name) for r in runs]
+        vectors = np.asarray(embedder.embed_passages([t for _, t in texts]))
+        for flow, refs in sorted(failed_refs.items()):
+            if not refs:
+                continue
+            for template in WHY:
+                question = template.format(flow=flow)
+                why_n += 1
+                result = await answerer.ask(question, now=NOW)
+                cited = [c.provenance.split("/", 1)[-1] for c in result.citations[:5]]
+                why_hits += bool(refs & set(cited))
+                query = np.asarray(embedder.embed_queries([question]))[0]
+                top = np.argsort(-(vectors @ query))[:5]
+                why_base += bool(refs & {texts[j][0] for j in top})
+        await store.close()
+    if details and misses:
+        print(f"  {name}: inferred {dict((k, v) for k, v in inferred.items() if v)}")
+        for m in misses:
+            print(f"    miss: {m}")
+    return {
+        "mapping": (mapped, len(truth)),
+        "status": (right, len(fs)),
+        "answers": (sum(hits.values()), sum(asked.values())),
+        "by_kind": {k: (hits[k], asked[k]) for k in QUESTIONS},
+        "why": (why_hits, why_n),
+        "why_vector": (why_base, why_n),
+        "runs": len(runs),
+    }
+
+
+def _pct(pair: tuple[int, int]) -> str:
+    return f"{pair[0]}/{pair[1]} ({100 * pair[0] / max(1, pair[1]):.0f}%)"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    parser.add_argument("--details", action="store_true", help="print each missed question")
+    args = parser.parse_args()
+    settings = Settings()
+    embedder = CachedEmbedder(
+        make_embedder(EmbeddingSettings(threads=2), settings.models_dir),
+        settings.data_dir / "cache" / "embeddings.sqlite3",
+    )
+    nlp = NLP()
+    print(f"machine: {machine()}")
+    print("| shape | split | mapping | statuses | aggregate answers exact | why recall@5 | vector baseline |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    totals: dict[str, dict[str, list[int]]] = {}
+    for name, (split, shape) in SHAPES.items():
+        if args.split not in ("all", split):
+            continue
+        m = await measure(name, shape, embedder, nlp, args.details)
+        print(
+            f"| {name} | {split} | {_pct(m['mapping'])} | {_pct(m['status'])} | {_pct(m['answers'])} "
+            f"| {_pct(m['why'])} | {_pct(m['why_vector'])} |",
+            flush=True,
+        )
+        t = totals.setdefault(
+            split, {k: [0, 0] for k in ("mapping", "status", "answers", "why", "why_vector")}
+        )
+        for key in t:
+            t[key][0] += m[key][0]
+            t[key][1] += m[key][1]
+    for split, t in totals.items():
+        print(
+            f"| **all {split}** | | {_pct(tuple(t['mapping']))} | {_pct(tuple(t['status']))} "
+            f"| {_pct(tuple(t['answers']))} | {_pct(tuple(t['why']))} | {_pct(tuple(t['why_vector']))} |"
+        )
+    embedder.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
