@@ -146,6 +146,26 @@ class MongoSettings(BaseModel):
         default_factory=list,
         description="Return codes that mean WARNING, JSON: [1, 4]; 0 is SUCCESS, any other code FAILED.",
     )
+    status_values: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description=(
+            "Per-collection status values and their class, JSON: "
+            '{"executions": {"4": "FAILED", "7": "SUCCESS"}}, for values that neither a status word '
+            "nor the runs' evidence classifies (the ingest report lists them)."
+        ),
+    )
+
+    @field_validator("status_values")
+    @classmethod
+    def _known_classes(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        classes = ("FAILED", "SUCCESS", "RUNNING", "WARNING", "CANCELLED", "SKIPPED")
+        for collection, values in value.items():
+            for raw, status in values.items():
+                if status.upper() not in classes:
+                    raise ValueError(
+                        f"status value {raw!r} of {collection}: {status!r} is not one of {', '.join(classes)}"
+                    )
+        return {c: {str(k): v.upper() for k, v in vs.items()} for c, vs in value.items()}
 
 
 class ApiSettings(BaseModel):

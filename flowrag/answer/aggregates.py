@@ -103,6 +103,7 @@ class GroupValues:
         found: dict[str, tuple[str, ...]] = {}
         for dim, keys in self.keys.items():
             hits = [k for k in keys if k in words or (" " in k and re.search(rf"\b{re.escape(k)}\b", low))]
+            hits += _containing(keys, words, hits)
             hits += [
                 key
                 for alias, key in self.aliases.get(dim, {}).items()
@@ -111,6 +112,31 @@ class GroupValues:
             if hits:
                 found[dim] = tuple(sorted(set(hits)))
         return found
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    return tuple(p for p in re.split(r"[_\-.\s/:]+", name) if p)
+
+
+def _containing(keys: frozenset[str], words: set[str], exact: list[str]) -> list[str]:
+    """Keys that hold a compound name of the question as a run of their parts: a user says
+    payments_recon for the package payments_recon.dtsx or the workflow wf_payments_recon. Only
+    for compound names (two parts or more) that are no key themselves."""
+    out = []
+    for word in words:
+        wanted = _parts(word)
+        if len(wanted) < 2 or word in keys:
+            continue
+        n = len(wanted)
+        for key in keys:
+            have = _parts(key)
+            if (
+                key not in exact
+                and len(have) > n
+                and any(have[i : i + n] == wanted for i in range(len(have) - n + 1))
+            ):
+                out.append(key)
+    return out
 
 
 @dataclass(frozen=True)

@@ -278,7 +278,10 @@ def report_scheduler(rt: Runtime, settings: Settings) -> Any:
             from flowrag.ingest.monitoring import MongoOptions, ingest_mongo
 
             options = MongoOptions.from_settings(
-                report.mongo_uri.get_secret_value(), report.mongo_db, settings.mongo
+                report.mongo_uri.get_secret_value(),
+                report.mongo_db,
+                settings.mongo,
+                timezone=settings.timezone,
             )
             await ingest_mongo(rt.store, rt.embedder, rt.vocabulary, options, nlp=rt.nlp)
             rt.store_changed()

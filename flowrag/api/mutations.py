@@ -131,6 +131,7 @@ class Mutation:
             uri,
             db,
             rt.settings.mongo,
+            timezone=rt.settings.timezone,
             include=tuple(include or ()),
             exclude=tuple(exclude or ()),
             limit=limit,

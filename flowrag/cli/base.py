@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from flowrag.errors import FlowragError
@@ -220,6 +221,16 @@ def _print_previews(previews: list[Any], as_json: bool) -> None:
             out.print(
                 "  statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(p.statuses.items())), highlight=False
             )
+        for value, reading in p.status_values.items():
+            out.print(f"  status {value} = {reading}", highlight=False, markup=False)
+        if p.unclassified:
+            out.print(
+                f"  [yellow]status values read as no class: {escape(', '.join(p.unclassified))} "
+                "(set them with FLOWRAG_MONGO__STATUS_VALUES)[/]",
+                highlight=False,
+            )
+        if p.day_first is not None:
+            out.print(f"  dates: {'day' if p.day_first else 'month'} first", highlight=False)
         for concept, candidates in p.ambiguous.items():
             out.print(
                 f"  [yellow]{concept}: several candidates: {' | '.join(candidates)}[/]", highlight=False

@@ -106,6 +106,7 @@ def ingest_mongo_cmd(
         uri,
         db,
         state.settings.mongo,
+        timezone=state.settings.timezone,
         mappings=parse_overrides(mapping or ()),
         filters=filters,
         include=tuple(c for c in include.split(",") if c),
@@ -147,6 +148,8 @@ def ingest_json_cmd(
                 _bar_callback(bar),
                 nlp=rt.nlp,
                 warning_codes=frozenset(rt.settings.mongo.warning_codes),
+                timezone=rt.settings.timezone,
+                status_values=rt.settings.mongo.status_values,
             )
 
     _print_reports(run_async(lambda: _with_runtime(go)), as_json)

@@ -20,6 +20,7 @@ The confidence is the score over the maximum a concept can get. Two candidates w
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -27,13 +28,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flowrag.timeutil import day_first, looks_like_time
+
 __all__ = [
     "AMBIGUOUS_MARGIN",
     "CONCEPTS",
     "MIN_SCORE",
     "MappingInference",
+    "ValueConventions",
     "flow_name",
     "infer_mapping",
+    "value_conventions",
     "words",
 ]
 
@@ -65,6 +70,7 @@ _NAME_WORDS: dict[str, frozenset[str]] = {
 _QUALIFIERS = frozenset(
     "name nom id label libelle code value valeur text texte at time heure date ts".split()
 )
+_KEYS = frozenset("id uid uuid key cle code ref".split())
 # leaves that say "the name of": a run's name is its flow's unless the field names something else
 _NAMING = frozenset("name nom label libelle".split())
 # words that say "a point in time" without saying which: a run's start when nothing else is named
@@ -104,7 +110,8 @@ def _is_time(value: Any) -> bool:
     if isinstance(value, datetime | date):
         return True
     if isinstance(value, str):
-        return bool(_ISO.match(value.strip()) or _COMPACT_TIME.fullmatch(value.strip()))
+        text = value.strip()
+        return bool(_ISO.match(text) or _COMPACT_TIME.fullmatch(text) or looks_like_time(text))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return 1e9 <= value <= 4.2e9 or 1e12 <= value <= 4.2e12  # epoch seconds or milliseconds
     return False
@@ -127,18 +134,54 @@ class _Profile:
         return len({repr(v) for v in self.values})
 
 
+_SUFFIX = re.compile(r"(?:ation|ition|ions?|ing|ed|es|ee|e|s)$")
+
+
+def _stem(word: str) -> str:
+    """A light suffix stem, so completion, completed and complete meet (complet)."""
+    stem = _SUFFIX.sub("", word)
+    return stem if len(stem) >= 4 else word
+
+
+_STEMS = {concept: frozenset(_stem(w) for w in vocab) for concept, vocab in _NAME_WORDS.items()}
+
+
 def _name_score(path: str, concept: str) -> float:
+    """The name evidence for ``concept``: exact words first; failing that, words joined as they
+    are often split (run_time -> runtime) or met in another form (completionTime ~ completed),
+    half a point lower; and for a duration, a time word over numbers (ExecutionTime)."""
     tokens = words(path)
     if not tokens:
         return 0.0
-    vocab = _NAME_WORDS[concept]
+    score = _word_score(tokens, concept, _NAME_WORDS[concept])
+    if score:
+        return score
+    joined = [a + b for a, b in itertools.pairwise(tokens)]
+    forms = [_stem(t) for t in tokens]
+    for other, vocab in (
+        ([*tokens[:-2], joined[-1]] if joined else [], _NAME_WORDS[concept]),
+        (forms, _STEMS[concept]),
+    ):
+        if other and (score := _word_score(other, concept, vocab, variant=True)):
+            return score - 0.5
+    if concept == "duration" and any(t in _TIME_WORDS for t in tokens):
+        named = any(t in _NAME_WORDS[c] for c in ("start", "end") for t in tokens)
+        return 0.0 if named else 1.5  # only numbers that are no instants reach the minimum
+    return 0.0
+
+
+def _word_score(tokens: list[str], concept: str, vocab: frozenset[str], variant: bool = False) -> float:
     leaf, parents = tokens[-1], tokens[:-1]
     if leaf in vocab:
         return 3.0
     if any(t in vocab for t in parents) and leaf in _QUALIFIERS:
+        if concept in ("pipeline", "host") and leaf in _KEYS:
+            return 2.0  # job.id is the job's key; job.name is what people call it
         return 2.5  # job.name, error.msg -> msg is in error's words too, execution.start_time
     if any(t in vocab for t in tokens):
         return 2.0
+    if variant:
+        return 0.0  # the shape rules below read the path's own words only
     if concept == "start" and any(t in _TIME_WORDS for t in tokens):
         named = any(t in words_ for c, words_ in _NAME_WORDS.items() if c != "start" for t in tokens)
         return 0.0 if named else 2.0
@@ -151,6 +194,17 @@ def _name_score(path: str, concept: str) -> float:
         # on weaker evidence than a flow word, so the values must look like flow names too
         return 1.5
     return 0.0
+
+
+def _letters(text: str) -> float:
+    """The share of letters among a name's letters and digits (hex digits a-f count as digits
+    when the name is all hex)."""
+    alnum = [c for c in text if c.isalnum()]
+    if not alnum:
+        return 0.0
+    if all(c in "0123456789abcdefABCDEF" for c in alnum):
+        return 0.0
+    return sum(1 for c in alnum if c.isalpha()) / len(alnum)
 
 
 def _value_score(profile: _Profile, concept: str, documents: int) -> float:
@@ -192,7 +246,11 @@ def _value_score(profile: _Profile, concept: str, documents: int) -> float:
         # not which flow ran
         constant = 1.0 if distinct == 1 and len(values) >= 10 else 0.0
         spaced = sum(1 for s in names if " " in s) / len(names)
-        return ident * (1.0 if repeated else 0.4) - spaced - constant
+        # a flow is named in words (ledger_close, WF_LOAD_TRADES); a key is mostly digits and hex
+        # (IN01:0004a, 7f3a-…): below 60% letters, the values look like keys
+        letters = sum(_letters(s) for s in names) / len(names)
+        keyish = 2.0 * max(0.0, 0.6 - letters)
+        return ident * (1.0 if repeated else 0.4) - spaced - constant - keyish
     if concept == "host":
         return 1.5 * (sum(1 for s in strings if _HOST.match(s)) / len(strings)) - spaced
     if concept in ("technology", "environment"):
@@ -234,8 +292,9 @@ def infer_mapping(sample: Sequence[Mapping[str, Any]]) -> MappingInference:
     """Scored field -> concept assignment for a sample of one collection's documents."""
     columns: dict[str, list[Any]] = {}
     present: dict[str, int] = {}
-    for doc in sample:
-        for key, value in _flatten(doc).items():
+    rows = [_flatten(doc) for doc in sample]
+    for row in rows:
+        for key, value in row.items():
             if key == "_id" or value is None or value == "":
                 continue
             columns.setdefault(key, []).append(value)
@@ -271,11 +330,142 @@ def infer_mapping(sample: Sequence[Mapping[str, Any]]) -> MappingInference:
         if chosen and key != chosen and key not in used and best[concept] - total <= AMBIGUOUS_MARGIN:
             ambiguous[concept] = (*ambiguous.get(concept, (chosen,)), key)
     start, end = fields["start"], fields["end"]
+    if start and end:
+        near = {
+            concept: [k for t, k, c in scored if c == concept and t >= best[concept] - PAIR_MARGIN]
+            for concept in ("start", "end")
+        }
+        taken = {k for c, k in fields.items() if k and c not in ("start", "end")}
+        start, end = _closest_pair(rows, near["start"], near["end"], taken) or (start, end)
+        fields["start"], fields["end"] = start, end
     if start and end and _median_time(columns[end]) < _median_time(columns[start]):
         fields["start"], fields["end"] = end, start  # the earlier one starts
     return MappingInference(fields, confidence, ambiguous)
 
 
+PAIR_MARGIN = 1.0
+
+
+def _closest_pair(
+    rows: Sequence[Mapping[str, Any]], starts: Sequence[str], ends: Sequence[str], taken: set[str]
+) -> tuple[str, str] | None:
+    """Of the fields that score nearly as well for the start and for the end of a run, the pair
+    that brackets the run: the end never before the start, and the two closest in time. A run has
+    one start and one end but often several timestamps (Airflow's logical date and data interval
+    sit a schedule period away from the run's own start_date/end_date), and the names alone
+    cannot tell them apart; the distance between them can."""
+    from flowrag.timeutil import parse_instant
+
+    if len(starts) < 2 and len(ends) < 2:
+        return None
+    instants: dict[str, list[float | None]] = {}
+    for key in {*starts, *ends}:
+        out: list[float | None] = []
+        for row in rows:
+            iso = parse_instant(row.get(key))
+            out.append(datetime.fromisoformat(iso).timestamp() if iso else None)
+        instants[key] = out
+    best: tuple[float, str, str] | None = None
+    for s in starts:
+        for e in ends:
+            if s == e or s in taken or e in taken:
+                continue
+            gaps = [
+                b - a
+                for a, b in zip(instants[s], instants[e], strict=True)
+                if a is not None and b is not None
+            ]
+            if len(gaps) < max(3, len(rows) // 2) or sum(1 for g in gaps if g < 0) > 0.05 * len(gaps):
+                continue
+            gaps.sort()
+            median = gaps[len(gaps) // 2]
+            if median <= 0:
+                continue  # one instant written twice (epoch and text), not a start and an end
+            if best is None or median < best[0]:
+                best = (median, s, e)
+    return (best[1], best[2]) if best else None
+
+
 def _median_time(values: Sequence[Any]) -> str:
-    rendered = sorted(str(v.isoformat() if isinstance(v, datetime | date) else v) for v in values)
+    """The median instant (UTC ISO text), so epoch numbers and written times compare."""
+    from flowrag.timeutil import parse_instant
+
+    rendered = sorted(t for t in (parse_instant(v) for v in values) if t)
     return rendered[len(rendered) // 2] if rendered else ""
+
+
+_CODE = re.compile(r"[+-]?\d+(?:\.0+)?")
+
+
+@dataclass(frozen=True)
+class ValueConventions:
+    """How one collection writes its values, read from a sample: status values that no status word
+    and no return code classifies, with the class their runs' evidence gives them, and whether
+    numeric dates are written day first."""
+
+    status_values: dict[str, str] = field(default_factory=dict)  # raw value -> status class
+    evidence: dict[str, str] = field(default_factory=dict)  # raw value -> why, for the report
+    unclassified: tuple[str, ...] = ()  # values nothing classifies (kept raw)
+    day_first: bool | None = None
+
+    @property
+    def readings(self) -> dict[str, str]:
+        """How each value the sample showed is read: its class, or its raw text when nothing
+        classifies it (an enumeration's code is no return code, so 5 must not become FAILED)."""
+        return {**{v: v.upper() for v in self.unclassified}, **self.status_values}
+
+
+def value_conventions(
+    sample: Sequence[Mapping[str, Any]], status: str | None, error: str | None, times: Sequence[str | None]
+) -> ValueConventions:
+    """The :class:`ValueConventions` of a sample, given the fields the mapping chose.
+
+    A status field of numbers without a 0 is an enumeration (SSIS writes 4 for failed and 7 for
+    succeeded), not a return code; a status word that reads as no class is one too. Each such value
+    is classified by its runs: FAILED when most of them carry an error message, SUCCESS when it is
+    the most frequent value and its runs never carry one. Without error messages, a field of exactly
+    two values is read the way runs go, mostly well: the rarer value is the failure. Anything else
+    stays unclassified, raw, and is reported, so a user can set it."""
+    from flowrag.extract.monitoring import normalise_status  # the status classes live there
+
+    flats = [_flatten(doc) for doc in sample]
+    dates = [flat.get(name) for flat in flats for name in times if name]
+    order = day_first(dates)
+    if not status:
+        return ValueConventions(day_first=order)
+    seen: dict[str, list[bool]] = {}
+    for flat in flats:
+        raw = flat.get(status)
+        if raw in (None, "") or isinstance(raw, bool):
+            continue
+        message = flat.get(error) if error else None
+        seen.setdefault(str(raw).strip(), []).append(message not in (None, "") and bool(str(message).strip()))
+    if not seen:
+        return ValueConventions(day_first=order)
+    numeric = all(_CODE.fullmatch(v) for v in seen)
+    if numeric and any(int(float(v)) == 0 for v in seen):
+        return ValueConventions(day_first=order)  # return codes: 0 is success, the rest failures
+    pending = [v for v in seen if numeric or normalise_status(v) not in _CLASSES]
+    if not pending:
+        return ValueConventions(day_first=order)
+    with_errors = any(any(flags) for flags in seen.values())
+    commonest = max(seen, key=lambda v: (len(seen[v]), v))
+    classes: dict[str, str] = {}
+    evidence: dict[str, str] = {}
+    for value in pending:
+        flags = seen[value]
+        rate = sum(flags) / len(flags)
+        if with_errors and rate >= 0.5:
+            classes[value] = "FAILED"
+            evidence[value] = f"an error message on {rate:.0%} of its {len(flags)} runs"
+        elif with_errors and rate == 0 and value == commonest:
+            classes[value] = "SUCCESS"
+            evidence[value] = f"the most frequent value ({len(flags)} runs), never with an error message"
+    if not with_errors and len(seen) == 2 and set(pending) == set(seen):
+        rare = min(seen, key=lambda v: (len(seen[v]), v))
+        if len(seen[rare]) < len(seen[commonest]):
+            classes |= {commonest: "SUCCESS", rare: "FAILED"}
+            evidence[commonest] = f"the commoner of two values ({len(seen[commonest])} runs)"
+            evidence[rare] = f"the rarer of two values ({len(seen[rare])} runs)"
+    unclassified = tuple(sorted(v for v in pending if v not in classes))
+    return ValueConventions(classes, evidence, unclassified, order)

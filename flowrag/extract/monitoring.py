@@ -14,11 +14,11 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from flowrag.extract.mapping import CONCEPTS, flow_name, infer_mapping
+from flowrag.extract.mapping import CONCEPTS, flow_name, infer_mapping, value_conventions
 from flowrag.extract.secrets import redact_value
 from flowrag.extract.templates import extract_template
 from flowrag.models.nlp import Entity
@@ -99,15 +99,34 @@ class FieldMapping:
     host: str | None = None
     environment: str | None = None
     duration: str | None = None
+    # how the collection writes values (read from a sample, see mapping.value_conventions):
+    # status values classified by their runs' evidence, and numeric dates' day/month order
+    status_values: tuple[tuple[str, str], ...] = ()
+    day_first: bool | None = None
 
     @property
     def is_run(self) -> bool:
         return self.pipeline is not None and self.status is not None
 
+    @classmethod
+    def of(cls, fields: Mapping[str, str | None]) -> FieldMapping:
+        """The mapping of the concepts in ``fields`` (an inference's), no value conventions yet."""
+        values: dict[str, Any] = {k: fields.get(k) for k in CONCEPTS}
+        return cls(**values)
+
     def merged(self, override: Mapping[str, str | None]) -> FieldMapping:
-        values = {k: getattr(self, k) for k in CONCEPTS}
+        values: dict[str, Any] = {k: getattr(self, k) for k in CONCEPTS}
         values.update({k: v for k, v in override.items() if k in CONCEPTS})
-        return FieldMapping(**values)
+        return FieldMapping(**values, status_values=self.status_values, day_first=self.day_first)
+
+    def with_values(self, status_values: Mapping[str, str], day_first: bool | None) -> FieldMapping:
+        return replace(self, status_values=tuple(sorted(status_values.items())), day_first=day_first)
+
+    def status_of(self, raw: Any, warning_codes: frozenset[int] = frozenset()) -> str:
+        for value, status in self.status_values:
+            if value == str(raw).strip():
+                return status
+        return normalise_status(raw, warning_codes)
 
 
 def flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -133,8 +152,15 @@ def flatten(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def detect_mapping(sample: Sequence[Mapping[str, Any]]) -> FieldMapping:
     """The field holding each concept, inferred from names, nesting and values
-    (:func:`flowrag.extract.mapping.infer_mapping`)."""
-    return FieldMapping(**infer_mapping(sample).fields)
+    (:func:`flowrag.extract.mapping.infer_mapping`), with how the sample writes its values
+    (:func:`flowrag.extract.mapping.value_conventions`)."""
+    return with_conventions(FieldMapping.of(infer_mapping(sample).fields), sample)
+
+
+def with_conventions(mapping: FieldMapping, sample: Sequence[Mapping[str, Any]]) -> FieldMapping:
+    """``mapping`` with the value conventions its fields show in ``sample``."""
+    found = value_conventions(sample, mapping.status, mapping.error, (mapping.start, mapping.end))
+    return mapping.with_values(found.readings, found.day_first)
 
 
 def _text(flat: Mapping[str, Any], limit: int = 4000) -> str:
@@ -235,6 +261,7 @@ def extract_document(
     mapping: FieldMapping,
     vocabulary: Vocabulary,
     warning_codes: frozenset[int] = frozenset(),
+    zone: tzinfo = UTC,
 ) -> MonitoringExtract:
     """One converted document -> rows. Pure and deterministic. Secrets are redacted first (by field
     name and by value shape), so no stored text, property or embedding holds one."""
@@ -276,13 +303,15 @@ def extract_document(
     # would return k copies of one kind instead of k different answers.
     out.nodes[0] = replace(out.nodes[0], embed=False)
     pipeline = normalise_name(flow_name(str(pipeline_raw)))
-    status = normalise_status(status_raw, warning_codes)
+    status = mapping.status_of(status_raw, warning_codes)
     # every timestamp becomes a UTC instant (ISO text, comparable in both stores); a value that
     # does not parse keeps its raw text in *_raw and leaves the instant empty
     raw_start = get(mapping.start) if mapping.start else None
     raw_end = get(mapping.end) if mapping.end else None
-    start = parse_instant(raw_start)
-    end = parse_instant(raw_end)
+    # text without an offset is in the team's zone (FLOWRAG_TIMEZONE); BSON dates are UTC
+    first = mapping.day_first is not False
+    start = parse_instant(raw_start, zone, first)
+    end = parse_instant(raw_end, zone, first)
     duration = _seconds(get(mapping.duration) if mapping.duration else None, mapping.duration, start, end)
     error_raw = get(mapping.error) if mapping.error else None
     error_text = str(error_raw).strip() if error_raw not in (None, "") else ""

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from flowrag.extract.bson_convert import to_jsonable
-from flowrag.extract.mapping import CONCEPTS, infer_mapping
-from flowrag.extract.monitoring import FieldMapping, flatten, normalise_status
+from flowrag.extract.mapping import CONCEPTS, infer_mapping, value_conventions
+from flowrag.extract.monitoring import FieldMapping, flatten
 from flowrag.ingest.dumps import read_dump
 
 __all__ = ["CollectionPreview", "inspect_documents", "inspect_dump", "inspect_mongo"]
@@ -27,6 +27,10 @@ class CollectionPreview:
     ambiguous: dict[str, tuple[str, ...]]
     runs: int  # sampled documents that would become runs
     statuses: dict[str, int] = field(default_factory=dict)  # status class -> sampled runs
+    # status values classified by their runs' evidence: raw value -> "CLASS (why)"
+    status_values: dict[str, str] = field(default_factory=dict)
+    unclassified: tuple[str, ...] = ()  # status values nothing classifies
+    day_first: bool | None = None  # numeric dates' order, when the values tell
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +42,9 @@ class CollectionPreview:
             "runs": self.runs,
             "records_only": self.sampled - self.runs,
             "statuses": self.statuses,
+            "status_values": self.status_values,
+            "unclassified_status_values": list(self.unclassified),
+            "dates": None if self.day_first is None else "day first" if self.day_first else "month first",
         }
 
 
@@ -46,7 +53,9 @@ def inspect_documents(
 ) -> CollectionPreview:
     converted = [d for d in (to_jsonable(doc) for doc in docs) if isinstance(d, dict)]
     inference = infer_mapping(converted)
-    mapping = FieldMapping(**inference.fields).merged(override or {})
+    mapping = FieldMapping.of(inference.fields).merged(override or {})
+    found = value_conventions(converted, mapping.status, mapping.error, (mapping.start, mapping.end))
+    mapping = mapping.with_values(found.readings, found.day_first)
     fields = {c: getattr(mapping, c) for c in CONCEPTS}
     runs = 0
     statuses: dict[str, int] = {}
@@ -58,10 +67,19 @@ def inspect_documents(
                 and flat.get(mapping.status or "") is not None
             ):
                 runs += 1
-                status = normalise_status(flat[mapping.status or ""])
+                status = mapping.status_of(flat[mapping.status or ""])
                 statuses[status] = statuses.get(status, 0) + 1
     return CollectionPreview(
-        collection, len(converted), fields, inference.confidence, inference.ambiguous, runs, statuses
+        collection,
+        len(converted),
+        fields,
+        inference.confidence,
+        inference.ambiguous,
+        runs,
+        statuses,
+        {v: f"{c} ({found.evidence[v]})" for v, c in sorted(found.status_values.items())},
+        found.unclassified,
+        found.day_first,
     )
 
 

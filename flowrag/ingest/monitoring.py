@@ -23,12 +23,13 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from flowrag import cancel
 from flowrag.errors import ConfigError, SourceError
 from flowrag.extract.bson_convert import to_jsonable
 from flowrag.extract.delphix import name_key
-from flowrag.extract.mapping import CONCEPTS, infer_mapping
+from flowrag.extract.mapping import CONCEPTS, infer_mapping, value_conventions
 from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document, mention_rows, values_text
 from flowrag.extract.secrets import redact
 from flowrag.graph.port import Filter, GraphStore
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 
 MAX_DOC_BYTES = 2_000_000
 # bump when extract_document's output changes for the same input: every record is re-extracted once
-EXTRACTOR_VERSION = "6"  # 6: free-text records are marked (flows named before they exist)
+EXTRACTOR_VERSION = "7"  # 7: status values classified by evidence, naive times in the team zone
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class MongoOptions:
     mappings: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)  # overrides
     timeout_ms: int = 5000
     warning_codes: frozenset[int] = frozenset()  # return codes that mean WARNING
+    timezone: str = "UTC"  # the zone of timestamps written without an offset
+    status_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # collection -> raw -> class
 
     @classmethod
     def from_settings(
@@ -83,6 +86,7 @@ class MongoOptions:
         *,
         mappings: Mapping[str, Mapping[str, str | None]] | None = None,
         filters: Mapping[str, Mapping[str, Any]] | None = None,
+        timezone: str = "UTC",
         **given: Any,
     ) -> MongoOptions:
         """The options of one ingestion from FLOWRAG_MONGO__* (batch size, warning codes, the
@@ -100,6 +104,8 @@ class MongoOptions:
             filters=merged_filters,
             mappings=merged_maps,
             warning_codes=frozenset(settings.warning_codes),
+            timezone=timezone,
+            status_values=settings.status_values,
             **given,
         )
 
@@ -159,7 +165,9 @@ def _stored_mapping(checkpoint: Mapping[str, Any]) -> FieldMapping | None:
         return None
     try:
         values = json.loads(str(text))
-        return FieldMapping(**{k: values.get(k) for k in FieldMapping.__dataclass_fields__})
+        fields = {k: values.get(k) for k in FieldMapping.__dataclass_fields__}
+        fields["status_values"] = tuple((str(v), str(c)) for v, c in fields.get("status_values") or ())
+        return FieldMapping(**fields)
     except (json.JSONDecodeError, TypeError, AttributeError):
         log.warning("ignoring an unreadable field mapping stored in a checkpoint")
         return None
@@ -197,8 +205,13 @@ async def ingest_documents(
     guard: BatchGuard | None = None,
     nlp: NLP | None = None,
     warning_codes: frozenset[int] = frozenset(),
+    timezone: str = "UTC",
+    status_values: Mapping[str, str] | None = None,
 ) -> FieldMapping:
     """Extract and write documents of one collection in batches. Returns the mapping used.
+
+    Timestamps written without an offset are read in ``timezone``. ``status_values`` (raw value ->
+    status class) are set by the user on top of what the sample's evidence says.
 
     With ``nlp``, documents that are not runs (incidents, alerts, tickets) get named-entity
     recognition, written as ``MENTIONS`` edges to the pipelines, hosts, technologies and Delphix
@@ -209,6 +222,7 @@ async def ingest_documents(
     hears about each batch before and after it is written.
     """
     writer = Writer(store, embedder)
+    zone = ZoneInfo(timezone)
     coll_node = NodeRow(
         NodeLabel.COLLECTION,
         collection,
@@ -232,9 +246,26 @@ async def ingest_documents(
     async def flush(docs: list[_Doc]) -> None:
         nonlocal mapping, salt, salt_key, pending, collection_written
         if mapping is None:
-            inference = infer_mapping([d.doc for d in docs[:200]])
-            mapping = FieldMapping(**inference.fields).merged(override or {})
+            sample = [d.doc for d in docs[:200]]
+            inference = infer_mapping(sample)
+            mapping = FieldMapping.of(inference.fields).merged(override or {})
+            found = value_conventions(sample, mapping.status, mapping.error, (mapping.start, mapping.end))
+            set_by_user = {str(k): str(v).upper() for k, v in (status_values or {}).items()}
+            mapping = mapping.with_values({**found.readings, **set_by_user}, found.day_first)
             log.info("collection %s mapping: %s", collection, mapping)
+            for value, status in sorted(found.status_values.items()):
+                if value not in set_by_user:
+                    report.mapping[f"status {value}"] = f"{status} ({found.evidence[value]})"
+            for value, status in sorted(set_by_user.items()):
+                report.mapping[f"status {value}"] = f"{status} (set)"
+            if unread := [v for v in found.unclassified if v not in set_by_user]:
+                report.errors.append(
+                    f"status values {', '.join(unread)} of {mapping.status} read as no status class; "
+                    f"they are kept raw (set them with FLOWRAG_MONGO__STATUS_VALUES="
+                    f'\'{{"{collection}": {{"{unread[0]}": "FAILED"}}}}\')'
+                )
+            if found.day_first is not None:
+                report.mapping["dates"] = "day first" if found.day_first else "month first"
             for concept in CONCEPTS:
                 chosen = getattr(mapping, concept)
                 if chosen:
@@ -256,6 +287,7 @@ async def ingest_documents(
                 repr(mapping),
                 nlp is not None,
                 sorted(warning_codes),
+                timezone,
             )
             salt_key = salt.encode("ascii")[:64]
         for d in docs:
@@ -280,7 +312,7 @@ async def ingest_documents(
                     seen.update((d.record_uid, make_uid(NodeLabel.RUN, d.ref)))
                 continue
             try:
-                extracted = extract_document(d.doc, collection, mapping, vocabulary, warning_codes)
+                extracted = extract_document(d.doc, collection, mapping, vocabulary, warning_codes, zone)
             except Exception as exc:
                 report.skipped["extraction error"] += 1
                 report.errors.append(f"{d.ref}: {exc.__class__.__name__}: {exc}")
@@ -638,6 +670,8 @@ async def ingest_json_dump(
     progress: Progress | None = None,
     nlp: NLP | None = None,
     warning_codes: frozenset[int] = frozenset(),
+    timezone: str = "UTC",
+    status_values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[IngestReport]:
     """A dump file or folder (see :mod:`flowrag.ingest.dumps`), full sync per collection."""
     data = await asyncio.to_thread(read_dump, path)
@@ -657,6 +691,8 @@ async def ingest_json_dump(
             seen=seen,
             nlp=nlp,
             warning_codes=warning_codes,
+            timezone=timezone,
+            status_values=(status_values or {}).get(collection),
         )
         await delete_unseen(store, collection, seen, report)
         reports.append(report.finish())
@@ -779,6 +815,8 @@ async def _ingest_collection(
         guard=checkpoint,
         nlp=nlp,
         warning_codes=options.warning_codes,
+        timezone=options.timezone,
+        status_values=options.status_values.get(name),
     )
     if seen is not None and not options.limit and name not in options.filters:
         await checkpoint.finished_full_pass()

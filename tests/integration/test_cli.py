@@ -142,6 +142,9 @@ def test_ingest_mongo_with_a_mapping_override(tmp_path: Path, models_dir: Path, 
             "runs": 0,
             "records_only": 6,
             "statuses": {},
+            "status_values": {},
+            "unclassified_status_values": [],
+            "dates": None,
         }
     ]
     overridden = run(
@@ -177,6 +180,62 @@ def test_ingest_mongo_with_a_mapping_override(tmp_path: Path, models_dir: Path, 
     bad_env = run(base, tmp_path, FLOWRAG_MONGO__MAPPINGS='{"jobs": {"colour": "x"}}')
     assert bad_env.returncode == 1 and "unknown mapping concept(s) colour" in bad_env.stderr
     client.drop_database("cli_map")
+    client.close()
+
+
+def test_status_codes_and_date_order_are_read_from_the_values(
+    tmp_path: Path, models_dir: Path, mongo_server: Any
+) -> None:
+    """A PowerCenter-like collection: numeric status codes without a 0 (1 succeeded, 3 failed
+    with a message, 5 neither) and month-first local times. inspect shows what the values say,
+    the ingestion classifies the runs by it and reads the times in FLOWRAG_TIMEZONE."""
+    from pymongo import MongoClient
+
+    (tmp_path / "models").symlink_to(models_dir, target_is_directory=True)
+    client: Any = MongoClient(mongo_server.uri)
+    client.drop_database("cli_codes")
+    codes = [3 if i % 4 == 0 else 5 if i == 7 else 1 for i in range(24)]
+    client.cli_codes.wflow_runs.insert_many(
+        [
+            {
+                "_id": i,
+                "WORKFLOW_NAME": f"wf_load_{i % 3}",
+                "RUN_STATUS_CODE": code,
+                "RUN_ERR_MSG": "ORA-01555: snapshot too old" if code == 3 else "",
+                "START_TIME": f"11/{13 + i % 15:02d}/2026 23:30:00",
+            }
+            for i, code in enumerate(codes)
+        ]
+    )
+    env = {"FLOWRAG_TIMEZONE": "Europe/Paris"}
+    preview = run(
+        ["inspect", "mongo", "--uri", mongo_server.uri, "--db", "cli_codes", "--json"], tmp_path, **env
+    )
+    assert preview.returncode == 0, preview.stderr[-2000:]
+    found = json.loads(preview.stdout)[0]
+    assert found["mapping"]["status"] == "RUN_STATUS_CODE" and found["mapping"]["start"] == "START_TIME"
+    assert {v: r.split(" ")[0] for v, r in found["status_values"].items()} == {"1": "SUCCESS", "3": "FAILED"}
+    assert found["unclassified_status_values"] == ["5"]
+    assert found["dates"] == "month first"
+    assert found["statuses"] == {"SUCCESS": codes.count(1), "FAILED": codes.count(3), "5": 1}
+    ingest = run(
+        ["ingest", "mongo", "--uri", mongo_server.uri, "--db", "cli_codes", "--json"], tmp_path, **env
+    )
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    report = json.loads(ingest.stdout)[0]
+    assert report["mapping"]["status 3"].startswith("FAILED (an error message on 100%")
+    assert any("status values 5 of RUN_STATUS_CODE" in e for e in report["errors"])
+    exported = run(["export", str(tmp_path / "graph.jsonl")], tmp_path, **env)
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    lines = [json.loads(line) for line in (tmp_path / "graph.jsonl").read_text().splitlines()[1:]]
+    nodes = [line["node"] for line in lines if "node" in line]
+    runs = {int(n["props"]["doc_id"]): n["props"] for n in nodes if n["label"] == "Run"}
+    assert [runs[i]["status"] for i in range(24)] == [{1: "SUCCESS", 3: "FAILED", 5: "5"}[c] for c in codes]
+    # 23:30 in Paris (UTC+1 in November) is 22:30 UTC the same day
+    assert [runs[i]["started_at"] for i in range(24)] == [
+        f"2026-11-{13 + i % 15:02d}T22:30:00Z" for i in range(24)
+    ]
+    client.drop_database("cli_codes")
     client.close()
 
 

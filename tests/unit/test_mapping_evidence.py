@@ -1,0 +1,113 @@
+"""Mapping evidence beyond exact field names: a start/end pair read from the runs' own times,
+keys told from names, words joined or met in another form, and compound flow names in questions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from flowrag.answer.aggregates import GroupValues
+from flowrag.extract.mapping import infer_mapping
+
+pytestmark = pytest.mark.unit
+
+T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+
+
+def _runs(n: int = 30) -> list[dict[str, Any]]:
+    out = []
+    for i in range(n):
+        start = T0 + timedelta(hours=7 * i, minutes=i)
+        out.append(
+            {"flow": f"flow_{i % 3}", "state": "failed" if i % 4 == 0 else "success", "i": i, "start": start}
+        )
+    return out
+
+
+def test_the_start_and_end_are_the_pair_that_brackets_the_run() -> None:
+    # Airflow: a data interval a day before the run, and the run's own start_date/end_date
+    docs = [
+        {
+            "dag_id": r["flow"],
+            "state": r["state"],
+            "data_interval_start": (r["start"] - timedelta(days=1)).isoformat(),
+            "data_interval_end": r["start"].replace(second=0).isoformat(),
+            "start_date": (r["start"] + timedelta(seconds=5)).isoformat(),
+            "end_date": (r["start"] + timedelta(minutes=3 + r["i"])).isoformat(),
+        }
+        for r in _runs()
+    ]
+    fields = infer_mapping(docs).fields
+    assert (fields["start"], fields["end"]) == ("start_date", "end_date")
+
+
+def test_one_instant_written_twice_is_not_a_start_and_an_end() -> None:
+    docs = [
+        {
+            "job": {"name": r["flow"]},
+            "status": r["state"],
+            "date-started": {"unixtime": int(r["start"].timestamp() * 1000), "date": r["start"].isoformat()},
+            "date-ended": {
+                "unixtime": int((r["start"] + timedelta(minutes=9)).timestamp() * 1000),
+                "date": (r["start"] + timedelta(minutes=9)).isoformat(),
+            },
+        }
+        for r in _runs()
+    ]
+    fields = infer_mapping(docs).fields
+    assert fields["start"] in ("date-started.unixtime", "date-started.date")
+    assert fields["end"] in ("date-ended.unixtime", "date-ended.date")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [lambda i: f"IN01:{i:05x}", lambda i: f"{i:08x}-0000-4000-8000-{i:012x}", lambda i: 900_000 + i],
+)
+def test_a_flow_is_what_people_call_it_not_its_key(key: Any) -> None:
+    docs = [
+        {"jobId": key(r["i"]), "name": r["flow"].upper(), "status": r["state"], "start": r["start"]}
+        for r in _runs()
+    ]
+    assert infer_mapping(docs).fields["pipeline"] == "name"
+
+
+def test_split_and_inflected_words_still_name_their_concept() -> None:
+    docs = [
+        {
+            "flow_name": r["flow"],
+            "state": {"type": r["state"]},
+            "status": {
+                "startTime": r["start"].isoformat(),
+                "completionTime": (r["start"] + timedelta(minutes=5)).isoformat(),
+            },
+            "total_run_time": 300.0 + r["i"],
+            "ExecutionTime": 300 + r["i"],
+        }
+        for r in _runs()
+    ]
+    fields = infer_mapping(docs).fields
+    assert fields["end"] == "status.completionTime"  # completion ~ completed
+    assert fields["duration"] in ("total_run_time", "ExecutionTime")  # run_time -> runtime; a time of numbers
+
+
+def test_a_time_word_over_instants_is_no_duration() -> None:
+    docs = [
+        {"job": r["flow"], "status": r["state"], "ExecutionTime": r["start"].isoformat()} for r in _runs()
+    ]
+    fields = infer_mapping(docs).fields
+    assert fields["duration"] is None and fields["start"] == "ExecutionTime"
+
+
+def test_a_compound_name_in_a_question_finds_the_key_that_holds_it() -> None:
+    keys = frozenset(
+        {"payments_recon_dtsx", "wf_ledger_close", "orders_ingest", "orders_ingest_retry", "kyc"}
+    )
+    values = GroupValues({"pipeline": keys}, {})
+    assert values.named_in("Why did payments_recon fail yesterday?") == {"pipeline": ("payments_recon_dtsx",)}
+    assert values.named_in("pourquoi ledger_close a échoué") == {"pipeline": ("wf_ledger_close",)}
+    # an exact key is what was asked, not every key that contains it
+    assert values.named_in("orders_ingest failures") == {"pipeline": ("orders_ingest",)}
+    # one word is too loose to stand for a longer name
+    assert values.named_in("ledger failures") == {}
