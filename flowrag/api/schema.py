@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.extensions import AddValidationRules, MaskErrors, QueryDepthLimiter
 
+from flowrag.api.descriptions import describe
 from flowrag.api.limits import _should_mask, cost_limit, root_field_limit
 from flowrag.api.mutations import Mutation, Subscription
 from flowrag.api.queries import Query
@@ -34,4 +35,8 @@ def build_schema(
         from strawberry.extensions.tracing import OpenTelemetryExtension
 
         extensions.insert(0, OpenTelemetryExtension)
-    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    schema = strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
+    describe(schema)
+    return schema
