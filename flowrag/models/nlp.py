@@ -221,7 +221,11 @@ class _Alternation:
         head = re.match(r"\(\?[a-zA-Z]+\)", pattern)
         self._inline = head.group(0) if head else ""
         self._groups: dict[str, list[str]] = {}
-        for alternative in _split_top_level(pattern[len(self._inline) :]):
+        # spaCy joins its anchored alternatives as (?:^…)|(?:^…): split where one ends and the
+        # next begins (a str split: a character loop over 1.4 MB would cost most of a second)
+        pieces = pattern[len(self._inline) :].split(")|(?:^")
+        for i, piece in enumerate(pieces):
+            alternative = ("" if i == 0 else "(?:^") + piece + ("" if i == len(pieces) - 1 else ")")
             first = re.match(r"\(\?:\^([^\W\d_]{1,2})", alternative)
             key = first.group(1).lower() if first else "*"
             self._groups.setdefault(key, []).append(alternative)
@@ -260,32 +264,6 @@ def _letters_class(pattern: str) -> str:
     return pattern
 
 
-def _split_top_level(pattern: str) -> list[str]:
-    """``a|(b|c)|[|]`` -> ``['a', '(b|c)', '[|]']``: the alternatives outside groups and classes."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern[i + 1 : i + 2] == "]":
-                i += 1  # "[]…]": a literal ] first
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
-
-
 def _import_spacy() -> Any:
     if "spacy" in sys.modules or "torch" in sys.modules:
         import spacy
@@ -296,9 +274,6 @@ def _import_spacy() -> Any:
             import spacy
         finally:
             sys.meta_path.remove(finder)
-    if "spacy.lang.fr.tokenizer_exceptions" not in sys.modules:
-        with _lazy_alternations():
-            import spacy.lang.fr.tokenizer_exceptions
     return spacy
 
 
