@@ -336,8 +336,11 @@ def infer_mapping(sample: Sequence[Mapping[str, Any]]) -> MappingInference:
             for concept in ("start", "end")
         }
         taken = {k for c, k in fields.items() if k and c not in ("start", "end")}
-        start, end = _closest_pair(rows, near["start"], near["end"], taken) or (start, end)
-        fields["start"], fields["end"] = start, end
+        if pair := _closest_pair(rows, near["start"], near["end"], taken):
+            start, end = pair  # the runs' own times told the candidates apart: not ambiguous
+            fields["start"], fields["end"] = start, end
+            ambiguous.pop("start", None)
+            ambiguous.pop("end", None)
     if start and end and _median_time(columns[end]) < _median_time(columns[start]):
         fields["start"], fields["end"] = end, start  # the earlier one starts
     return MappingInference(fields, confidence, ambiguous)

@@ -39,8 +39,9 @@ def test_the_start_and_end_are_the_pair_that_brackets_the_run() -> None:
         }
         for r in _runs()
     ]
-    fields = infer_mapping(docs).fields
-    assert (fields["start"], fields["end"]) == ("start_date", "end_date")
+    found = infer_mapping(docs)
+    assert (found.fields["start"], found.fields["end"]) == ("start_date", "end_date")
+    assert "start" not in found.ambiguous and "end" not in found.ambiguous  # the times told them apart
 
 
 def test_one_instant_written_twice_is_not_a_start_and_an_end() -> None:
