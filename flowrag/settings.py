@@ -158,7 +158,8 @@ class MongoSettings(BaseModel):
     @field_validator("status_values")
     @classmethod
     def _known_classes(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        classes = ("FAILED", "SUCCESS", "RUNNING", "WARNING", "CANCELLED", "SKIPPED")
+        from flowrag.extract.monitoring import STATUS_CLASSES as classes  # one list of classes
+
         for collection, values in value.items():
             for raw, status in values.items():
                 if status.upper() not in classes:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flowrag.timeutil import day_first, looks_like_time
+from flowrag.timeutil import day_first, looks_like_time, parse_instant
 
 __all__ = [
     "AMBIGUOUS_MARGIN",
@@ -357,8 +357,6 @@ def _closest_pair(
     one start and one end but often several timestamps (Airflow's logical date and data interval
     sit a schedule period away from the run's own start_date/end_date), and the names alone
     cannot tell them apart; the distance between them can."""
-    from flowrag.timeutil import parse_instant
-
     if len(starts) < 2 and len(ends) < 2:
         return None
     instants: dict[str, list[float | None]] = {}
@@ -391,8 +389,6 @@ def _closest_pair(
 
 def _median_time(values: Sequence[Any]) -> str:
     """The median instant (UTC ISO text), so epoch numbers and written times compare."""
-    from flowrag.timeutil import parse_instant
-
     rendered = sorted(t for t in (parse_instant(v) for v in values) if t)
     return rendered[len(rendered) // 2] if rendered else ""
 

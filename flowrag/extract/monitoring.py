@@ -18,7 +18,7 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from flowrag.extract.mapping import CONCEPTS, flow_name, infer_mapping, value_conventions
+from flowrag.extract.mapping import CONCEPTS, ValueConventions, flow_name, infer_mapping, value_conventions
 from flowrag.extract.secrets import redact_value
 from flowrag.extract.templates import extract_template
 from flowrag.models.nlp import Entity
@@ -154,13 +154,16 @@ def detect_mapping(sample: Sequence[Mapping[str, Any]]) -> FieldMapping:
     """The field holding each concept, inferred from names, nesting and values
     (:func:`flowrag.extract.mapping.infer_mapping`), with how the sample writes its values
     (:func:`flowrag.extract.mapping.value_conventions`)."""
-    return with_conventions(FieldMapping.of(infer_mapping(sample).fields), sample)
+    return with_conventions(FieldMapping.of(infer_mapping(sample).fields), sample)[0]
 
 
-def with_conventions(mapping: FieldMapping, sample: Sequence[Mapping[str, Any]]) -> FieldMapping:
-    """``mapping`` with the value conventions its fields show in ``sample``."""
+def with_conventions(
+    mapping: FieldMapping, sample: Sequence[Mapping[str, Any]], given: Mapping[str, str] | None = None
+) -> tuple[FieldMapping, ValueConventions]:
+    """``mapping`` with the value conventions its fields show in ``sample``, and the status
+    readings a user ``given`` (raw value -> class) on top; with what the sample showed."""
     found = value_conventions(sample, mapping.status, mapping.error, (mapping.start, mapping.end))
-    return mapping.with_values(found.readings, found.day_first)
+    return mapping.with_values({**found.readings, **(given or {})}, found.day_first), found
 
 
 def _text(flat: Mapping[str, Any], limit: int = 4000) -> str:

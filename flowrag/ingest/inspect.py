@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from flowrag.extract.bson_convert import to_jsonable
-from flowrag.extract.mapping import CONCEPTS, infer_mapping, value_conventions
-from flowrag.extract.monitoring import FieldMapping, flatten
+from flowrag.extract.mapping import CONCEPTS, infer_mapping
+from flowrag.extract.monitoring import FieldMapping, flatten, with_conventions
 from flowrag.ingest.dumps import read_dump
 
 __all__ = ["CollectionPreview", "inspect_documents", "inspect_dump", "inspect_mongo"]
@@ -54,8 +54,7 @@ def inspect_documents(
     converted = [d for d in (to_jsonable(doc) for doc in docs) if isinstance(d, dict)]
     inference = infer_mapping(converted)
     mapping = FieldMapping.of(inference.fields).merged(override or {})
-    found = value_conventions(converted, mapping.status, mapping.error, (mapping.start, mapping.end))
-    mapping = mapping.with_values(found.readings, found.day_first)
+    mapping, found = with_conventions(mapping, converted)
     fields = {c: getattr(mapping, c) for c in CONCEPTS}
     runs = 0
     statuses: dict[str, int] = {}

@@ -29,8 +29,15 @@ from flowrag import cancel
 from flowrag.errors import ConfigError, SourceError
 from flowrag.extract.bson_convert import to_jsonable
 from flowrag.extract.delphix import name_key
-from flowrag.extract.mapping import CONCEPTS, infer_mapping, value_conventions
-from flowrag.extract.monitoring import SOURCE, FieldMapping, extract_document, mention_rows, values_text
+from flowrag.extract.mapping import CONCEPTS, infer_mapping
+from flowrag.extract.monitoring import (
+    SOURCE,
+    FieldMapping,
+    extract_document,
+    mention_rows,
+    values_text,
+    with_conventions,
+)
 from flowrag.extract.secrets import redact
 from flowrag.graph.port import Filter, GraphStore
 from flowrag.ingest.dumps import read_dump
@@ -223,6 +230,7 @@ async def ingest_documents(
     """
     writer = Writer(store, embedder)
     zone = ZoneInfo(timezone)
+    set_by_user = {str(k): str(v).upper() for k, v in (status_values or {}).items()}
     coll_node = NodeRow(
         NodeLabel.COLLECTION,
         collection,
@@ -245,13 +253,17 @@ async def ingest_documents(
 
     async def flush(docs: list[_Doc]) -> None:
         nonlocal mapping, salt, salt_key, pending, collection_written
+        if mapping is not None and set_by_user and not salt:
+            # a mapping kept from an earlier run takes the readings set since (the salt changes
+            # with them, so the runs they concern are extracted again)
+            mapping = mapping.with_values({**dict(mapping.status_values), **set_by_user}, mapping.day_first)
+            for value, status in sorted(set_by_user.items()):
+                report.mapping[f"status {value}"] = f"{status} (set)"
         if mapping is None:
             sample = [d.doc for d in docs[:200]]
             inference = infer_mapping(sample)
             mapping = FieldMapping.of(inference.fields).merged(override or {})
-            found = value_conventions(sample, mapping.status, mapping.error, (mapping.start, mapping.end))
-            set_by_user = {str(k): str(v).upper() for k, v in (status_values or {}).items()}
-            mapping = mapping.with_values({**found.readings, **set_by_user}, found.day_first)
+            mapping, found = with_conventions(mapping, sample, set_by_user)
             log.info("collection %s mapping: %s", collection, mapping)
             for value, status in sorted(found.status_values.items()):
                 if value not in set_by_user:
@@ -262,7 +274,7 @@ async def ingest_documents(
                 report.errors.append(
                     f"status values {', '.join(unread)} of {mapping.status} read as no status class; "
                     f"they are kept raw (set them with FLOWRAG_MONGO__STATUS_VALUES="
-                    f'\'{{"{collection}": {{"{unread[0]}": "FAILED"}}}}\')'
+                    f'\'{{"{collection}": {{"{unread[0]}": "FAILED"}}}}\' and ingest again with --full)'
                 )
             if found.day_first is not None:
                 report.mapping["dates"] = "day first" if found.day_first else "month first"

@@ -235,6 +235,23 @@ def test_status_codes_and_date_order_are_read_from_the_values(
     assert [runs[i]["started_at"] for i in range(24)] == [
         f"2026-11-{13 + i % 15:02d}T22:30:00Z" for i in range(24)
     ]
+    # the reading the report asked for, set later, applies to the kept mapping (--full: read again)
+    given = {**env, "FLOWRAG_MONGO__STATUS_VALUES": '{"wflow_runs": {"5": "cancelled"}}'}
+    again = run(
+        ["ingest", "mongo", "--uri", mongo_server.uri, "--db", "cli_codes", "--full", "--json"],
+        tmp_path,
+        **given,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)[0]["mapping"]["status 5"] == "CANCELLED (set)"
+    assert run(["export", str(tmp_path / "graph.jsonl")], tmp_path, **env).returncode == 0
+    lines = [json.loads(line) for line in (tmp_path / "graph.jsonl").read_text().splitlines()[1:]]
+    statuses = {
+        int(n["node"]["props"]["doc_id"]): n["node"]["props"]["status"]
+        for n in lines
+        if n.get("node", {}).get("label") == "Run"
+    }
+    assert [statuses[i] for i in range(24)] == [{1: "SUCCESS", 3: "FAILED", 5: "CANCELLED"}[c] for c in codes]
     client.drop_database("cli_codes")
     client.close()
 

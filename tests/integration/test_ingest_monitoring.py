@@ -313,3 +313,44 @@ async def test_timestamp_and_regex_values_from_a_server_that_stores_them(
     finally:
         client.drop_database("bson_kinds")
         client.close()
+
+
+async def test_status_codes_and_local_times_read_from_the_values(
+    store: GraphStore, cached_embedder: Any, mongo_server: Any
+) -> None:
+    """Numeric codes classified by their runs' messages, one set by the user, month-first local
+    times read in the configured zone: the same runs on both stores and both servers."""
+    client: Any = MongoClient(mongo_server.uri, serverSelectionTimeoutMS=5000)
+    name = "mon_codes"
+    client.drop_database(name)
+    codes = [3 if i % 4 == 0 else 5 if i == 7 else 1 for i in range(24)]
+    client[name].wflow.insert_many(
+        [
+            {
+                "_id": i,
+                "WORKFLOW_NAME": f"wf_load_{i % 3}",
+                "RUN_STATUS_CODE": code,
+                "RUN_ERR_MSG": "ORA-01555: snapshot too old" if code == 3 else "",
+                "START_TIME": f"11/{13 + i % 15:02d}/2026 23:30:00",
+            }
+            for i, code in enumerate(codes)
+        ]
+    )
+    opts = MongoOptions(
+        mongo_server.uri, name, timezone="Europe/Paris", status_values={"wflow": {"5": "CANCELLED"}}
+    )
+    reports = await ingest_mongo(store, cached_embedder, VOCAB, opts)
+    assert (
+        reports[0].mapping["status 3"].startswith("FAILED")
+        and reports[0].mapping["status 5"] == "CANCELLED (set)"
+    )
+    runs = await store.get_nodes([make_uid(NodeLabel.RUN, f"wflow/{i}") for i in range(24)])
+    by_id = {r.props["doc_id"]: r.props for r in runs}
+    assert [by_id[str(i)]["status"] for i in range(24)] == [
+        {1: "SUCCESS", 3: "FAILED", 5: "CANCELLED"}[c] for c in codes
+    ]
+    assert [by_id[str(i)]["started_at"] for i in range(24)] == [
+        f"2026-11-{13 + i % 15:02d}T22:30:00Z" for i in range(24)
+    ]
+    client.drop_database(name)
+    client.close()
