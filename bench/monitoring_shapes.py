@@ -11,7 +11,7 @@ document, measured four ways, with plain vector and BM25 baselines beside the re
   flow (ledger_close.dtsx, wf_ledger_close); the "why" questions say the bare flow name;
 - **why, recall@5**: "why did <flow> fail yesterday?", a hit when one of the first five citations
   is one of that flow's failed runs of the day; the vector and BM25 (bm25s) baselines rank the
-  runs' own text.
+  runs' own documents, flattened to text.
 
 Times written without an offset are read in the team's zone (Europe/Paris), as
 ``FLOWRAG_TIMEZONE`` sets it for an ingestion.
@@ -21,7 +21,7 @@ The shapes are split: **dev** shapes are the ones looked at when something is ch
 (../shared/data/loghub), the flows and times a seeded story: six flows over 14 days, one of them
 never failing, one failing most.
 
-python bench/monitoring_shapes.py [--split dev|test|all] [--details]
+python bench/monitoring_shapes.py [--split dev|test|all] [--questions dev|test] [--details]
 """
 
 from __future__ import annotations
@@ -413,6 +413,128 @@ def control_m(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str,
     return docs, truth | {"host": "host"}
 
 
+def suivi_traitements(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """An in-house French collection: nested, local times written day first, OK / KO."""
+    docs = [
+        {
+            "_id": f"{0x65A0_0000 + f['i']:08x}{'0' * 16}",
+            "traitement": {"nom": f["flow"], "application": "FINANCE"},
+            "execution": {
+                "debut": f["start"].astimezone(TZ).strftime("%d/%m/%Y %H:%M:%S"),
+                "fin": f["end"].astimezone(TZ).strftime("%d/%m/%Y %H:%M:%S"),
+                "etat": "KO" if f["failed"] else "OK",
+            },
+            "serveur": f["host"],
+            "anomalie": {"libelle": f["message"]} if f["failed"] else None,
+        }
+        for f in fs
+    ]
+    truth = {"pipeline": "traitement.nom", "status": "execution.etat", "start": "execution.debut"}
+    return docs, truth | {"end": "execution.fin", "host": "serveur", "error": "anomalie.libelle"}
+
+
+def step_functions(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """AWS Step Functions describe-execution as the CLI prints it (the flow is in an ARN)."""
+    arn = "arn:aws:states:eu-west-3:123456789012"
+    docs = []
+    for f in fs:
+        uid = f"{f['i']:08x}-5f00-4000-8000-000000000000"
+        docs.append(
+            {
+                "_id": uid,
+                "executionArn": f"{arn}:execution:{f['flow']}:{uid}",
+                "stateMachineArn": f"{arn}:stateMachine:{f['flow']}",
+                "name": uid,
+                "status": "FAILED" if f["failed"] else "SUCCEEDED",
+                "startDate": f["start"].astimezone(TZ).isoformat(timespec="microseconds"),
+                "stopDate": f["end"].astimezone(TZ).isoformat(timespec="microseconds"),
+                **({"error": "States.TaskFailed", "cause": f["message"]} if f["failed"] else {}),
+            }
+        )
+    truth = {"pipeline": "stateMachineArn", "status": "status", "start": "startDate", "end": "stopDate"}
+    return docs, truth | {"error": "cause"}
+
+
+def gitlab(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """GitLab /projects/:id/pipelines/:id, the exporter adding the project (five dates each)."""
+    docs = []
+    for f in fs:
+        created = f["start"] - timedelta(seconds=40)
+        docs.append(
+            {
+                "_id": 300_000 + f["i"],
+                "id": 300_000 + f["i"],
+                "iid": f["i"],
+                "project": {"id": 40 + FLOWS.index(f["flow"]), "name": f["flow"]},
+                "status": "failed" if f["failed"] else "success",
+                "source": "schedule",
+                "ref": "main",
+                "sha": f"{f['i'] * 7919:040x}",
+                "created_at": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "updated_at": f["end"].isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "started_at": f["start"].isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "finished_at": f["end"].isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "duration": f["seconds"],
+                "queued_duration": 40.0,
+                "web_url": f"https://gitlab.bank.lan/data/{f['flow']}/-/pipelines/{300_000 + f['i']}",
+                "user": {"name": "ETL Bot", "username": "etl-bot"},
+            }
+        )
+    truth = {"pipeline": "project.name", "status": "status", "start": "started_at", "end": "finished_at"}
+    return docs, truth | {"duration": "duration"}
+
+
+def iics(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Informatica Cloud activityLog entries (state 1 = success, 2 = warning, 3 = failed)."""
+    docs = [
+        {
+            "_id": f"0001TL0B000000{f['i']:06d}",
+            "id": f"0001TL0B000000{f['i']:06d}",
+            "type": "MTT_ACTIVITY_LOG",
+            "objectName": f"mt_{f['flow']}",
+            "runId": f["i"],
+            "agentId": "0001TL08000000000002",
+            "runtimeEnvironmentId": "0001TL25000000000003",
+            "startTime": f["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "endTime": f["end"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "state": 3 if f["failed"] else 1,
+            "failedSourceRows": 0,
+            "successSourceRows": 1200,
+            "failedTargetRows": 1200 if f["failed"] else 0,
+            "successTargetRows": 0 if f["failed"] else 1200,
+            "errorMsg": f["message"] or None,
+            "startedBy": "etl",
+        }
+        for f in fs
+    ]
+    truth = {"pipeline": "objectName", "status": "state", "start": "startTime", "end": "endTime"}
+    return docs, truth | {"error": "errorMsg"}
+
+
+def vtom(fs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """A French scheduler's job history (VTOM-like): local day and time in separate fields."""
+    docs = []
+    for f in fs:
+        start, end = f["start"].astimezone(TZ), f["end"].astimezone(TZ)
+        docs.append(
+            {
+                "_id": f"PROD/COMPTA/{f['flow'].upper()}/{f['i']}",
+                "Environnement": "PROD",
+                "Application": "COMPTA",
+                "Traitement": f["flow"].upper(),
+                "Statut": "En erreur" if f["failed"] else "Terminé",
+                "DateDebut": start.strftime("%Y-%m-%d"),
+                "HeureDebut": start.strftime("%H:%M:%S"),
+                "DateFin": end.strftime("%Y-%m-%d"),
+                "HeureFin": end.strftime("%H:%M:%S"),
+                "CodeRetour": 8 if f["failed"] else 0,
+                "Machine": f["host"],
+            }
+        )
+    truth = {"pipeline": "Traitement", "status": "Statut", "start": "DateDebut+HeureDebut"}
+    return docs, truth | {"end": "DateFin+HeureFin", "host": "Machine"}
+
+
 SHAPES: dict[str, tuple[str, Shape]] = {
     "databricks_runs": ("dev", databricks),
     "glue_job_runs": ("dev", glue),
@@ -430,9 +552,15 @@ SHAPES: dict[str, tuple[str, Shape]] = {
     "airflow_dag_runs": ("test", airflow),
     "rundeck_executions": ("test", rundeck),
     "controlm_jobs": ("test", control_m),
+    # a third batch, written on 2026-12-02 before flowrag ever read it, with the "test" questions
+    "suivi_traitements": ("test", suivi_traitements),
+    "sfn_executions": ("test", step_functions),
+    "gitlab_pipelines": ("test", gitlab),
+    "iics_activity_log": ("test", iics),
+    "vtom_historique": ("test", vtom),
 }
 
-# four paraphrases of each kind, French and English
+# four paraphrases of each kind, French and English: the dev questions, looked at when flowrag changes
 QUESTIONS = {
     "yesterday": [
         "Quels flux ont échoué hier ?",
@@ -460,6 +588,34 @@ QUESTIONS = {
     ],
 }
 WHY = ["Pourquoi {flow} a-t-il échoué hier ?", "Why did {flow} fail yesterday?"]
+# the test questions: other paraphrases, written on 2026-12-02 and reported only
+TEST_QUESTIONS = {
+    "yesterday": [
+        "Qu'est-ce qui a planté hier ?",
+        "Les jobs KO d'hier",
+        "What broke yesterday?",
+        "List the runs that failed yesterday by flow",
+    ],
+    "week": [
+        "Combien de traitements ont échoué depuis le début de la semaine ?",
+        "Total des échecs cette semaine",
+        "Number of failed executions since Monday",
+        "Count of failures this week",
+    ],
+    "most": [
+        "Quel est le flux le plus souvent en échec ?",
+        "Quel traitement plante le plus souvent ?",
+        "What is the most frequently failing pipeline?",
+        "Top failing job",
+    ],
+    "never": [
+        "Quels traitements n'ont eu aucun échec ?",
+        "Liste des flux sans aucun échec",
+        "Which pipelines have never failed?",
+        "Jobs that have not failed even once",
+    ],
+}
+TEST_WHY = ["Quelle est la cause de l'échec de {flow} hier ?", "What caused the {flow} failure yesterday?"]
 
 
 def expected(fs: list[dict[str, Any]], kind: str) -> Any:
@@ -489,7 +645,10 @@ def exact(kind: str, result: Any, want: Any, key_of: Callable[[str], str]) -> bo
     return set(groups) == {key_of(k) for k in want}
 
 
-async def measure(name: str, shape: Shape, embedder: Any, nlp: Any, details: bool) -> dict[str, Any]:
+async def measure(
+    name: str, shape: Shape, embedder: Any, nlp: Any, details: bool, questions: str = "dev"
+) -> dict[str, Any]:
+    asked_set, why_set = (QUESTIONS, WHY) if questions == "dev" else (TEST_QUESTIONS, TEST_WHY)
     fs = facts()
     docs, truth = shape(fs)
     inferred = infer_mapping(docs[:200]).fields
@@ -517,9 +676,9 @@ async def measure(name: str, shape: Shape, embedder: Any, nlp: Any, details: boo
         hits = Counter[str]()
         asked = Counter[str]()
         misses = []
-        for kind, questions in QUESTIONS.items():
+        for kind, phrasings in asked_set.items():
             want = expected(fs, kind)
-            for question in questions:
+            for question in phrasings:
                 result = await answerer.ask(question, now=NOW)
                 asked[kind] += 1
                 if exact(kind, result, want, key_of):
@@ -540,7 +699,11 @@ async def measure(name: str, shape: Shape, embedder: Any, nlp: Any, details: boo
             }
             for f in fs
         }
-        texts = [(str(r.props.get("doc_id")), r.text or r.name) for r in runs]
+        # the baselines rank the documents themselves, flattened to text, whatever flowrag built
+        texts = [
+            (str(d["_id"]), "; ".join(f"{k}: {v}" for k, v in flatten(d).items() if v not in (None, "")))
+            for d in docs
+        ]
         vectors = np.asarray(embedder.embed_passages([t for _, t in texts]))
         bm25 = bm25s.BM25()
         bm25.index(
@@ -549,7 +712,7 @@ async def measure(name: str, shape: Shape, embedder: Any, nlp: Any, details: boo
         for flow, refs in sorted(failed_refs.items()):
             if not refs:
                 continue
-            for template in WHY:
+            for template in why_set:
                 question = template.format(flow=flow)
                 why_n += 1
                 result = await answerer.ask(question, now=NOW)
@@ -570,7 +733,7 @@ async def measure(name: str, shape: Shape, embedder: Any, nlp: Any, details: boo
         "mapping": (mapped, len(truth)),
         "status": (right, len(fs)),
         "answers": (sum(hits.values()), sum(asked.values())),
-        "by_kind": {k: (hits[k], asked[k]) for k in QUESTIONS},
+        "by_kind": {k: (hits[k], asked[k]) for k in asked_set},
         "why": (why_hits, why_n),
         "why_vector": (why_base, why_n),
         "why_bm25": (why_bm25, why_n),
@@ -586,6 +749,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=["dev", "test", "all"], default="all")
     parser.add_argument("--details", action="store_true", help="print each missed question")
+    parser.add_argument("--shapes", help="comma-separated shape names (default: every shape of the split)")
+    parser.add_argument(
+        "--questions",
+        choices=["dev", "test"],
+        default="dev",
+        help="which paraphrases to ask: dev (looked at when flowrag changes) or test (reported only)",
+    )
     args = parser.parse_args()
     settings = Settings()
     embedder = CachedEmbedder(
@@ -593,14 +763,14 @@ async def main() -> None:
         settings.data_dir / "cache" / "embeddings.sqlite3",
     )
     nlp = NLP()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; {args.questions} questions")
     print("| shape | split | mapping | statuses | aggregate answers exact | why recall@5 | vector | BM25 |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     totals: dict[str, dict[str, list[int]]] = {}
     for name, (split, shape) in SHAPES.items():
-        if args.split not in ("all", split):
+        if args.split not in ("all", split) or (args.shapes and name not in args.shapes.split(",")):
             continue
-        m = await measure(name, shape, embedder, nlp, args.details)
+        m = await measure(name, shape, embedder, nlp, args.details, args.questions)
         print(
             f"| {name} | {split} | {_pct(m['mapping'])} | {_pct(m['status'])} | {_pct(m['answers'])} "
             f"| {_pct(m['why'])} | {_pct(m['why_vector'])} | {_pct(m['why_bm25'])} |",

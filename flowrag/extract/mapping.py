@@ -36,6 +36,7 @@ __all__ = [
     "MIN_SCORE",
     "MappingInference",
     "ValueConventions",
+    "field_value",
     "flow_name",
     "infer_mapping",
     "value_conventions",
@@ -81,16 +82,40 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:
 _COMPACT_TIME = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])[0-3]\d[0-2]\d[0-5]\d[0-5]\d")  # Control-M
 _HOST = re.compile(r"^(?=.*[\d-])[a-z][a-z0-9-]{1,62}(?:\.[a-z0-9-]+)*$", re.IGNORECASE)
 _IDENT = re.compile(r"^[\w.:/-]{2,120}$")
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_HOSTISH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # what a host name can be made of
+_TIME_OF_DAY = re.compile(r"^[0-2]?\d[:h][0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?$")
 
 
 _ORDINAL = re.compile(r"\s*#\s*\d+\s*$")
+_QUALIFIED = re.compile(r"^[^\s]*[:/\\][^\s]*$")
 
 
 def flow_name(value: str) -> str:
     """A flow's name without the ordinal of one of its runs: ``"ledger_close #42"`` ->
-    ``"ledger_close"`` (Jenkins' and Azure DevOps' display names); other names unchanged."""
-    stripped = _ORDINAL.sub("", value)
+    ``"ledger_close"`` (Jenkins' and Azure DevOps' display names), and without the qualifiers of
+    a qualified identifier: the last segment that has letters of an ARN
+    (``arn:aws:states:…:stateMachine:ledger_close``), a path (``data/ledger_close``) or a URL;
+    other names unchanged."""
+    stripped = _ORDINAL.sub("", value).strip()
+    if _QUALIFIED.match(stripped):
+        segments = [seg for seg in re.split(r"[:/\\]+", stripped) if any(c.isalpha() for c in seg)]
+        if segments:
+            return segments[-1]
     return stripped if stripped else value.strip()
+
+
+def field_value(flat: Mapping[str, Any], path: str | None) -> Any:
+    """The value of a mapped field in a flattened document. A composite ``day+time`` path (a
+    scheduler writing the day and the time of day in two fields) joins both values; a field
+    literally named so is read as it is."""
+    if not path:
+        return None
+    if path in flat or "+" not in path:
+        return flat.get(path)
+    parts = [flat.get(p) for p in path.split("+")]
+    present = [str(v).strip() for v in parts if v not in (None, "")]
+    return " ".join(present) if len(present) == len(parts) else (parts[0] if parts else None)
 
 
 def _fold(text: str) -> str:
@@ -252,7 +277,11 @@ def _value_score(profile: _Profile, concept: str, documents: int) -> float:
         keyish = 2.0 * max(0.0, 0.6 - letters)
         return ident * (1.0 if repeated else 0.4) - spaced - constant - keyish
     if concept == "host":
-        return 1.5 * (sum(1 for s in strings if _HOST.match(s)) / len(strings)) - spaced
+        # a host is named like one (prdbatch01, etl-02.bank.lan, 10.1.2.3); a value no host can
+        # have (an ARN, a path, a URL) says the field is something else, whatever its name says
+        hosts = sum(1 for s in strings if _HOST.match(s) or _IPV4.match(s)) / len(strings)
+        impossible = sum(1 for s in strings if not _HOSTISH.match(s.strip())) / len(strings)
+        return 1.5 * hosts - 2.0 * impossible - spaced
     if concept in ("technology", "environment"):
         few = profile.distinct <= max(10, documents // 10)
         return (0.8 if few else -0.5) - spaced
@@ -343,7 +372,81 @@ def infer_mapping(sample: Sequence[Mapping[str, Any]]) -> MappingInference:
             ambiguous.pop("end", None)
     if start and end and _median_time(columns[end]) < _median_time(columns[start]):
         fields["start"], fields["end"] = end, start  # the earlier one starts
+    profiles = {key: _Profile(values, present[key]) for key, values in columns.items()}
+    _by_values(fields, confidence, profiles, rows, used, documents)
     return MappingInference(fields, confidence, ambiguous)
+
+
+def _by_values(
+    fields: dict[str, str | None],
+    confidence: dict[str, float],
+    profiles: Mapping[str, _Profile],
+    rows: Sequence[Mapping[str, Any]],
+    used: set[str],
+    documents: int,
+) -> None:
+    """What a run collection's values say when no field's name did (in place):
+
+    * a run names what ran: with a status and a time found, the unnamed field whose values look
+      most like flow names (identifiers, repeated, mostly letters) is the flow;
+    * an error message is text that the failed runs carry and the others do not;
+    * a day written apart from its time of day (``DateDebut`` + ``HeureDebut``) is read joined to
+      the time field whose name shares its other words."""
+    free = [k for k in profiles if k not in used]
+    if fields["pipeline"] is None and fields["status"] and (fields["start"] or fields["end"]):
+        ranked = sorted(
+            ((_value_score(profiles[k], "pipeline", documents), k) for k in free if profiles[k].strings),
+            key=lambda t: (-t[0], t[1]),
+        )
+        if ranked and ranked[0][0] >= 0.5:
+            score, key = ranked[0]
+            fields["pipeline"] = key
+            confidence["pipeline"] = round(min(1.0, score / _MAX["pipeline"]), 2)
+            used.add(key)
+            free.remove(key)
+    if fields["error"] is None and (status := fields["status"]):
+        from flowrag.extract.monitoring import normalise_status
+
+        failed = [r for r in rows if normalise_status(r.get(status)) == "FAILED"]
+        others = [r for r in rows if r.get(status) not in (None, "") and r not in failed]
+        best: tuple[float, str] | None = None
+        for key in free:
+            if not failed or not others or _value_score(profiles[key], "error", documents) < 2.0:
+                continue
+            on_failed = sum(1 for r in failed if r.get(key) not in (None, "")) / len(failed)
+            on_others = sum(1 for r in others if r.get(key) not in (None, "")) / len(others)
+            # most failed runs carry it, and it is rarer on the others than on the failures
+            if on_failed > 0.5 and on_others < on_failed / 4 and (best is None or on_failed > best[0]):
+                best = (on_failed - on_others, key)
+        if best:
+            fields["error"] = best[1]
+            confidence["error"] = round(best[0] * 0.6, 2)
+            used.add(best[1])
+            free.remove(best[1])
+    for concept in ("start", "end"):
+        day = fields[concept]
+        if not day or not profiles[day].values or profiles[day].share(_day_only) < 0.9:
+            continue
+        own = {w for w in words(day) if w not in _TIME_WORDS and w not in _QUALIFIERS}
+        for key in free:
+            clock = profiles[key]
+            if (
+                clock.strings
+                and clock.share(lambda v: isinstance(v, str) and bool(_TIME_OF_DAY.match(v.strip()))) >= 0.9
+            ):
+                theirs = {w for w in words(key) if w not in _TIME_WORDS and w not in _QUALIFIERS}
+                if own and own == theirs:
+                    fields[concept] = f"{day}+{key}"
+                    free.remove(key)
+                    break
+
+
+def _day_only(value: Any) -> bool:
+    """A date written without a time of day (2026-11-25, 25/11/2026)."""
+    if isinstance(value, str):
+        text = value.strip()
+        return bool(text) and ":" not in text and len(text) <= 12 and parse_instant(text) is not None
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 PAIR_MARGIN = 1.0
@@ -428,7 +531,7 @@ def value_conventions(
     from flowrag.extract.monitoring import normalise_status  # the status classes live there
 
     flats = [_flatten(doc) for doc in sample]
-    dates = [flat.get(name) for flat in flats for name in times if name]
+    dates = [field_value(flat, name) for flat in flats for name in times if name]
     order = day_first(dates)
     if not status:
         return ValueConventions(day_first=order)

@@ -18,7 +18,14 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from flowrag.extract.mapping import CONCEPTS, ValueConventions, flow_name, infer_mapping, value_conventions
+from flowrag.extract.mapping import (
+    CONCEPTS,
+    ValueConventions,
+    field_value,
+    flow_name,
+    infer_mapping,
+    value_conventions,
+)
 from flowrag.extract.secrets import redact_value
 from flowrag.extract.templates import extract_template
 from flowrag.models.nlp import Entity
@@ -309,8 +316,8 @@ def extract_document(
     status = mapping.status_of(status_raw, warning_codes)
     # every timestamp becomes a UTC instant (ISO text, comparable in both stores); a value that
     # does not parse keeps its raw text in *_raw and leaves the instant empty
-    raw_start = get(mapping.start) if mapping.start else None
-    raw_end = get(mapping.end) if mapping.end else None
+    raw_start = field_value(flat, mapping.start)
+    raw_end = field_value(flat, mapping.end)
     # text without an offset is in the team's zone (FLOWRAG_TIMEZONE); BSON dates are UTC
     first = mapping.day_first is not False
     start = parse_instant(raw_start, zone, first)

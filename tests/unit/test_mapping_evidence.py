@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from flowrag.answer.aggregates import GroupValues
-from flowrag.extract.mapping import infer_mapping
+from flowrag.extract.mapping import field_value, flow_name, infer_mapping
+from flowrag.extract.monitoring import FieldMapping, extract_document
+from flowrag.models.vocabulary import load_vocabulary
+from flowrag.schema.ontology import NodeLabel
+from flowrag.timeutil import parse_instant
 
 pytestmark = pytest.mark.unit
 
@@ -112,3 +117,84 @@ def test_a_compound_name_in_a_question_finds_the_key_that_holds_it() -> None:
     assert values.named_in("orders_ingest failures") == {"pipeline": ("orders_ingest",)}
     # one word is too loose to stand for a longer name
     assert values.named_in("ledger failures") == {}
+
+
+def test_a_flow_named_by_no_field_name_is_found_by_its_values_and_an_arn_is_named_by_its_tail() -> None:
+    arn = "arn:aws:states:eu-west-3:123456789012"
+    docs = [
+        {
+            "executionArn": f"{arn}:execution:{r['flow']}:{r['i']:08x}",
+            "stateMachineArn": f"{arn}:stateMachine:{r['flow']}",
+            "name": f"{r['i']:08x}-5f00-4000-8000-000000000000",
+            "status": r["state"].upper(),
+            "startDate": r["start"].isoformat(),
+        }
+        for r in _runs()
+    ]
+    found = infer_mapping(docs)
+    # "machine" in the name does not make an ARN a host: no host is written with colons
+    assert found.fields["host"] is None
+    assert found.fields["pipeline"] == "stateMachineArn"
+    assert 0 < found.confidence["pipeline"] < 0.5  # values only: said with a low confidence
+    assert flow_name(f"{arn}:stateMachine:ledger_close") == "ledger_close"
+    assert flow_name("data/ledger_close") == "ledger_close"
+    assert flow_name("ledger_close #42") == "ledger_close"
+    assert flow_name("LEDGER CLOSE") == "LEDGER CLOSE"
+
+
+def test_no_flow_is_guessed_where_nothing_ran() -> None:
+    # tickets: no status, so no field is taken for a flow on its values alone
+    docs = [
+        {"ref": f"INC{i:05d}", "team": f"team_{i % 3}", "opened": (T0 + timedelta(hours=i)).isoformat()}
+        for i in range(30)
+    ]
+    assert infer_mapping(docs).fields["pipeline"] is None
+
+
+def test_an_error_message_is_the_text_failed_runs_carry() -> None:
+    docs = []
+    for r in _runs():
+        failed = r["state"] == "failed"
+        docs.append(
+            {
+                "traitement": {"nom": r["flow"]},
+                "etat": "KO" if failed else "OK",
+                "debut": r["start"].isoformat(),
+                "anomalie": {"libelle": f"Lost executor {r['i']} on host-{r['i']}: heartbeat timed out"}
+                if failed
+                else None,
+                # text on every run says nothing about failures
+                "commentaire": f"lancé par l'ordonnanceur, lot numéro {r['i']} de la nuit",
+            }
+        )
+    found = infer_mapping(docs)
+    assert found.fields["error"] == "anomalie.libelle"
+
+
+def test_a_day_and_its_time_of_day_in_two_fields_are_read_together() -> None:
+    docs = [
+        {
+            "Traitement": r["flow"].upper(),
+            "Statut": "En erreur" if r["state"] == "failed" else "Terminé",
+            "DateDebut": r["start"].strftime("%Y-%m-%d"),
+            "HeureDebut": r["start"].strftime("%H:%M:%S"),
+            "DateFin": (r["start"] + timedelta(minutes=5)).strftime("%Y-%m-%d"),
+            "HeureFin": (r["start"] + timedelta(minutes=5)).strftime("%H:%M:%S"),
+        }
+        for r in _runs()
+    ]
+    fields = infer_mapping(docs).fields
+    assert (fields["start"], fields["end"]) == ("DateDebut+HeureDebut", "DateFin+HeureFin")
+    flat = docs[3]
+    assert field_value(flat, fields["start"]) == f"{flat['DateDebut']} {flat['HeureDebut']}"
+    assert field_value({"DateDebut": "2026-11-25"}, "DateDebut+HeureDebut") == "2026-11-25"
+    assert field_value({"a+b": 1}, "a+b") == 1  # a field literally named so
+    mapping = FieldMapping.of(fields)
+    extract = extract_document(
+        {"_id": "x", **flat}, "vtom", mapping, load_vocabulary(), zone=ZoneInfo("Europe/Paris")
+    )
+    run = next(n for n in extract.nodes if n.label == NodeLabel.RUN)
+    local = datetime.fromisoformat(f"{flat['DateDebut']}T{flat['HeureDebut']}").replace(
+        tzinfo=ZoneInfo("Europe/Paris")
+    )
+    assert run.props["started_at"] == parse_instant(local)
