@@ -81,6 +81,10 @@ _COMPARE = re.compile(
 )
 _COUNTING = re.compile(r"\b(?:combien|how many|nombre|number of|count|total)\b", re.IGNORECASE)
 _UNIT = r"(?!\s*(?:derni\w*\s+|last\s+)?(?:jours?|days?|heures?|hours?|h\b|semaines?|weeks?|mois|months?))"
+_RANKED = re.compile(
+    r"\b(?:top|most|least|fewest|worst|le plus|la plus|les plus|le moins|la moins|les moins|pire|pires)\b",
+    re.IGNORECASE,
+)
 _TOP = re.compile(
     rf"\b(?:top|les|the)\s+(\d{{1,3}})\b{_UNIT}|\b(\d{{1,3}})\s+(?:premiers|premières|first|plus|most)\b{_UNIT}",
     re.IGNORECASE,
@@ -223,9 +227,11 @@ def plan_aggregate(
             named["pipeline"] = tuple(pipelines)  # a named flow with no runs: an exact zero
     group = _group_by(question, plan.answer_types)
     counting = bool(_COUNTING.search(question))
+    # a ranking over a status ("top failing job", "le pire flux en échec") asks for groups of runs
+    ranked = bool(_RANKED.search(question))
     about_runs = plan.aggregate or bool(
         plan.statuses
-        and (group or named or counting or plan.window)
+        and (group or named or counting or plan.window or ranked)
         and not plan.entity_types.get("ERROR_TYPE")
     )
     if not about_runs or (set(plan.hints) & {"code", "openapi"} and not plan.aggregate):

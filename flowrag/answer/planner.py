@@ -49,6 +49,7 @@ _STATUS_WORDS = {
     "SUCCESS": r"réussi\w*|succès|success\w*|succeeded|passed|ok\b",
     "RUNNING": r"en cours|running|in progress",
 }
+_PERIOD = r"(semaine|week|mois(?:-ci)?|month|ann[ée]e|year)\b"
 _AGGREGATE = re.compile(
     r"\b(quel(?:le)?s?|combien|liste[rz]?|which|what|how many|list|show|y a-t-il|existe-t-il|are there|is there)\b"
     r".*\b(flows?|flux|pipelines?|jobs?|runs?|"
@@ -190,6 +191,14 @@ def parse_time_window(text: str, now: datetime, tz: tzinfo = UTC) -> TimeWindow 
         start = today - timedelta(days=today.weekday() + 7)
         return start, start + timedelta(days=7)
 
+    def period_so_far(m: re.Match[str]) -> tuple[datetime, datetime]:
+        unit = next(g for g in m.groups() if g)[:2]
+        if unit in ("se", "we"):
+            return today - timedelta(days=today.weekday()), until_now
+        if unit == "mo":
+            return today.replace(day=1), until_now
+        return today.replace(month=1, day=1), until_now
+
     def last_month(m: re.Match[str]) -> tuple[datetime, datetime]:
         end = today.replace(day=1)
         return (end - timedelta(days=1)).replace(day=1), end
@@ -233,9 +242,15 @@ def parse_time_window(text: str, now: datetime, tz: tzinfo = UTC) -> TimeWindow 
                 until_now,
             ),
         ),
-        (r"cette semaine|this week", lambda m: (today - timedelta(days=today.weekday()), until_now)),
+        # the current period, however it is said: "cette semaine", "this month", "depuis le début de
+        # la semaine", "since the start of the year", "la semaine en cours"
+        (
+            rf"(?:\bcette|\bce|\bthis|\bcurrent)\s+{_PERIOD}"
+            rf"|(?:d[ée]but|start|beginning)\s+(?:de\s+la\s+|de\s+l'|du\s+|of\s+(?:the\s+|this\s+)?){_PERIOD}"
+            rf"|{_PERIOD}\s+(?:en\s+cours|to\s+date)",
+            period_so_far,
+        ),
         (r"(?:la )?semaine derni[eè]re|last week", last_week),
-        (r"ce mois(?:-ci)?|this month", lambda m: (today.replace(day=1), until_now)),
         (r"(?:le )?mois dernier|last month", last_month),
         (r"\b(\d{4})-(\d{2})-(\d{2})\b", iso_day),
         (r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", fr_day),

@@ -77,6 +77,7 @@ class AggregateAnswer:
     summary: str
     result: RunAggregate
     previous_total: int | None = None  # counted runs in the period compared with
+    agg: AggregatePlan | None = None  # the aggregate answered, when it is not the one asked
 
 
 def _within(query: RunQuery, group: RunGroup) -> RunQuery:
@@ -98,6 +99,15 @@ async def answer_aggregate(
 ) -> AggregateAnswer:
     query = agg.query
     result = await store.aggregate_runs(query)
+    answered: AggregatePlan | None = None
+    if not result.groups and not query.negate and query.group_by not in ("pipeline", "day"):
+        # a dimension the runs do not carry (a cause asked of a collection without error
+        # messages): the runs themselves, by flow, still answer, with their own fields
+        by_flow = replace(query, group_by="pipeline")
+        found = await store.aggregate_runs(by_flow)
+        if found.groups:
+            agg = answered = replace(agg, query=by_flow)
+            query, result = by_flow, found
     previous: dict[str, int] = {}
     previous_total: int | None = None
     if agg.compare:  # one query: every group of the previous period (its total counts them all)
@@ -144,7 +154,7 @@ async def answer_aggregate(
         )
     summary = _summary(lang, result, status, dim, window_text, query.negate, previous_total)
     hood = await store.neighbours([i.node.uid for i in items], ["FAILED_WITH", "OF"], 3)
-    return AggregateAnswer(items, list(hood.edges), summary, result, previous_total)
+    return AggregateAnswer(items, list(hood.edges), summary, result, previous_total, answered)
 
 
 def _title(group_by: str, key: str, own: StoredNode | None) -> str:

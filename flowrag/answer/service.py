@@ -411,6 +411,7 @@ class Answerer:
             )
             found = await answer_aggregate(self._store, agg, plan.language, top_k, window)
             items, edges, summary = found.items, found.edges, found.summary
+            agg = found.agg or agg  # grouped by flow when the asked dimension has no values
             aggregate_info = describe(agg) | {
                 "total": found.result.total,
                 "group_count": found.result.group_count,

@@ -184,3 +184,22 @@ async def test_counts_only_queries_read_no_latest_runs(store: GraphStore) -> Non
         )
     )
     assert days.groups and all(g.latest == () for g in days.groups)
+
+
+async def test_a_cause_asked_of_runs_without_error_messages_answers_with_the_runs(store: GraphStore) -> None:
+    from flowrag.answer.aggregates import AggregatePlan
+    from flowrag.answer.run_answers import answer_aggregate
+
+    await _load(store)  # these runs carry no error message, so no error template
+    start, end = "2026-11-10T00:00:00Z", "2026-11-11T00:00:00Z"
+    expected = Counter(r["pipeline"] for r in RUNS if r["status"] == "FAILED" and _in(r, start, end))
+    asked = AggregatePlan(RunQuery(("FAILED",), start, end, group_by="error_template"), None, "count", {})
+    found = await answer_aggregate(store, asked, "fr", 20, "hier")
+    assert found.agg is not None and found.agg.query.group_by == "pipeline"
+    assert {g.key: g.count for g in found.result.groups} == dict(expected)
+    assert found.items and all(i.provenance.startswith("runs/") for i in found.items)
+    # a negated question keeps its empty answer: "no flow failed" is not turned into a list of flows
+    never = AggregatePlan(
+        RunQuery(("FAILED",), start, end, group_by="error_template", negate=True), None, "count", {}
+    )
+    assert (await answer_aggregate(store, never, "fr", 20, "hier")).agg is None

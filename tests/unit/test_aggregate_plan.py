@@ -48,6 +48,8 @@ def agg(question: str, nlp: Any) -> Any:
         ("Nombre d'échecs par jour", "day", False, "most"),
         ("Quand orders_qa a-t-il échoué pour la dernière fois ?", "pipeline", False, "last"),
         ("Which failed job ran the longest yesterday?", "pipeline", False, "longest"),
+        # a ranking over a status, with no question word and no window
+        ("Top failing job", "pipeline", False, "most"),
     ],
 )
 def test_group_negation_and_order(question: str, group: str, negate: bool, order: str, nlp: Any) -> None:

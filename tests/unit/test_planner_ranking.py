@@ -112,6 +112,29 @@ def test_days_are_the_teams_days() -> None:
     assert dated is not None and dated.start == "2026-11-19T23:00:00Z"
 
 
+@pytest.mark.parametrize(
+    ("phrase", "start"),
+    [
+        ("Combien d'échecs depuis le début de la semaine ?", "2026-11-15T23:00:00Z"),
+        ("échecs de la semaine en cours", "2026-11-15T23:00:00Z"),
+        ("failures since the start of the week", "2026-11-15T23:00:00Z"),
+        ("failures this week", "2026-11-15T23:00:00Z"),
+        ("échecs depuis le début du mois", "2026-10-31T23:00:00Z"),
+        ("failures month to date", "2026-10-31T23:00:00Z"),
+        ("échecs cette année", "2025-12-31T23:00:00Z"),
+        ("failures since the beginning of the year", "2025-12-31T23:00:00Z"),
+    ],
+)
+def test_the_current_period_however_it_is_said(phrase: str, start: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from flowrag.answer.planner import parse_time_window
+
+    window = parse_time_window(phrase, NOW, ZoneInfo("Europe/Paris"))
+    assert window is not None and window.start == start, phrase
+    assert datetime.fromisoformat(window.end) > NOW  # up to now
+
+
 def test_an_unknown_time_zone_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     from flowrag.errors import ConfigError
     from flowrag.settings import load_settings
