@@ -254,7 +254,9 @@ def _value_score(profile: _Profile, concept: str, documents: int) -> float:
         score = (2.0 * classified if few else 0.5 * classified) - (0 if few else 1.0) - (3.0 if wordy else 0)
         return score - constant
     if concept == "duration":
-        return 1.0 * profile.share(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+        # a duration is read from numbers only (seconds, or milliseconds): text is something else
+        numeric = profile.share(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+        return 1.0 * numeric if numeric else -2.0
     if not strings:
         return -1.0
     mean_len = sum(len(s) for s in strings) / len(strings)
@@ -284,7 +286,10 @@ def _value_score(profile: _Profile, concept: str, documents: int) -> float:
         return 1.5 * hosts - 2.0 * impossible - spaced
     if concept in ("technology", "environment"):
         few = profile.distinct <= max(10, documents // 10)
-        return (0.8 if few else -0.5) - spaced
+        # an environment or a technology is named (prod, spark); a key (0001TL25000000000003) is
+        # mostly digits and says which record, not which kind
+        letters = sum(_letters(s) for s in strings) / len(strings)
+        return (0.8 if few else -0.5) - spaced - 3.0 * max(0.0, 0.6 - letters)
     return 0.0
 
 
@@ -389,6 +394,7 @@ def _by_values(
 
     * a run names what ran: with a status and a time found, the unnamed field whose values look
       most like flow names (identifiers, repeated, mostly letters) is the flow;
+    * a field whose values are all written like host names (several, each repeated) is the host;
     * an error message is text that the failed runs carry and the others do not;
     * a day written apart from its time of day (``DateDebut`` + ``HeureDebut``) is read joined to
       the time field whose name shares its other words."""
@@ -404,6 +410,22 @@ def _by_values(
             confidence["pipeline"] = round(min(1.0, score / _MAX["pipeline"]), 2)
             used.add(key)
             free.remove(key)
+    if fields["host"] is None and fields["pipeline"] and fields["status"]:
+        # a host by its values alone (Jenkins' builtOn): every value written like a host name,
+        # mostly letters (no hash, no key), several hosts, each one running many runs
+        for key in sorted(free):
+            strings = profiles[key].strings
+            if len(strings) < len(profiles[key].values) or not strings:
+                continue
+            distinct = len(set(strings))
+            hostlike = all(_HOST.match(v) or _IPV4.match(v) for v in strings)
+            lettered = sum(_letters(v) for v in strings) / len(strings) >= 0.6
+            if hostlike and lettered and 2 <= distinct <= max(2, len(strings) // 5):
+                fields["host"] = key
+                confidence["host"] = round(1.5 / _MAX["host"], 2)
+                used.add(key)
+                free.remove(key)
+                break
     if fields["error"] is None and (status := fields["status"]):
         from flowrag.extract.monitoring import normalise_status
 

@@ -198,3 +198,20 @@ def test_a_day_and_its_time_of_day_in_two_fields_are_read_together() -> None:
         tzinfo=ZoneInfo("Europe/Paris")
     )
     assert run.props["started_at"] == parse_instant(local)
+
+
+def test_a_host_by_its_values_and_keys_or_text_are_no_environment_or_duration() -> None:
+    docs = [
+        {
+            "fullDisplayName": f"{r['flow']} #{r['i']}",
+            "result": "FAILURE" if r["state"] == "failed" else "SUCCESS",
+            "timestamp": int(r["start"].timestamp() * 1000),
+            "builtOn": f"prdbatch{1 + r['i'] % 3:02d}",  # no host word in the name
+            "sha": f"{r['i'] * 7919:040x}",  # written like a host name, but a hash
+            "runtimeEnvironmentId": "0001TL25000000000003",  # a key, not an environment or a duration
+        }
+        for r in _runs()
+    ]
+    fields = infer_mapping(docs).fields
+    assert fields["host"] == "builtOn"
+    assert fields["environment"] is None and fields["duration"] is None
