@@ -134,7 +134,8 @@ class MongoSettings(BaseModel):
         description=(
             "Per-collection field mapping overrides, JSON: "
             '{"jobs": {"pipeline": "job.name", "status": "state"}}; concepts: pipeline, technology, '
-            "status, error, start, end, host, environment, duration (null = ignore the field)."
+            "status, error, start, end, host, environment, duration (null = ignore the field; "
+            '"DateDebut+HeureDebut" joins a day and its time of day written in two fields).'
         ),
     )
     filters: dict[str, dict[str, object]] = Field(
