@@ -192,7 +192,7 @@ def _order(question: str, tokens: list[Token], window_phrase: str) -> tuple[str,
         return "longest", "duration"
     for i, tok in enumerate(words):
         before = lowers[i - 1] if i else ""
-        if tok.lower in _LEAST and (tok.superlative or before in {"le", "la", "les", "the", "du"}):
+        if tok.lower in _LEAST and (tok.superlative or i == 0 or before in {"le", "la", "les", "the", "du"}):
             return "least", "count"
     if any(w in LATEST_WORDS for w in lowers) and not _COUNTING.search(question):
         return "last", "last"
@@ -227,8 +227,14 @@ def plan_aggregate(
             named["pipeline"] = tuple(pipelines)  # a named flow with no runs: an exact zero
     group = _group_by(question, plan.answer_types)
     counting = bool(_COUNTING.search(question))
-    # a ranking over a status ("top failing job", "le pire flux en échec") asks for groups of runs
+    # a ranking over a status ("top failing job", "le pire flux en échec") asks for groups of runs,
+    # of the first dimension it names when no question word said which ("least failing technology")
     ranked = bool(_RANKED.search(question))
+    if ranked and group is None:
+        group = next(
+            (d for w in re.findall(r"[\w'-]+", question) if (d := _label_dimension(answer_labels_in(w)))),
+            None,
+        )
     about_runs = plan.aggregate or bool(
         plan.statuses
         and (group or named or counting or plan.window or ranked)

@@ -50,6 +50,8 @@ def agg(question: str, nlp: Any) -> Any:
         ("Which failed job ran the longest yesterday?", "pipeline", False, "longest"),
         # a ranking over a status, with no question word and no window
         ("Top failing job", "pipeline", False, "most"),
+        ("Least failing technology", "technology", False, "least"),
+        ("Le serveur le plus souvent en échec", "host", False, "most"),
     ],
 )
 def test_group_negation_and_order(question: str, group: str, negate: bool, order: str, nlp: Any) -> None:
