@@ -429,8 +429,11 @@ def _by_values(
     if fields["error"] is None and (status := fields["status"]):
         from flowrag.extract.monitoring import normalise_status
 
-        failed = [r for r in rows if normalise_status(r.get(status)) == "FAILED"]
-        others = [r for r in rows if r.get(status) not in (None, "") and r not in failed]
+        failed: list[Mapping[str, Any]] = []
+        others: list[Mapping[str, Any]] = []
+        for r in rows:  # one pass: a list membership test per row compared whole documents
+            if r.get(status) not in (None, ""):
+                (failed if normalise_status(r.get(status)) == "FAILED" else others).append(r)
         best: tuple[float, str] | None = None
         for key in free:
             if not failed or not others or _value_score(profiles[key], "error", documents) < 2.0:
@@ -438,8 +441,9 @@ def _by_values(
             on_failed = sum(1 for r in failed if r.get(key) not in (None, "")) / len(failed)
             on_others = sum(1 for r in others if r.get(key) not in (None, "")) / len(others)
             # most failed runs carry it, and it is rarer on the others than on the failures
-            if on_failed > 0.5 and on_others < on_failed / 4 and (best is None or on_failed > best[0]):
-                best = (on_failed - on_others, key)
+            margin = on_failed - on_others
+            if on_failed > 0.5 and on_others < on_failed / 4 and (best is None or margin > best[0]):
+                best = (margin, key)
         if best:
             fields["error"] = best[1]
             confidence["error"] = round(best[0] * 0.6, 2)
